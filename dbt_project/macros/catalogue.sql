@@ -3,7 +3,8 @@
     quarantined with its raw text instead of being dropped or silently padded. -#}
 
 {% macro catalogue_path() -%}
-{{ return(var('data_path')) }}
+{#- keep in step with the source's external_location in models/staging/_catalogue__sources.yml -#}
+{{ return(var('data_path', env_var('WAVEHOUSE_DATA', '../data/spotify_tracks_114k.csv.gz'))) }}
 {%- endmacro %}
 
 {% macro sql_string(value) -%}

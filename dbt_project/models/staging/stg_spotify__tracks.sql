@@ -13,8 +13,13 @@
 
 with
 
+source as (
+    select * from {{ source('catalogue', 'catalogue_lines') }}
+),
+
 lines as (
-    {{ read_catalogue_lines(catalogue_path()) }}
+    -- file order is kept by the single CSV scan (insertion order is preserved)
+    select row_number() over () as line_number, line from source
 ),
 
 header as (

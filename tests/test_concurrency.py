@@ -1,0 +1,57 @@
+"""A reader holding the published warehouse never breaks a build, and a build never breaks a reader."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+from wavehouse.build import build, build_lock
+from wavehouse.paths import WavehouseError, published_db
+
+import pytest
+
+READER = textwrap.dedent("""
+    import sys, time, duckdb, pathlib
+    db, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+    held = duckdb.connect(db, read_only=True)      # held open for the whole build
+    queries = errors = 0
+    while not stop.exists():
+        try:
+            held.execute("select count(*), sum(popularity) from dim_tracks").fetchall()
+            fresh = duckdb.connect(db, read_only=True)   # and new connections all along
+            fresh.execute("select count(*) from dim_tracks").fetchall()
+            fresh.close()
+            queries += 1
+        except Exception as exc:
+            errors += 1
+            print("reader error:", exc, file=sys.stderr)
+        time.sleep(0.01)
+    print(queries, errors)
+""")
+
+
+def test_reader_keeps_querying_while_build_publishes(tmp_path, fixture_csv):
+    home = tmp_path / "home"
+    build(data=fixture_csv, base=home)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(published_db(home)), str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        build(data=fixture_csv, base=home)   # must not fail on the reader's lock
+        time.sleep(0.5)
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    queries, errors = map(int, out.split())
+    assert errors == 0, err
+    assert queries > 10
+
+
+def test_second_build_at_once_fails_clearly(tmp_path):
+    with build_lock(tmp_path):
+        with pytest.raises(WavehouseError, match="another build is running"):
+            with build_lock(tmp_path):
+                pass

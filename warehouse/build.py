@@ -112,7 +112,8 @@ def _failure_message(result) -> str:
     failures = []
     for node_result in getattr(result.result, "results", []) or []:
         if str(node_result.status) in ("error", "fail"):
-            failures.append(f"{node_result.node.name}: {str(node_result.message).strip().splitlines()[0]}")
+            lines = [line.strip() for line in str(node_result.message).splitlines() if line.strip()]
+            failures.append(f"{node_result.node.name}: {' '.join(lines[:2])}")
     return "dbt build failed; nothing was published. " + "; ".join(failures[:5])
 
 

@@ -5,13 +5,22 @@ tracks as (
     select * from {{ ref('int_tracks_deduped') }}
 ),
 
+ml_inputs as (
+    select * from {{ ref('int_ml_inputs') }}
+),
+
+clusters as (
+    select * from {{ ref('ml_track_clusters') }}
+    where method = '{{ var("default_cluster_method") }}'
+),
+
 final as (
     select
-        track_id,
+        tracks.track_id,
         track_name,
         artists,
         album_name,
-        primary_genre,
+        tracks.primary_genre,
         genres,
         song_key,
         popularity,
@@ -31,8 +40,13 @@ final as (
         time_signature,
         is_imputed,
         n_source_rows,
-        first_line_number
+        first_line_number,
+        ml_inputs.is_holdout,
+        clusters.cluster_id,
+        clusters.sub_cluster_id
     from tracks
+    inner join ml_inputs using (track_id)
+    left join clusters using (track_id)
 )
 
 select * from final

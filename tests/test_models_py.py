@@ -1,0 +1,143 @@
+"""Unit tests of the pure ML functions on tiny arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wavehouse.models_py.balance import smote_balance
+from wavehouse.models_py.cluster import (KScore, choose_k, dbscan_labels, eps_at_knee, knee_index,
+                                         kmeans_labels, sub_clusters, sweep_k)
+from wavehouse.models_py.embed import train_autoencoder
+from wavehouse.models_py.neighbours import block_rows_for_budget, exact_topk
+from wavehouse.models_py.project import lda_2d, pca_for_variance, tsne_2d
+from wavehouse.models_py.sampling import stratified_sample
+
+
+def blobs(n_per=30, centres=((0, 0), (10, 0), (0, 10)), seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.concatenate([rng.normal(c, 0.5, size=(n_per, 2)) for c in centres]).astype(np.float32)
+    y = np.repeat(np.arange(len(centres)), n_per)
+    return X, y
+
+
+def test_stratified_sample_keeps_every_group_and_is_reproducible():
+    groups = np.array(["a"] * 90 + ["b"] * 9 + ["c"] * 1)
+    rows = stratified_sample(groups, 20, seed=1)
+    assert set(groups[rows]) == {"a", "b", "c"}
+    assert np.array_equal(rows, stratified_sample(groups, 20, seed=1))
+    assert np.all(np.diff(rows) > 0)
+    assert np.array_equal(stratified_sample(groups, 1000), np.arange(100))
+
+
+def test_smote_keeps_originals_first_and_marks_synthetic_rows():
+    X = np.arange(40, dtype=np.float32).reshape(20, 2)
+    y = np.array([0] * 14 + [1] * 6)
+    X_res, y_res, synthetic = smote_balance(X, y, seed=0)
+    assert np.array_equal(X_res[:20], X) and np.array_equal(y_res[:20], y)   # ids never shift
+    assert not synthetic[:20].any() and synthetic[20:].all()
+    assert np.bincount(y_res).tolist() == [14, 14]
+    # synthetic rows lie between real rows of their class, never copies of another class's rows
+    assert np.all((X_res[20:, 0] >= X[14:, 0].min()) & (X_res[20:, 0] <= X[14:, 0].max()))
+
+
+def test_knee_of_a_sharp_elbow():
+    assert knee_index(np.array([100, 40, 20, 15, 12, 10, 9, 8])) == 2
+    assert knee_index(np.array([5.0, 4.0])) == 0
+
+
+def test_choose_k_prefers_neighbour_better_on_both_indices():
+    scores = [KScore(k, inertia, sil, dbi, 0, 0) for k, inertia, sil, dbi in
+              [(2, 100, 0.3, 1.2), (3, 40, 0.2, 1.5), (4, 30, 0.35, 1.1), (5, 27, 0.1, 2.0), (6, 25, 0.1, 2.0)]]
+    k, reason = choose_k(scores)
+    assert k == 4 and "k=3" in reason
+    scores[2] = KScore(4, 30, 0.1, 1.9, 0, 0)
+    scores[0] = KScore(2, 100, 0.1, 1.9, 0, 0)
+    assert choose_k(scores)[0] == 3
+
+
+def test_kmeans_sweep_finds_three_blobs():
+    X, _ = blobs()
+    scores = sweep_k(X, [2, 3, 4, 5, 6], np.arange(len(X)))
+    assert choose_k(scores)[0] == 3
+    labels, centroids, _ = kmeans_labels(X, 3)
+    assert len(set(labels)) == 3 and centroids.shape == (3, 2)
+
+
+def test_dbscan_extends_sample_to_all_rows_and_marks_noise():
+    X, y = blobs()
+    X = np.concatenate([X, [[50, 50]]]).astype(np.float32)
+    fit_rows = np.arange(0, len(X) - 1, 2)
+    labels = dbscan_labels(X, eps=2.0, min_samples=3, fit_rows=fit_rows)
+    assert labels[-1] == -1
+    assert len(set(labels[:-1])) == 3
+    for c in range(3):
+        assert len(set(labels[:-1][y == c])) == 1
+
+
+def test_eps_at_knee_is_on_the_curve():
+    curve = np.array([9.0, 5.0, 2.0, 1.0, 0.9, 0.8, 0.7])
+    assert eps_at_knee(curve) in curve
+
+
+def test_sub_clusters_stay_inside_their_cluster():
+    X, y = blobs(n_per=40)
+    sub = sub_clusters(X, y, k_sub=2)
+    assert set(sub) == {0, 1}
+
+
+def test_pca_keeps_requested_variance():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5)) * np.array([10, 5, 1, 0.1, 0.1])
+    res = pca_for_variance(X, 0.8)
+    assert res.n_components == 1 or res.variance_kept >= 0.8
+    assert res.coords.shape == (200, res.n_components)
+    assert res.variance_kept >= 0.8
+
+
+def test_lda_and_tsne_give_two_dimensions():
+    X, y = blobs()
+    assert lda_2d(X, y, X).shape == (len(X), 2)
+    xy = tsne_2d(X, max_iter=250)
+    assert xy.shape == (len(X), 2) and np.isfinite(xy).all()
+
+
+def test_exact_topk_matches_brute_force_and_excludes_same_song():
+    rng = np.random.default_rng(0)
+    E = rng.normal(size=(50, 4)).astype(np.float32)
+    songs = np.arange(50)
+    songs[1] = 0       # rows 0 and 1 are the same song
+    idx, sim = exact_topk(E, 5, exclude_groups=songs, memory_mb=0.001)
+    En = E / np.linalg.norm(E, axis=1, keepdims=True)
+    S = En @ En.T
+    np.fill_diagonal(S, -np.inf)
+    S[0, 1] = S[1, 0] = -np.inf
+    expected = np.argsort(-S, axis=1, kind="stable")[:, :5]
+    assert np.array_equal(idx, expected)
+    assert np.allclose(sim, np.take_along_axis(S, expected, axis=1), atol=1e-5)
+    assert 1 not in idx[0] and 0 not in idx[1]
+
+
+def test_block_rows_respect_the_budget():
+    rows = block_rows_for_budget(100_000, 20, memory_mb=64)
+    assert rows * 100_000 * 4 <= 64 * 1024 * 1024 and rows >= 1
+
+
+def test_autoencoder_is_deterministic_and_learns():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6)).astype(np.float32)
+    a = train_autoencoder(X, latent_dim=3, max_epochs=5, batch_size=64, seed=1, threads=1)
+    b = train_autoencoder(X, latent_dim=3, max_epochs=5, batch_size=64, seed=1, threads=1)
+    assert a.embeddings.shape == (300, 3)
+    assert np.array_equal(a.embeddings, b.embeddings)
+    assert a.history[-1] < a.history[0]
+
+
+def test_genre_head_trains_on_training_rows_and_reports_holdout_accuracy():
+    X, y = blobs(n_per=60)
+    X = np.hstack([X, np.zeros((len(X), 2), np.float32)])
+    train = np.arange(len(X)) % 5 != 0
+    res = train_autoencoder(X, latent_dim=4, labels=y, train_mask=train, max_epochs=60, batch_size=32, seed=0, threads=1)
+    assert res.aux_accuracy_holdout is not None and res.aux_accuracy_holdout > 0.9
+    # SMOTE raised the three classes of the fitting rows to one size
+    assert res.n_synthetic_rows > 0 and (res.n_train_rows + res.n_synthetic_rows) % 3 == 0

@@ -9,7 +9,7 @@ from wavehouse.models_py.balance import smote_balance
 from wavehouse.models_py.cluster import (KScore, choose_k, dbscan_labels, eps_at_knee, knee_index,
                                          kmeans_labels, sub_clusters, sweep_k)
 from wavehouse.models_py.embed import train_autoencoder
-from wavehouse.models_py.neighbours import block_rows_for_budget, exact_topk
+from wavehouse.models_py.neighbours import CANDIDATE_TILE, block_rows_for_budget, exact_topk, ivf_topk, recall_at
 from wavehouse.models_py.project import lda_2d, pca_for_variance, tsne_2d
 from wavehouse.models_py.sampling import stratified_sample
 
@@ -119,8 +119,28 @@ def test_exact_topk_matches_brute_force_and_excludes_same_song():
 
 
 def test_block_rows_respect_the_budget():
-    rows = block_rows_for_budget(100_000, 20, memory_mb=64)
-    assert rows * 100_000 * 4 <= 64 * 1024 * 1024 and rows >= 1
+    n, k = 100_000, 20
+    rows = block_rows_for_budget(n, k, memory_mb=16)
+    tiles = -(-n // CANDIDATE_TILE)
+    assert 1 <= rows and rows * (CANDIDATE_TILE * 4 + tiles * k * 12 + k * 12) <= 16 * 1024 * 1024
+    assert block_rows_for_budget(n, k, memory_mb=0.001) == 1
+
+
+def test_ivf_with_every_cluster_probed_is_exact_and_recall_is_measured():
+    rng = np.random.default_rng(1)
+    E = rng.normal(size=(120, 5)).astype(np.float32)
+    labels = np.arange(120) % 4
+    songs = np.arange(120)
+    songs[7] = 3
+    exact_idx, exact_sim = exact_topk(E, 6, exclude_groups=songs)
+    idx, sim, share = ivf_topk(E, 6, labels, n_probe=4, exclude_groups=songs)
+    assert np.array_equal(idx, exact_idx) and share == 1.0
+    assert recall_at(idx, exact_idx, 6) == 1.0
+    coarse_idx, _, coarse_share = ivf_topk(E, 6, labels, n_probe=1, exclude_groups=songs)
+    assert coarse_share == pytest.approx(0.25)
+    assert 0 < recall_at(coarse_idx, exact_idx, 6) < 1.0
+    assert np.all(labels[coarse_idx] == labels[:, None])   # one probe: only the own cluster
+    assert 3 not in coarse_idx[7]
 
 
 def test_autoencoder_is_deterministic_and_learns():
@@ -141,3 +161,12 @@ def test_genre_head_trains_on_training_rows_and_reports_holdout_accuracy():
     assert res.aux_accuracy_holdout is not None and res.aux_accuracy_holdout > 0.9
     # SMOTE raised the three classes of the fitting rows to one size
     assert res.n_synthetic_rows > 0 and (res.n_train_rows + res.n_synthetic_rows) % 3 == 0
+
+
+def test_exact_topk_for_some_queries_equals_the_full_run():
+    rng = np.random.default_rng(2)
+    E = rng.normal(size=(80, 3)).astype(np.float32)
+    full_idx, full_sim = exact_topk(E, 4)
+    some = np.array([3, 40, 79])
+    idx, sim = exact_topk(E, 4, queries=some)
+    assert np.array_equal(idx, full_idx[some]) and np.allclose(sim, full_sim[some])

@@ -107,6 +107,8 @@ final as (
             when keyed.title_key = '' then 'id:' || keyed.track_id
             else array_to_string(keyed.artist_keys, ';') || '|' || keyed.title_key
         end as song_key,
+        keyed.title_key,
+        trim(array_to_string(keyed.artist_keys, ' ') || ' ' || keyed.title_key) as search_key,
         row_counts.n_source_rows,
         keyed.first_line_number
     from keyed

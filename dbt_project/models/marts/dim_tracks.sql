@@ -9,6 +9,10 @@ ml_inputs as (
     select * from {{ ref('int_ml_inputs') }}
 ),
 
+moods as (
+    select * from {{ ref('int_track_moods') }}
+),
+
 clusters as (
     select * from {{ ref('ml_track_clusters') }}
     where method = '{{ var("default_cluster_method") }}'
@@ -23,6 +27,8 @@ final as (
         tracks.primary_genre,
         genres,
         song_key,
+        title_key,
+        search_key,
         popularity,
         duration_ms,
         explicit,
@@ -43,9 +49,11 @@ final as (
         first_line_number,
         ml_inputs.is_holdout,
         clusters.cluster_id,
-        clusters.sub_cluster_id
+        clusters.sub_cluster_id,
+        moods.mood
     from tracks
     inner join ml_inputs using (track_id)
+    inner join moods using (track_id)
     left join clusters using (track_id)
 )
 

@@ -7,6 +7,7 @@
 -- depends_on: {{ ref('ml_track_clusters') }}
 -- depends_on: {{ ref('ml_cluster_feature_importance') }}
 -- depends_on: {{ ref('ml_track_maps') }}
+-- depends_on: {{ ref('ml_track_neighbours') }}
 with
 
 stages as (
@@ -36,7 +37,10 @@ final as (
         max(case when stage = 'k_selection' then (metrics ->> 'chosen_k_pca')::int end) as chosen_k_pca,
         max(case when stage = 'k_selection' then (metrics ->> 'chosen_k_embedding')::int end) as chosen_k_embedding,
         max(case when stage = 'dbscan_kdistance' then (metrics ->> 'eps')::double end) as dbscan_eps,
-        max(case when stage = 'dbscan_pca' then (metrics ->> 'noise_share')::double end) as dbscan_noise_share
+        max(case when stage = 'dbscan_pca' then (metrics ->> 'noise_share')::double end) as dbscan_noise_share,
+        max(case when stage = 'neighbours' then (params ->> 'neighbour_method') end) as neighbour_method,
+        max(case when stage = 'neighbours' then seconds end) as neighbour_seconds,
+        max(case when stage = 'neighbours' then (metrics ->> 'ivf_recall_at_10')::double end) as ivf_recall_at_10
     from stages
 )
 

@@ -1,0 +1,64 @@
+"""Top-K cosine neighbours of every track in the default (genre_aware) embedding, never the track
+itself nor another id of the same song; exact (default) or through the clusters as a coarse index
+(neighbour_method: ivf, with its recall@10 against exact measured on a sample of queries).
+Also, for evaluation only: the unsupervised embedding's top-10 of held-out tracks, and seed 001's
+protocol (tracks deduplicated by name, every query, top-10)."""
+
+import numpy as np
+import pyarrow as pa
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    from wavehouse import ml_io
+    from wavehouse.models_py.neighbours import exact_topk, ivf_topk, recall_at
+
+    p = ml_io.config(dbt, neighbours_k=20, neighbour_method="exact", ivf_probe=3, neighbour_memory_mb=256.0,
+                     recall_sample=2000, seed=0)
+    inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
+    names = ml_io.table(dbt.ref("int_tracks_deduped").select("track_id, track_name").order("track_id"))
+    embeddings = dbt.ref("ml_track_embeddings")
+    aware = ml_io.matrix(ml_io.table(embeddings.filter("embedding_kind = 'genre_aware'").order("track_id")), "embedding")
+    plain = ml_io.matrix(ml_io.table(embeddings.filter("embedding_kind = 'autoencoder'").order("track_id")), "embedding")
+    clusters = ml_io.table(dbt.ref("ml_track_clusters").filter("method = 'kmeans_embedding'").order("track_id"))
+    ids = inputs.column("track_id").combine_chunks()
+    songs = inputs.column("song_id").to_numpy()
+    holdout = np.flatnonzero(inputs.column("is_holdout").to_numpy(zero_copy_only=False))
+    memory = p["neighbour_memory_mb"]
+    parts = []
+
+    def add(kind, query_rows, idx, sim):
+        k = idx.shape[1]
+        parts.append(pa.table({
+            "track_id": ids.take(pa.array(np.repeat(query_rows, k))),
+            "embedding_kind": pa.array([kind] * idx.size),
+            "neighbour_rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), len(query_rows))),
+            "neighbour_track_id": ids.take(pa.array(idx.reshape(-1))),
+            "similarity": pa.array(sim.reshape(-1), pa.float32()),
+        }))
+
+    everyone = np.arange(len(ids))
+    with ml_io.stage(session, "neighbours", p) as m:
+        if p["neighbour_method"] == "ivf":
+            labels = clusters.column("cluster_id").to_numpy()
+            idx, sim, share = ivf_topk(aware, p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
+            sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
+            exact_idx, _ = exact_topk(aware, p["neighbours_k"], songs, memory, queries=sample)
+            m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10), ivf_pairs_share=share)
+        elif p["neighbour_method"] == "exact":
+            idx, sim = exact_topk(aware, p["neighbours_k"], songs, memory)
+        else:
+            raise ValueError(f"neighbour_method must be exact or ivf, not {p['neighbour_method']!r}")
+        add("genre_aware", everyone, idx, sim)
+        m.update(rows=int(idx.size))
+    with ml_io.stage(session, "neighbours_evaluation", p) as m:
+        idx, sim = exact_topk(plain, 10, songs, memory, queries=holdout)
+        add("autoencoder", holdout, idx, sim)
+        # seed 001: first track of each name, neighbours among those only, no song exclusion
+        name_col = names.column("track_name").to_pylist()
+        _, first = np.unique(np.array([n if n is not None else "" for n in name_col], dtype=object), return_index=True)
+        first = np.sort(first)
+        idx, sim = exact_topk(aware[first], 10, None, memory)
+        add("seed_protocol", first, first[idx], sim)
+        m.update(seed_protocol_tracks=len(first), heldout_queries=len(holdout))
+    return pa.concat_tables(parts)

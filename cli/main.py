@@ -15,7 +15,7 @@ import click
 from wavehouse import __version__
 from wavehouse.paths import WavehouseError
 
-from .output import echo_rows, format_option
+from .output import echo_rows, format_option, playlist_text, render
 
 
 def user_errors(func):
@@ -41,6 +41,11 @@ def cli():
       wavehouse build --data my.csv.gz     # your own catalogue (Kaggle Spotify columns)
       wavehouse sql "select count(*) from dim_tracks"
       wavehouse tracks --rejected
+      wavehouse search "ghost acoustic"
+      wavehouse recommend "ghost acoustic" -k 10 --explain
+      wavehouse playlist --mood calm --format m3u > calm.m3u
+      wavehouse clusters
+      wavehouse evaluate
 
     The warehouse lives in $WAVEHOUSE_HOME (default ./warehouse).
     """
@@ -131,3 +136,206 @@ def tracks(rejected, limit, fmt):
     finally:
         con.close()
     echo_rows(columns, rows, fmt)
+
+
+# ---------------------------------------------------------------- look-ups (click + duckdb only)
+
+def _lookup(fn):
+    """Open the published warehouse read-only for the command, close it after."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        from wavehouse import db
+
+        con = db.connect()
+        try:
+            return fn(con, *args, **kwargs)
+        finally:
+            con.close()
+    return wrapper
+
+
+def _resolve_all(con, terms):
+    from wavehouse.lookup import AmbiguousTrack, resolve_track
+
+    ids = []
+    for term in terms:
+        try:
+            ids.append(resolve_track(con, term))
+        except AmbiguousTrack as exc:
+            click.secho(f"Error: {exc}", err=True, fg="red")
+            click.echo(render(*exc.candidates), err=True)
+            sys.exit(1)
+    return ids
+
+
+@cli.command()
+@click.argument("text")
+@click.option("-n", "--limit", type=int, default=10, show_default=True, help="Results to show.")
+@format_option
+@user_errors
+@_lookup
+def search(con, text, limit, fmt):
+    """Find tracks by title and/or artist (case, accents, "feat." and punctuation do not matter).
+
+    \b
+    Examples:
+      wavehouse search "ghost acoustic"
+      wavehouse search "beyonce halo" --format json
+    """
+    from wavehouse.lookup import search as run_search, suggestions
+
+    columns, rows = run_search(con, text, limit)
+    if not rows:
+        click.secho(f"Error: no track matches {text!r}. Did you mean:", err=True, fg="red")
+        for line in suggestions(con, text):
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@click.argument("tracks", nargs=-1, required=True)
+@click.option("-k", "--count", "k", type=click.IntRange(1, 500), default=10, show_default=True, help="How many.")
+@click.option("--same-cluster", is_flag=True, help="Only tracks in the seed's cluster.")
+@click.option("--per-cluster", is_flag=True, help="Seed 000's scheme: 11 nearest in the cluster + 3 from each other cluster.")
+@click.option("--exclude-artist", is_flag=True, help="Leave out the seeds' own artists.")
+@click.option("--max-per-artist", type=click.IntRange(1), default=None, help="At most N tracks per artist.")
+@click.option("--mood", default=None, help="Only tracks of this mood (see `wavehouse sql \"from moods\"`).")
+@click.option("--explicit/--no-explicit", default=None, help="Only explicit / only clean tracks.")
+@click.option("--min-popularity", type=click.IntRange(0, 100), default=0, show_default=True)
+@click.option("--max-popularity", type=click.IntRange(0, 100), default=100, show_default=True)
+@click.option("--diverse", is_flag=True, help="Re-rank for variety (maximal marginal relevance over the embeddings).")
+@click.option("--explain", is_flag=True, help="Show why: features that agree/differ most, shared genres.")
+@format_option
+@user_errors
+@_lookup
+def recommend(con, tracks, k, same_cluster, per_cluster, exclude_artist, max_per_artist, mood, explicit,
+              min_popularity, max_popularity, diverse, explain, fmt):
+    """Recommend tracks like TRACKS (track ids or search strings; several seeds combine).
+
+    \b
+    Examples:
+      wavehouse recommend 4qPNDBW1i3p13qLCt0Ki3A
+      wavehouse recommend "ghost acoustic" -k 20 --exclude-artist --max-per-artist 1 --explain
+      wavehouse recommend "ghost acoustic" "comedy gen hoshino" --mood calm --no-explicit
+      wavehouse recommend 4qPNDBW1i3p13qLCt0Ki3A --per-cluster
+      wavehouse recommend 4qPNDBW1i3p13qLCt0Ki3A --diverse --format json
+    """
+    from wavehouse import lookup
+
+    if per_cluster and (same_cluster or len(tracks) > 1):
+        raise click.UsageError("--per-cluster takes one seed track and no --same-cluster")
+    seed_ids = _resolve_all(con, tracks)
+    if per_cluster:
+        columns, rows = lookup.recommend_per_cluster(con, seed_ids[0])
+    else:
+        filters = lookup.Filters(exclude_artist, max_per_artist, explicit, min_popularity, max_popularity, mood, same_cluster)
+        run = lookup.recommend_diverse if diverse else lookup.recommend
+        columns, rows = run(con, seed_ids, k, filters)
+        keep = ["rank", "track_id", "track_name", "artists", "primary_genre", "similarity", "cluster_name", "mood"]
+        if fmt != "table":
+            keep += ["genres", "n_seeds", "popularity", "explicit", "cluster_id"]
+        index = [columns.index(c) for c in keep]
+        columns, rows = keep, [tuple(r[i] for i in index) for r in rows]
+    if explain and rows:
+        why = lookup.explain(con, seed_ids[0], [r[columns.index("track_id")] for r in rows])
+        columns = columns + ["agree_most", "differ_most", "shared_genres"]
+        rows = [r + tuple(why.get(r[columns.index("track_id")], (None, None, None))) for r in rows]
+    echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@click.argument("cluster", required=False)
+@click.option("--mood", default=None, help="A mood playlist, or only this mood inside CLUSTER.")
+@click.option("--sub", "sub_cluster", type=int, default=None, help="A sub-cluster of CLUSTER.")
+@click.option("-n", "--size", type=click.IntRange(1, 1000), default=20, show_default=True, help="Tracks.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "m3u", "uris"]), default="table",
+              show_default=True, help="m3u: a playlist file; uris: Spotify URIs to paste into Spotify.")
+@user_errors
+@_lookup
+def playlist(con, cluster, mood, sub_cluster, size, fmt):
+    """A playlist: the tracks nearest a cluster's centre (CLUSTER is an id or part of its name),
+    or a mood's.
+
+    \b
+    Examples:
+      wavehouse playlist 3
+      wavehouse playlist "chill" -n 40 --format m3u > chill.m3u
+      wavehouse playlist --mood party --format uris
+    """
+    from wavehouse import lookup
+
+    columns, rows = lookup.playlist(con, cluster, mood, size, sub_cluster)
+    if not rows:
+        raise WavehouseError("the playlist is empty (is the mood rare in this cluster?)")
+    if fmt in ("m3u", "uris"):
+        click.echo(playlist_text(columns, rows, fmt))
+    else:
+        echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@click.option("--method", default=None, help="kmeans_embedding (default), kmeans_features, kmeans_pca or dbscan_pca.")
+@format_option
+@user_errors
+@_lookup
+def clusters(con, method, fmt):
+    """List the clusters with their automatic names, sizes and profiles.
+
+    \b
+    Examples:
+      wavehouse clusters
+      wavehouse clusters --method dbscan_pca --format json
+    """
+    from wavehouse import lookup
+
+    echo_rows(*lookup.clusters(con, method), fmt)
+
+
+@cli.command()
+@click.argument("cluster")
+@format_option
+@user_errors
+@_lookup
+def cluster(con, cluster, fmt):
+    """One cluster: name, size, top genres and artists, z-score profile, SHAP drivers, neighbours.
+
+    \b
+    Example:
+      wavehouse cluster 3
+    """
+    import json as json_module
+
+    from wavehouse import lookup
+
+    sections = lookup.cluster_detail(con, cluster)
+    if fmt == "json":
+        click.echo(json_module.dumps({name: json_module.loads(render(*rows, "json")) for name, rows in sections.items()},
+                                     indent=2, ensure_ascii=False))
+        return
+    for name, rows in sections.items():
+        click.secho(f"\n{name}", bold=True)
+        echo_rows(*rows, fmt)
+
+
+@cli.command()
+@format_option
+@user_errors
+@_lookup
+def evaluate(con, fmt):
+    """Recommendation quality: genre hit rates@10 under several protocols, same-song rate, coverage.
+
+    \b
+    Examples:
+      wavehouse evaluate
+      wavehouse evaluate --format json
+    """
+    import json as json_module
+
+    from wavehouse import lookup
+
+    columns, rows = lookup.evaluation(con)
+    if fmt == "json":
+        click.echo(json_module.dumps({metric: value for metric, value, _ in rows}, indent=2))
+    else:
+        echo_rows(columns, rows, fmt)

@@ -63,3 +63,16 @@ def echo_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = 
 
 format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                              show_default=True, help="Output format.")
+
+
+def playlist_text(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
+    """A playlist as an extended M3U file or as Spotify URIs (one per line)."""
+    col = {name: i for i, name in enumerate(columns)}
+    if fmt == "uris":
+        return "\n".join(f"spotify:track:{row[col['track_id']]}" for row in rows)
+    lines = ["#EXTM3U"]
+    for row in rows:
+        seconds = int((row[col["duration_ms"]] or 0) / 1000)
+        title = f"{row[col['artists']] or ''} - {row[col['track_name']] or ''}".replace("\n", " ")
+        lines += [f"#EXTINF:{seconds},{title}", f"https://open.spotify.com/track/{row[col['track_id']]}"]
+    return "\n".join(lines)

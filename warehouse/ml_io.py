@@ -41,21 +41,21 @@ def vectors(values: np.ndarray) -> pa.FixedSizeListArray:
     return pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), values.shape[1])
 
 
-def config(dbt, **defaults: Any) -> dict[str, Any]:
-    """Read each parameter from the model's config (set from dbt vars in YAML), cast to the type of
-    its default."""
-    values = {}
-    for name, default in defaults.items():
-        raw = dbt.config.get(name)
+def config(**values: Any) -> dict[str, Any]:
+    """Parameters of a Python model, passed as `name=(dbt.config.get("name"), type)`. dbt fills a
+    Python model's config only with keys it finds as literal dbt.config.get("...") calls in the model
+    file, so each model spells them out; the defaults live in one place, the vars of dbt_project.yml."""
+    out = {}
+    for name, (raw, kind) in values.items():
         if raw is None or raw == "":
-            values[name] = default
-        elif isinstance(default, bool):
-            values[name] = str(raw).lower() in ("true", "1", "yes")
-        elif isinstance(default, list):
-            values[name] = raw if isinstance(raw, list) else json.loads(str(raw).replace("'", '"'))
+            raise ValueError(f"config {name!r} is not set: give the model `{name}` in its YAML config")
+        if kind is bool:
+            out[name] = str(raw).lower() in ("true", "1", "yes")
+        elif kind is list:
+            out[name] = raw if isinstance(raw, list) else json.loads(str(raw).replace("'", '"'))
         else:
-            values[name] = type(default)(raw)
-    return values
+            out[name] = kind(raw)
+    return out
 
 
 def _clean(value: Any) -> Any:

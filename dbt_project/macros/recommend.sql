@@ -6,6 +6,11 @@
 [{% for f in feature_columns() %}'{{ f }}'{% if not loop.last %}, {% endif %}{% endfor %}]
 {%- endmacro %}
 
+{% macro continuous_feature_positions() -%}
+{%- set discrete = ['explicit', 'key', 'mode', 'time_signature'] -%}
+[{% for f in feature_columns() if f not in discrete %}{{ feature_columns().index(f) + 1 }}{% if not loop.last %}, {% endif %}{% endfor %}]
+{%- endmacro %}
+
 {#- shared filter parameters of the recommendation macros -#}
 {% macro recommend_filter_params() -%}
 exclude_seed_artists := false, max_per_artist := null, explicit := null,
@@ -54,12 +59,16 @@ limit k
 -- the text normalisation used for song_key, for searching
 create or replace macro wh_normalise(s) as {{ normalise_name(strip_featuring('s')) }};
 
--- features where two tracks agree most / differ most (z-scores), 3 each
+-- the continuous features (z-scores) where two tracks agree most / differ most, 3 each; the
+-- discrete ones (explicit, key, mode, time_signature) would "agree" trivially and are left out
 create or replace macro wh_feature_agreement(a, b) as (
-    with d as (select list_transform(range(1, 16), lambda i: abs(a[i] - b[i])) as diffs)
+    with d as (
+        select list_transform(continuous, lambda i: abs(a[i] - b[i])) as diffs, continuous
+        from (select {{ continuous_feature_positions() }} as continuous)
+    )
     select {
-        'agree': list_transform(list_grade_up(diffs)[1:3], lambda i: {{ feature_names_sql() }}[i]),
-        'differ': list_transform(list_reverse(list_grade_up(diffs))[1:3], lambda i: {{ feature_names_sql() }}[i])
+        'agree': list_transform(list_grade_up(diffs)[1:3], lambda i: {{ feature_names_sql() }}[continuous[i]]),
+        'differ': list_transform(list_reverse(list_grade_up(diffs))[1:3], lambda i: {{ feature_names_sql() }}[continuous[i]])
     } from d
 );
 

@@ -14,8 +14,12 @@ def model(dbt, session):
     from wavehouse import ml_io
     from wavehouse.models_py.explain import cluster_shap_importance
 
-    p = ml_io.config(dbt, default_cluster_method="kmeans_embedding", shap_fit_sample=10000,
-                     shap_explain_sample=1000, seed=0)
+    p = ml_io.config(
+        default_cluster_method=(dbt.config.get("default_cluster_method"), str),
+        shap_fit_sample=(dbt.config.get("shap_fit_sample"), int),
+        shap_explain_sample=(dbt.config.get("shap_explain_sample"), int),
+        seed=(dbt.config.get("seed"), int),
+    )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     clusters = ml_io.table(dbt.ref("ml_track_clusters").filter(f"method = '{p['default_cluster_method']}'").order("track_id"))
     labels = clusters.column("cluster_id").to_numpy()

@@ -10,7 +10,12 @@ def model(dbt, session):
     from wavehouse import ml_io
     from wavehouse.models_py.cluster import eps_at_knee, k_distance_curve
 
-    p = ml_io.config(dbt, dbscan_min_samples=11, dbscan_sample=20000, curve_points=500, seed=0)
+    p = ml_io.config(
+        dbscan_min_samples=(dbt.config.get("dbscan_min_samples"), int),
+        dbscan_sample=(dbt.config.get("dbscan_sample"), int),
+        curve_points=(dbt.config.get("curve_points"), int),
+        seed=(dbt.config.get("seed"), int),
+    )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     pca = ml_io.matrix(ml_io.table(dbt.ref("ml_track_pca").order("track_id")), "pca")
     rows = ml_io.sample_rows(inputs, p["dbscan_sample"], p["seed"])

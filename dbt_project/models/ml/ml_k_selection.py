@@ -10,7 +10,14 @@ def model(dbt, session):
     from wavehouse import ml_io
     from wavehouse.models_py.cluster import choose_k, sweep_k
 
-    p = ml_io.config(dbt, k_min=2, k_max=20, k_sweep_sample=20000, metric_sample=5000, kmeans_n_init=3, seed=0)
+    p = ml_io.config(
+        k_min=(dbt.config.get("k_min"), int),
+        k_max=(dbt.config.get("k_max"), int),
+        k_sweep_sample=(dbt.config.get("k_sweep_sample"), int),
+        metric_sample=(dbt.config.get("metric_sample"), int),
+        kmeans_n_init=(dbt.config.get("kmeans_n_init"), int),
+        seed=(dbt.config.get("seed"), int),
+    )
     inputs, spaces = ml_io.clustering_spaces(dbt.ref("int_ml_inputs"), dbt.ref("ml_track_pca"),
                                               dbt.ref("ml_track_embeddings"))
     sweep_rows = ml_io.sample_rows(inputs, p["k_sweep_sample"], p["seed"])

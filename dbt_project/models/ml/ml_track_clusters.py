@@ -11,7 +11,13 @@ def model(dbt, session):
     from wavehouse import ml_io
     from wavehouse.models_py.cluster import dbscan_labels, internal_scores, kmeans_labels, sub_clusters
 
-    p = ml_io.config(dbt, kmeans_n_init=3, sub_k=4, dbscan_sample=20000, metric_sample=5000, seed=0)
+    p = ml_io.config(
+        kmeans_n_init=(dbt.config.get("kmeans_n_init"), int),
+        sub_k=(dbt.config.get("sub_k"), int),
+        dbscan_sample=(dbt.config.get("dbscan_sample"), int),
+        metric_sample=(dbt.config.get("metric_sample"), int),
+        seed=(dbt.config.get("seed"), int),
+    )
     inputs, spaces = ml_io.clustering_spaces(dbt.ref("int_ml_inputs"), dbt.ref("ml_track_pca"),
                                               dbt.ref("ml_track_embeddings"))
     chosen = {r["space"]: r["k"] for r in dbt.ref("ml_k_selection").filter("is_chosen").to_arrow_table().to_pylist()}

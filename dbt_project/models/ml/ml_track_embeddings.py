@@ -10,8 +10,16 @@ def model(dbt, session):
     from wavehouse import ml_io
     from wavehouse.models_py.embed import train_autoencoder
 
-    p = ml_io.config(dbt, latent_dim=32, batch_size=512, max_epochs=100, patience=5, learning_rate=0.003,
-                     aux_weight=1.0, feature_weights=[1.0] * 15, seed=0)
+    p = ml_io.config(
+        latent_dim=(dbt.config.get("latent_dim"), int),
+        batch_size=(dbt.config.get("batch_size"), int),
+        max_epochs=(dbt.config.get("max_epochs"), int),
+        patience=(dbt.config.get("patience"), int),
+        learning_rate=(dbt.config.get("learning_rate"), float),
+        aux_weight=(dbt.config.get("aux_weight"), float),
+        feature_weights=(dbt.config.get("feature_weights"), list),
+        seed=(dbt.config.get("seed"), int),
+    )
     inputs = ml_io.table(dbt.ref("int_ml_inputs"))
     X = ml_io.matrix(inputs, "features") * np.asarray(p["feature_weights"], dtype=np.float32)
     genres = inputs.column("genre_id").to_numpy()

@@ -12,7 +12,11 @@ def model(dbt, session):
     from wavehouse.models_py.balance import smote_balance
     from wavehouse.models_py.project import lda_2d, tsne_2d
 
-    p = ml_io.config(dbt, tsne_sample=10000, tsne_max_iter=500, seed=0)
+    p = ml_io.config(
+        tsne_sample=(dbt.config.get("tsne_sample"), int),
+        tsne_max_iter=(dbt.config.get("tsne_max_iter"), int),
+        seed=(dbt.config.get("seed"), int),
+    )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     X = ml_io.matrix(inputs, "features")
     ids = inputs.column("track_id").combine_chunks()

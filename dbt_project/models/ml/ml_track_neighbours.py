@@ -13,8 +13,14 @@ def model(dbt, session):
     from wavehouse import ml_io
     from wavehouse.models_py.neighbours import exact_topk, ivf_topk, recall_at
 
-    p = ml_io.config(dbt, neighbours_k=20, neighbour_method="exact", ivf_probe=3, neighbour_memory_mb=256.0,
-                     recall_sample=2000, seed=0)
+    p = ml_io.config(
+        neighbours_k=(dbt.config.get("neighbours_k"), int),
+        neighbour_method=(dbt.config.get("neighbour_method"), str),
+        ivf_probe=(dbt.config.get("ivf_probe"), int),
+        neighbour_memory_mb=(dbt.config.get("neighbour_memory_mb"), float),
+        recall_sample=(dbt.config.get("recall_sample"), int),
+        seed=(dbt.config.get("seed"), int),
+    )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     names = ml_io.table(dbt.ref("int_tracks_deduped").select("track_id, track_name").order("track_id"))
     embeddings = dbt.ref("ml_track_embeddings")

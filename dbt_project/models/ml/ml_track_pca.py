@@ -9,7 +9,10 @@ def model(dbt, session):
     from wavehouse import ml_io
     from wavehouse.models_py.project import pca_for_variance
 
-    p = ml_io.config(dbt, pca_min_variance=0.8, seed=0)
+    p = ml_io.config(
+        pca_min_variance=(dbt.config.get("pca_min_variance"), float),
+        seed=(dbt.config.get("seed"), int),
+    )
     inputs = ml_io.table(dbt.ref("int_ml_inputs"))
     with ml_io.stage(session, "pca", p) as m:
         pca = pca_for_variance(ml_io.matrix(inputs, "features"), p["pca_min_variance"], seed=p["seed"])

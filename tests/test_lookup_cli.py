@@ -1,0 +1,154 @@
+"""Look-up commands (search, recommend, playlist, clusters, cluster, evaluate) on the fixture warehouse."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from wavehouse.cli.main import cli
+from wavehouse.paths import published_db
+
+SEED = "4qPNDBW1i3p13qLCt0Ki3A"   # Ben Woodward - Ghost (Acoustic), in the fixture
+
+
+@pytest.fixture()
+def run(built_home):
+    def _run(*args):
+        return CliRunner().invoke(cli, list(args), env={"WAVEHOUSE_HOME": str(built_home)}, catch_exceptions=False)
+    return _run
+
+
+@pytest.fixture()
+def tracks(built_home):
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    rows = {r[0]: r for r in con.execute(
+        "select track_id, song_key, artists, explicit, mood, cluster_id from dim_tracks").fetchall()}
+    con.close()
+    return rows
+
+
+def as_json(result):
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_search_ignores_case_accents_feat_and_punctuation(run):
+    hits = as_json(run("search", "ca va 東京", "--format", "json"))
+    assert hits[0]["track_id"] == "00000000000000000001ok"
+    hits = as_json(run("search", "GHOST (feat. Somebody) - acoustic!", "--format", "json"))
+    assert hits[0]["track_id"] == SEED
+
+
+def test_recommend_top_k_never_returns_the_seed_song(run, tracks):
+    recs = as_json(run("recommend", SEED, "-k", "10", "--format", "json"))
+    assert [r["rank"] for r in recs] == list(range(1, 11))
+    assert all(tracks[r["track_id"]][1] != tracks[SEED][1] for r in recs)
+    sims = [r["similarity"] for r in recs]
+    assert sims == sorted(sims, reverse=True)
+
+
+def test_recommend_by_search_string_and_explain(run):
+    recs = as_json(run("recommend", "ghost acoustic ben woodward", "-k", "3", "--explain", "--format", "json"))
+    assert len(recs) == 3
+    for r in recs:
+        assert len(r["agree_most"]) == 3 and len(r["differ_most"]) == 3
+        assert not set(r["agree_most"]) & {"explicit", "key", "mode", "time_signature"}
+
+
+def test_recommend_filters(run, tracks):
+    recs = as_json(run("recommend", SEED, "-k", "15", "--no-explicit", "--max-per-artist", "1", "--format", "json"))
+    assert len(recs) == 15
+    assert not any(tracks[r["track_id"]][3] for r in recs)
+    assert len({r["artists"] for r in recs}) == len(recs)
+    recs = as_json(run("recommend", SEED, "-k", "5", "--mood", "calm", "--format", "json"))
+    assert len(recs) == 5 and all(tracks[r["track_id"]][4] == "calm" for r in recs)
+    recs = as_json(run("recommend", SEED, "-k", "5", "--same-cluster", "--format", "json"))
+    assert all(tracks[r["track_id"]][5] == tracks[SEED][5] for r in recs)
+    seed_artists = set(tracks[SEED][2].split(";"))
+    recs = as_json(run("recommend", SEED, "-k", "20", "--exclude-artist", "--format", "json"))
+    assert all(not seed_artists & set((r["artists"] or "").split(";")) for r in recs)
+
+
+def test_recommend_several_seeds_ranks_by_seeds_reaching(run, tracks):
+    other = "00000000000000000001ok"
+    recs = as_json(run("recommend", SEED, other, "-k", "10", "--format", "json"))
+    assert len(recs) == 10
+    counts = [r["n_seeds"] for r in recs]
+    assert counts == sorted(counts, reverse=True)
+    assert not {r["track_id"] for r in recs} & {SEED, other}
+
+
+def test_recommend_per_cluster_is_seed_000s_scheme(run, tracks):
+    recs = as_json(run("recommend", SEED, "--per-cluster", "--format", "json"))
+    same = [r for r in recs if r["same_cluster"]]
+    assert 0 < len(same) <= 11
+    per_other = {}
+    for r in recs:
+        if not r["same_cluster"]:
+            per_other[r["cluster_id"]] = per_other.get(r["cluster_id"], 0) + 1
+    assert per_other and max(per_other.values()) <= 3
+
+
+def test_recommend_diverse_gives_k_distinct_tracks(run):
+    recs = as_json(run("recommend", SEED, "-k", "8", "--diverse", "--format", "json"))
+    assert len({r["track_id"] for r in recs}) == 8
+
+
+def test_unknown_and_ambiguous_tracks_exit_1_without_traceback(run):
+    result = run("recommend", "qqqqzzzz xxyy")
+    assert result.exit_code == 1 and "Did you mean" in result.output and "Traceback" not in result.output
+    result = run("recommend", "love")
+    assert result.exit_code == 1 and "several tracks" in result.output and "track_id" in result.output
+
+
+def test_hostile_input_is_data(run, built_home):
+    for text in ["'; drop table dim_tracks; --", "\" or 1=1 --", "ü" * 5000, "Robert'); DROP TABLE x;--"]:
+        result = run("recommend", text)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        result = run("search", text)
+        assert result.exit_code in (0, 1) and "Traceback" not in result.output
+    assert as_json(run("sql", "select count(*) as n from dim_tracks", "--format", "json"))[0]["n"] > 2000
+
+
+def test_playlists_in_every_format(run):
+    rows = as_json(run("playlist", "0", "-n", "5", "--format", "json"))
+    assert [r["position"] for r in rows] == [1, 2, 3, 4, 5]
+    m3u = run("playlist", "0", "-n", "3", "--format", "m3u").output.splitlines()
+    assert m3u[0] == "#EXTM3U" and m3u[1].startswith("#EXTINF:") and m3u[2].startswith("https://open.spotify.com/track/")
+    uris = run("playlist", "--mood", "party", "-n", "4", "--format", "uris").output.split()
+    assert len(uris) == 4 and all(u.startswith("spotify:track:") for u in uris)
+    assert run("playlist", "--mood", "nope").exit_code == 1
+    sub = as_json(run("playlist", "0", "--sub", "1", "-n", "3", "--format", "json"))
+    assert len(sub) == 3
+
+
+def test_clusters_cluster_and_evaluate(run):
+    clusters = as_json(run("clusters", "--format", "json"))
+    assert clusters and all(c["cluster_name"] for c in clusters)
+    assert abs(sum(c["share"] for c in clusters) - 1) < 0.01
+    other = as_json(run("clusters", "--method", "dbscan_pca", "--format", "json"))
+    assert any(c["cluster_id"] == -1 for c in other) or other
+    detail = as_json(run("cluster", str(clusters[0]["cluster_id"]), "--format", "json"))
+    assert set(detail) == {"cluster", "profile", "importance", "similar"} and len(detail["profile"]) == 15
+    metrics = as_json(run("evaluate", "--format", "json"))
+    for key in ("genre_hit_rate_at_10_heldout", "genre_hit_rate_at_10_unsupervised",
+                "genre_hit_rate_at_10_seed_protocol", "same_song_rate_at_10"):
+        assert key in metrics
+    assert metrics["same_song_rate_at_10"] == 0
+
+
+def test_lookups_never_import_torch_sklearn_shap_or_dbt(built_home):
+    code = (
+        "import sys; from click.testing import CliRunner; from wavehouse.cli.main import cli; "
+        f"r = CliRunner().invoke(cli, ['recommend', '{SEED}', '--explain']); "
+        "r2 = CliRunner().invoke(cli, ['search', 'ghost']); "
+        "print(r.exit_code, r2.exit_code, sorted(m for m in ('torch', 'sklearn', 'shap', 'dbt', 'imblearn') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"WAVEHOUSE_HOME": str(built_home), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert out.stdout.strip() == "0 0 []", out.stdout + out.stderr

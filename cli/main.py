@@ -339,3 +339,23 @@ def evaluate(con, fmt):
         click.echo(json_module.dumps({metric: value for metric, value, _ in rows}, indent=2))
     else:
         echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the HTML (default $WAVEHOUSE_HOME/report.html).")
+@user_errors
+def report(out):
+    """Write a self-contained HTML report (plots inline; opens from disk, no server, no internet).
+
+    \b
+    Examples:
+      wavehouse report
+      wavehouse report --out /tmp/wavehouse.html && xdg-open /tmp/wavehouse.html
+    """
+    from wavehouse.paths import home
+    from wavehouse.report import render_report
+
+    target = out or home() / "report.html"
+    path = render_report(None, target, progress=lambda s: click.echo(s, err=True))
+    click.secho(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", fg="green")

@@ -23,12 +23,40 @@ def checkpoint(path: Path) -> None:
         con.close()
 
 
+EXPORT_PATTERN = r"^(dim_|fct_|rpt_|ml_runs$)"
+
+
+def export_marts(db: Path, folder: Path) -> list[Path]:
+    """Every mart and report (dim_*, fct_*, rpt_*, ml_runs) as $WAVEHOUSE_HOME/marts/<name>.parquet,
+    each written to a temporary name and renamed, so a reader never sees half a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db), read_only=True)
+    written = []
+    try:
+        names = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where regexp_matches(table_name, ?) order by 1",
+            [EXPORT_PATTERN]).fetchall()]
+        for name in names:
+            final = folder / f"{name}.parquet"
+            temporary = folder / f".{name}.parquet.tmp"
+            quoted_path = str(temporary).replace("'", "''")
+            quoted_name = name.replace('"', '""')
+            con.execute(f"copy (select * from \"{quoted_name}\") to '{quoted_path}' (format parquet)")
+            os.replace(temporary, final)
+            written.append(final)
+    finally:
+        con.close()
+    return written
+
+
 def publish(base: Path | None = None) -> Path:
-    """Publish $WAVEHOUSE_HOME/build/wavehouse.duckdb as $WAVEHOUSE_HOME/wavehouse.duckdb."""
+    """Publish $WAVEHOUSE_HOME/build/wavehouse.duckdb as $WAVEHOUSE_HOME/wavehouse.duckdb (and the
+    marts as Parquet under $WAVEHOUSE_HOME/marts/)."""
     source, target = build_db(base), published_db(base)
     if not source.is_file():
         raise WavehouseError(f"nothing to publish: {source} does not exist (run `wavehouse build` or `dbt build`)")
     checkpoint(source)
+    export_marts(source, target.parent / "marts")
     wal = source.with_name(source.name + ".wal")
     if wal.exists():
         raise WavehouseError(f"{wal} is still there after a checkpoint; is a dbt build still running?")

@@ -71,9 +71,10 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def dbt_args(command: str, base: Path, extra: list[str] | None = None) -> list[str]:
+def dbt_args(command: str | list[str], base: Path, extra: list[str] | None = None) -> list[str]:
     project = project_dir()
-    return [command, "--project-dir", str(project), "--profiles-dir", str(project),
+    words = [command] if isinstance(command, str) else list(command)
+    return [*words, "--project-dir", str(project), "--profiles-dir", str(project),
             "--target-path", str(build_dir(base) / "target"), "--log-path", str(build_dir(base) / "logs"),
             *(extra or [])]
 

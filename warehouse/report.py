@@ -212,6 +212,11 @@ SECTIONS: list[tuple[str, Callable]] = [
     ("evaluation", section_evaluation), ("example recommendations", section_example),
 ]
 
+# marks the page once loaded with how many images rendered, for the browser test and for people
+IMAGE_CHECK = ("addEventListener('load', () => { const i = [...document.images]; "
+               "document.body.dataset.images = i.length; "
+               "document.body.dataset.imagesLoaded = i.filter(x => x.complete && x.naturalWidth > 0).length; });")
+
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1300px;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left}
 th{background:#f3f3f3}img{max-width:100%}figure{margin:1em 0}figcaption{color:#666;font-size:13px}
@@ -235,7 +240,8 @@ def render_report(db: Path | None, out: Path, progress: Callable[[str], None] = 
         con.close()
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>wavehouse report</title><style>{STYLE}</style>"
             f"</head><body><h1>wavehouse report</h1>{''.join(parts)}"
-            f"<p style='color:#888'>Rendered in {time.perf_counter() - started:.1f}s from the warehouse tables.</p></body></html>")
+            f"<p style='color:#888'>Rendered in {time.perf_counter() - started:.1f}s from the warehouse tables.</p>"
+            f"<script>{IMAGE_CHECK}</script></body></html>")
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(out.name + ".tmp")
     temporary.write_text(page, encoding="utf-8")

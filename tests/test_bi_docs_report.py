@@ -1,0 +1,159 @@
+"""BI access (Parquet marts, SQLAlchemy read-only during a build, older DuckDB), dbt docs, and the
+HTML report (also opened in headless Chromium when it is installed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from wavehouse.build import build, dbt_args, run_dbt
+from wavehouse.paths import build_db, published_db
+from wavehouse.report import SECTIONS, render_report
+
+
+def test_marts_are_exported_as_parquet(built_home):
+    marts = built_home / "marts"
+    names = sorted(p.stem for p in marts.glob("*.parquet"))
+    for expected in ("dim_tracks", "dim_clusters", "fct_track_neighbours", "rpt_evaluation", "rpt_cluster_playlists", "ml_runs"):
+        assert expected in names
+    assert not list(marts.glob(".*.tmp"))
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    for name in ("dim_tracks", "fct_track_neighbours"):
+        in_db = con.execute(f"select count(*) from {name}").fetchone()[0]
+        in_parquet = con.execute("select count(*) from read_parquet(?)", [str(marts / f"{name}.parquet")]).fetchone()[0]
+        assert in_db == in_parquet > 0
+    con.close()
+
+
+SQLALCHEMY_READER = textwrap.dedent("""
+    import sys, time, pathlib, sqlalchemy as sa
+    db, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+    engine = sa.create_engine(f"duckdb:///{db}", connect_args={"read_only": True})
+    queries = errors = 0
+    while not stop.exists():
+        try:
+            with engine.connect() as con:
+                con.execute(sa.text("select cluster_name, n_tracks from dim_clusters")).fetchall()
+                con.execute(sa.text("select * from recommend([:id], k := 5)"), {"id": "4qPNDBW1i3p13qLCt0Ki3A"}).fetchall()
+            queries += 1
+        except Exception as exc:
+            errors += 1
+            print("reader error:", exc, file=sys.stderr)
+        time.sleep(0.02)
+    print(queries, errors)
+""")
+
+
+def test_sqlalchemy_reader_keeps_working_while_a_build_runs(tmp_path, fixture_csv):
+    pytest.importorskip("duckdb_engine")
+    home = tmp_path / "home"
+    build(data=fixture_csv, base=home)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", SQLALCHEMY_READER, str(published_db(home)), str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        build(data=fixture_csv, base=home)
+        time.sleep(0.5)
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    queries, errors = map(int, out.split())
+    assert errors == 0, err
+    assert queries > 5
+
+
+def test_published_file_opens_with_duckdb_1_5(built_home):
+    """CI creates a venv with duckdb 1.5 and sets WAVEHOUSE_OLD_DUCKDB_PYTHON (see .ci/run)."""
+    python = os.environ.get("WAVEHOUSE_OLD_DUCKDB_PYTHON")
+    if not python:
+        pytest.skip("set WAVEHOUSE_OLD_DUCKDB_PYTHON to a python with duckdb 1.5 installed (.ci/run does)")
+    code = ("import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); "
+            "print(duckdb.__version__, con.execute('select count(*) from dim_tracks').fetchone()[0])")
+    out = subprocess.run([python, "-c", code, str(published_db(built_home))], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    version, count = out.stdout.split()
+    assert version.startswith("1.5") and int(count) > 2000
+
+
+def test_dbt_docs_generate_and_every_model_documented(built_home, tmp_path):
+    home = tmp_path / "docs_home"
+    build_db(home).parent.mkdir(parents=True)
+    shutil.copy(published_db(built_home), build_db(home))
+    run_dbt(dbt_args(["docs", "generate"], home), home, Path(os.devnull))
+    target = home / "build" / "target"
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
+    assert (target / "index.html").is_file()
+    problems = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] not in ("model", "seed"):
+            continue
+        name = node["name"]
+        if not node["description"].strip():
+            problems.append(f"{name}: no description")
+        actual = catalog["nodes"].get(node["unique_id"], {}).get("columns", {})
+        documented = {c.lower() for c, meta in node["columns"].items() if meta.get("description", "").strip()}
+        missing = sorted(c for c in actual if c.lower() not in documented)
+        if missing:
+            problems.append(f"{name}: undocumented columns {missing}")
+        if re.match(r"^(dim|fct)_", name) and not node["config"].get("contract", {}).get("enforced"):
+            problems.append(f"{name}: mart without an enforced contract")
+    assert not problems, "\n".join(problems)
+    assert {e["name"] for e in manifest["exposures"].values()} >= {"wavehouse_cli", "wavehouse_report", "bi_marts"}
+
+
+@pytest.fixture(scope="module")
+def report_file(built_home, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    messages = []
+    render_report(published_db(built_home), out, progress=messages.append)
+    assert len(messages) == len(SECTIONS)
+    return out
+
+
+def test_report_is_self_contained_with_every_section(report_file):
+    page = report_file.read_text(encoding="utf-8")
+    for name, _ in SECTIONS:
+        assert f"id='{name.replace(' ', '-')}'" in page
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert len(images) >= 10 and all(src.startswith("data:image/png;base64,") for src in images)
+    assert "http://" not in page and "https://" not in page.replace("https://open.spotify.com", "")
+    for heading in ("Choosing k", "k-distance", "PCA", "LDA", "TSNE", "Clusters", "SHAP", "Evaluation", "Example"):
+        assert heading in page
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (CI installs Debian's chromium)")
+def test_report_in_headless_chromium(report_file, tmp_path):
+    profile = tmp_path / "profile"
+    dom = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=10000",
+                          "--dump-dom", report_file.as_uri()], capture_output=True, text=True, timeout=120)
+    images = re.search(r'data-images="(\d+)"', dom.stdout)
+    loaded = re.search(r'data-images-loaded="(\d+)"', dom.stdout)
+    assert images and loaded, dom.stderr[-2000:]
+    assert int(images.group(1)) >= 10 and loaded.group(1) == images.group(1)
+    shot = tmp_path / "report.png"
+    subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1300,3000",
+                    f"--screenshot={shot}", report_file.as_uri()], capture_output=True, timeout=120)
+    import matplotlib.image as mpimg
+
+    pixels = mpimg.imread(shot)
+    assert pixels.shape[0] >= 1000 and pixels.std() > 0.05   # not a blank page

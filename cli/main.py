@@ -55,8 +55,10 @@ def cli():
 @click.option("--data", type=click.Path(path_type=Path), default=None,
               help="Input CSV (optionally .gz/.zst). Default: the bundled 114k Spotify catalogue.")
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option("--vars", "dbt_vars", default=None, metavar="YAML",
+              help="dbt vars, e.g. '{neighbour_method: ivf, latent_dim: 16}' (see dbt_project.yml).")
 @user_errors
-def build(data, full_refresh):
+def build(data, full_refresh, dbt_vars):
     """Run the dbt project into a private file and publish it atomically.
 
     Progress is dbt's own log. Readers of the published warehouse are never disturbed; a failed
@@ -65,6 +67,7 @@ def build(data, full_refresh):
     \b
     Example:
       WAVEHOUSE_HOME=/tmp/wh wavehouse build --data tests/fixtures/tracks_fixture.csv
+      wavehouse build --vars '{neighbour_method: ivf, ivf_probe: 4}'
     """
     from wavehouse.build import build as run_build
 
@@ -75,7 +78,8 @@ def build(data, full_refresh):
         for reason, count in summary.rejected_by_reason:
             click.echo(f"  rejected: {count:>6,}  {reason}")
 
-    summary = run_build(data=data, full_refresh=full_refresh, on_built=report)
+    summary = run_build(data=data, full_refresh=full_refresh, on_built=report,
+                        dbt_extra=["--vars", dbt_vars] if dbt_vars else None)
     click.secho(f"published {summary.published}", fg="green")
 
 
@@ -359,3 +363,6 @@ def report(out):
     target = out or home() / "report.html"
     path = render_report(None, target, progress=lambda s: click.echo(s, err=True))
     click.secho(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", fg="green")
+
+if __name__ == "__main__":
+    cli()

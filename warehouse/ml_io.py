@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import resource
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -86,6 +87,7 @@ def stage(session, name: str, params: dict | None = None) -> Iterator[dict]:
     log(f"{name}: started")
     yield metrics
     seconds = time.perf_counter() - started
+    metrics["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     record_stage(session, name, seconds, params, metrics)
     log(f"{name}: done in {seconds:.1f}s")
 

@@ -7,6 +7,7 @@ they close it); new connections see the new warehouse. A failed build never reac
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -61,9 +62,19 @@ def publish(base: Path | None = None) -> Path:
     if wal.exists():
         raise WavehouseError(f"{wal} is still there after a checkpoint; is a dbt build still running?")
     target.parent.mkdir(parents=True, exist_ok=True)
+    _fault_pause()
     os.replace(source, target)
     _fsync_dir(target.parent)
     return target
+
+
+def _fault_pause() -> None:
+    """Fault injection for the reliability tests: with WAVEHOUSE_FAULT_PAUSE_BEFORE_PUBLISH=SECONDS a
+    build announces itself and waits just before the rename, so a test can kill it there."""
+    seconds = os.environ.get("WAVEHOUSE_FAULT_PAUSE_BEFORE_PUBLISH")
+    if seconds:
+        print("wavehouse: paused before publish", flush=True)
+        time.sleep(float(seconds))
 
 
 def _fsync_dir(path: Path) -> None:

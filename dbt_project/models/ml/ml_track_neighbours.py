@@ -6,6 +6,7 @@ protocol (tracks deduplicated by name, every query, top-10)."""
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def model(dbt, session):
@@ -19,6 +20,7 @@ def model(dbt, session):
         ivf_probe=(dbt.config.get("ivf_probe"), int),
         neighbour_memory_mb=(dbt.config.get("neighbour_memory_mb"), float),
         recall_sample=(dbt.config.get("recall_sample"), int),
+        eval_max_queries=(dbt.config.get("eval_max_queries"), int),
         seed=(dbt.config.get("seed"), int),
     )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
@@ -57,14 +59,24 @@ def model(dbt, session):
             raise ValueError(f"neighbour_method must be exact or ivf, not {p['neighbour_method']!r}")
         add("genre_aware", everyone, idx, sim)
         m.update(rows=int(idx.size))
+    cap = p["eval_max_queries"]
+
+    def capped(rows):
+        # 0 = every query; else a fixed random subset (for 10^6-track scale runs)
+        if not cap or len(rows) <= cap:
+            return rows
+        return np.sort(np.random.default_rng(p["seed"]).choice(rows, cap, replace=False))
+
     with ml_io.stage(session, "neighbours_evaluation", p) as m:
-        idx, sim = exact_topk(plain, 10, songs, memory, queries=holdout)
-        add("autoencoder", holdout, idx, sim)
+        queries = capped(holdout)
+        idx, sim = exact_topk(plain, 10, songs, memory, queries=queries)
+        add("autoencoder", queries, idx, sim)
         # seed 001: first track of each name, neighbours among those only, no song exclusion
-        name_col = names.column("track_name").to_pylist()
-        _, first = np.unique(np.array([n if n is not None else "" for n in name_col], dtype=object), return_index=True)
+        name_col = pc.fill_null(names.column("track_name"), "").to_numpy(zero_copy_only=False)
+        _, first = np.unique(name_col.astype(str), return_index=True)
         first = np.sort(first)
-        idx, sim = exact_topk(aware[first], 10, None, memory)
-        add("seed_protocol", first, first[idx], sim)
+        queries = capped(np.arange(len(first)))
+        idx, sim = exact_topk(aware[first], 10, None, memory, queries=queries)
+        add("seed_protocol", first[queries], first[idx], sim)
         m.update(seed_protocol_tracks=len(first), heldout_queries=len(holdout))
     return pa.concat_tables(parts)

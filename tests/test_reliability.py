@@ -1,0 +1,144 @@
+"""Faults: builds killed at several points, two builds at once, generated broken CSVs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wavehouse.build import build, dbt_args, run_dbt
+from wavehouse.paths import WavehouseError, build_db, published_db
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def start_build(home: Path, data: Path, extra_env: dict | None = None) -> subprocess.Popen:
+    env = {**os.environ, "WAVEHOUSE_HOME": str(home), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    return subprocess.Popen([sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(data)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def kill_when(proc: subprocess.Popen, marker: str, timeout: float = 300) -> str:
+    """Read the build's output until `marker` appears, then SIGKILL it."""
+    seen = []
+    deadline = time.time() + timeout
+    for line in proc.stdout:
+        seen.append(line)
+        if marker in line:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+            return "".join(seen)
+        if time.time() > deadline:
+            break
+    proc.kill()
+    raise AssertionError(f"marker {marker!r} never appeared:\n{''.join(seen)[-3000:]}")
+
+
+@pytest.mark.parametrize("marker, env", [
+    ("START sql table model main.int_tracks_deduped", {}),          # during a SQL model
+    ("genre_aware: started", {}),                                   # during training
+    ("paused before publish", {"WAVEHOUSE_FAULT_PAUSE_BEFORE_PUBLISH": "60"}),   # during publish
+])
+def test_killed_build_leaves_published_warehouse_intact(built_home, fixture_csv, tmp_path, marker, env):
+    home = tmp_path / "home"
+    home.mkdir()
+    published_db(home).write_bytes(published_db(built_home).read_bytes())
+    before = digest(published_db(home))
+    kill_when(start_build(home, fixture_csv, env), marker)
+    assert digest(published_db(home)) == before
+    con = duckdb.connect(str(published_db(home)), read_only=True)
+    assert con.execute("select count(*) from dim_tracks").fetchone()[0] > 2000
+    con.close()
+    summary = build(data=fixture_csv, base=home)      # the next build succeeds
+    assert summary.rows_kept > 2000
+
+
+def test_two_builds_at_once_one_fails_clearly(tmp_path, fixture_csv):
+    home = tmp_path / "home"
+    first = start_build(home, fixture_csv)
+    time.sleep(3)
+    second = start_build(home, fixture_csv)
+    second_out, _ = second.communicate(timeout=300)
+    first_out, _ = first.communicate(timeout=600)
+    assert first.returncode == 0, first_out[-2000:]
+    assert second.returncode == 1 and "another build is running" in second_out
+    assert "Traceback" not in second_out
+    con = duckdb.connect(str(published_db(home)), read_only=True)
+    assert con.execute("select count(*) from dim_tracks").fetchone()[0] > 2000
+    con.close()
+
+
+# ---------------------------------------------------------------- generated broken CSVs
+
+SQL_LAYER = ["--select", "stg_spotify__tracks", "int_tracks_rejected", "int_tracks_deduped"]
+JUNK = st.text(alphabet=st.sampled_from(list("abc,;\"'\\ \t-1.5e9Ü東\r")), max_size=12)
+
+
+@st.composite
+def corrupted_csv(draw, lines: list[str]):
+    header, body = lines[0], lines[1:]
+    rows = draw(st.lists(st.sampled_from(body), min_size=1, max_size=25))
+    out = []
+    for row in rows:
+        kind = draw(st.sampled_from(["keep", "keep", "field", "drop", "add", "blank", "cut", "junk"]))
+        fields = row.split(",")
+        if kind == "field":
+            fields[draw(st.integers(0, len(fields) - 1))] = draw(JUNK)
+        elif kind == "drop":
+            fields.pop(draw(st.integers(0, len(fields) - 1)))
+        elif kind == "add":
+            fields.append(draw(JUNK))
+        elif kind == "blank":
+            fields = [""]
+        elif kind == "cut":
+            fields = ",".join(fields)[: draw(st.integers(0, 40))].split(",")
+        elif kind == "junk":
+            fields = [draw(JUNK)]
+        out.append(",".join(fields))
+    return header + "\n" + "\n".join(out) + "\n", len(out)
+
+
+FIXTURE_LINES = (Path(__file__).parent / "fixtures" / "tracks_fixture.csv").read_text(encoding="utf-8").splitlines()[:200]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=corrupted_csv(FIXTURE_LINES))
+def test_generated_broken_csvs_are_quarantined_never_crash(tmp_path_factory, case):
+    text, n_lines = case
+    home = tmp_path_factory.mktemp("prop")
+    data = home / "input.csv"
+    data.write_text(text, encoding="utf-8")
+    build_db(home).parent.mkdir(parents=True, exist_ok=True)
+    run_dbt(dbt_args("build", home, SQL_LAYER), home, data)
+    con = duckdb.connect(str(build_db(home)), read_only=True)
+    read = con.execute("select count(*) from stg_spotify__tracks").fetchone()[0]
+    kept = con.execute("select count(*) from int_tracks_deduped").fetchone()[0]
+    merged = con.execute("select coalesce(sum(n_source_rows - 1), 0) from int_tracks_deduped").fetchone()[0]
+    rejected = con.execute("select count(*) from int_tracks_rejected").fetchone()[0]
+    unexplained = con.execute("select count(*) from int_tracks_rejected where reject_reason is null or reject_reason = ''").fetchone()[0]
+    con.close()
+    assert read == n_lines
+    assert read == kept + rejected + merged
+    assert unexplained == 0
+
+
+def test_cli_build_never_shows_a_traceback_on_garbage(tmp_path):
+    data = tmp_path / "garbage.csv"
+    data.write_bytes(b"\x00\xff\xfe not a csv \x00\n\x01\x02")
+    env = {**os.environ, "WAVEHOUSE_HOME": str(tmp_path / "home")}
+    out = subprocess.run([sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(data)],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stdout + out.stderr
+    assert "lacks required columns" in out.stdout + out.stderr

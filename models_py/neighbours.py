@@ -113,12 +113,35 @@ def exact_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, 
     return out_idx, out_sim
 
 
+def ivf_lists(E: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000) -> np.ndarray:
+    """The inverted lists of an IVF index: KMeans of the normalised rows into `n_lists` lists
+    (0 = about 2*sqrt(n)), fitted on a fixed sample, then every row assigned to its nearest list
+    centroid (cosine). Returns the list of each row."""
+    import torch
+    from sklearn.cluster import KMeans
+
+    n = len(E)
+    n_lists = n_lists or int(np.clip(2 * np.sqrt(n), 1, 4096))
+    n_lists = max(1, min(n_lists, n))
+    En = normalise_rows(E)
+    rows = np.random.default_rng(seed).choice(n, min(n, max(sample, n_lists)), replace=False)
+    centroids = KMeans(n_clusters=n_lists, n_init=1, max_iter=25, random_state=seed).fit(En[rows]).cluster_centers_
+    C = torch.from_numpy(normalise_rows(centroids.astype(np.float32)))
+    X = torch.from_numpy(En)
+    labels = np.empty(n, dtype=np.int64)
+    with torch.no_grad():
+        for start in range(0, n, 65536):
+            labels[start:start + 65536] = (X[start:start + 65536] @ C.T).argmax(dim=1).numpy()
+    return labels
+
+
 def ivf_topk(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int = 3,
              exclude_groups: np.ndarray | None = None, memory_mb: float = 256.0,
              threads: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:
-    """Approximate top-k with the clusters as a coarse index: the tracks of each cluster are compared
-    only with the tracks of the `n_probe` clusters whose centroids are nearest its own centroid (its
-    own included). Returns (indices, similarities, share of all pairs compared)."""
+    """Approximate top-k through an inverted-list index (IVF): `labels` puts every row in a list
+    (e.g. from ivf_lists, or any clustering). The queries of one list are compared only with the
+    rows of the lists that are among the `n_probe` nearest (by centroid) to any of those queries,
+    their own list included. Returns (indices, similarities, share of all pairs compared)."""
     import torch
 
     if threads:
@@ -127,31 +150,42 @@ def ivf_topk(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int = 3,
     k = min(k, n - 1)
     Ev = normalise_rows(E)
     En = torch.from_numpy(Ev)
-    clusters = np.unique(labels)
-    centroids = normalise_rows(np.stack([Ev[labels == c].mean(axis=0) for c in clusters]))
-    nearest = np.argsort(-(centroids @ centroids.T), axis=1, kind="stable")[:, :max(1, n_probe)]
+    lists, labels = np.unique(labels, return_inverse=True)
+    n_lists = len(lists)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(labels, minlength=n_lists))]
+    sums = np.zeros((n_lists, Ev.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels, Ev)
+    C = torch.from_numpy(normalise_rows(sums.astype(np.float32)))
+    probe = max(1, min(n_probe, n_lists))
     pair_q, pair_c = same_group_pairs(exclude_groups, n)
+    pair_order = np.argsort(labels[pair_q], kind="stable")
+    pair_q, pair_c = pair_q[pair_order], pair_c[pair_order]
+    pair_bounds = np.searchsorted(labels[pair_q], np.arange(n_lists + 1))
     out_idx = np.full((n, k), -1, dtype=np.int64)
     out_sim = np.full((n, k), -np.inf, dtype=np.float32)
     compared = 0
     with torch.no_grad():
-        for ci, c in enumerate(clusters):
-            queries = np.flatnonzero(labels == c)
-            candidates = np.flatnonzero(np.isin(labels, clusters[nearest[ci]]))
+        for c in range(n_lists):
+            queries = np.sort(order[bounds[c]:bounds[c + 1]])
+            if len(queries) == 0:
+                continue
+            probed = np.unique(np.r_[c, torch.topk(En[queries] @ C.T, probe, dim=1).indices.numpy().ravel()])
+            candidates = np.sort(np.concatenate([order[bounds[l]:bounds[l + 1]] for l in probed]))
             compared += len(queries) * len(candidates)
             width = min(k, len(candidates) - 1)
             if width < 1:
                 continue
+            mq_all, mc_all = pair_q[pair_bounds[c]:pair_bounds[c + 1]], pair_c[pair_bounds[c]:pair_bounds[c + 1]]
             rows = block_rows_for_budget(len(candidates), width, memory_mb)
-            position = np.full(n, -1)
-            position[candidates] = np.arange(len(candidates))
             for start in range(0, len(queries), rows):
                 block = queries[start:start + rows]
-                local_q = np.full(n, -1)
-                local_q[block] = np.arange(len(block))
-                mq, mc = local_q[pair_q], position[pair_c]
-                keep = (mq >= 0) & (mc >= 0)
-                v, i = _topk_against(En[block], En[candidates], width, candidates, mq[keep], mc[keep])
+                in_block = (mq_all >= block[0]) & (mq_all <= block[-1])
+                mq, mc = mq_all[in_block], mc_all[in_block]
+                q_pos = np.searchsorted(block, mq)
+                c_pos = np.minimum(np.searchsorted(candidates, mc), len(candidates) - 1)
+                keep = (block[np.minimum(q_pos, len(block) - 1)] == mq) & (candidates[c_pos] == mc)
+                v, i = _topk_against(En[block], En[candidates], width, candidates, q_pos[keep], c_pos[keep])
                 v, i = _ordered(v, i)
                 out_sim[block, :width], out_idx[block, :width] = v, i
     return out_idx, out_sim, compared / float(n * n)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -35,9 +38,24 @@ def use_home(monkeypatch):
     return _use
 
 
-def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    path.write_bytes(text.encode(encoding))
-    return path
+def read_during_build(reader_code: str, home: Path, data: Path, tmp_path: Path) -> tuple[int, int, str]:
+    """Run `reader_code` (argv: published db, stop file; prints "queries errors") in its own process
+    while a build of `data` runs and publishes into `home`; return (queries, errors, its stderr)."""
+    from wavehouse.build import build
+    from wavehouse.paths import published_db
+
+    stop = tmp_path / "stop-reader"
+    reader = subprocess.Popen([sys.executable, "-c", reader_code, str(published_db(home)), str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        build(data=data, base=home)     # must not fail on the reader's lock
+        time.sleep(0.5)
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    queries, errors = map(int, out.split())
+    return queries, errors, err
 
 
 @pytest.fixture()

@@ -20,6 +20,8 @@ from wavehouse.build import build, dbt_args, run_dbt
 from wavehouse.paths import build_db, published_db
 from wavehouse.report import SECTIONS, render_report
 
+from tests.conftest import read_during_build
+
 
 def test_marts_are_exported_as_parquet(built_home):
     marts = built_home / "marts"
@@ -58,17 +60,7 @@ def test_sqlalchemy_reader_keeps_working_while_a_build_runs(tmp_path, fixture_cs
     pytest.importorskip("duckdb_engine")
     home = tmp_path / "home"
     build(data=fixture_csv, base=home)
-    stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", SQLALCHEMY_READER, str(published_db(home)), str(stop)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(1.5)
-        build(data=fixture_csv, base=home)
-        time.sleep(0.5)
-    finally:
-        stop.touch()
-        out, err = reader.communicate(timeout=60)
-    queries, errors = map(int, out.split())
+    queries, errors, err = read_during_build(SQLALCHEMY_READER, home, fixture_csv, tmp_path)
     assert errors == 0, err
     assert queries > 5
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
-import time
 
 from wavehouse.build import build, build_lock
-from wavehouse.paths import WavehouseError, published_db
+from wavehouse.paths import WavehouseError
+
+from tests.conftest import read_during_build
 
 import pytest
 
@@ -35,17 +34,7 @@ READER = textwrap.dedent("""
 def test_reader_keeps_querying_while_build_publishes(tmp_path, fixture_csv):
     home = tmp_path / "home"
     build(data=fixture_csv, base=home)
-    stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(published_db(home)), str(stop)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(1.0)
-        build(data=fixture_csv, base=home)   # must not fail on the reader's lock
-        time.sleep(0.5)
-    finally:
-        stop.touch()
-        out, err = reader.communicate(timeout=60)
-    queries, errors = map(int, out.split())
+    queries, errors, err = read_during_build(READER, home, fixture_csv, tmp_path)
     assert errors == 0, err
     assert queries > 10
 

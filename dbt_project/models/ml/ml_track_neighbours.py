@@ -1,6 +1,7 @@
 """Top-K cosine neighbours of every track in the default (genre_aware) embedding, never the track
-itself nor another id of the same song; exact (default) or through the clusters as a coarse index
-(neighbour_method: ivf, with its recall@10 against exact measured on a sample of queries).
+itself nor another id of the same song; exact (default) or through an inverted-list index (neighbour_method: ivf: a fine KMeans of the
+same embedding into ivf_lists lists, each query list probing the ivf_probe nearest lists of its
+queries), with its recall@10 against exact measured on a sample of queries.
 Also, for evaluation only: the unsupervised embedding's top-10 of held-out tracks, and seed 001's
 protocol (tracks deduplicated by name, every query, top-10)."""
 
@@ -12,12 +13,13 @@ import pyarrow.compute as pc
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    from wavehouse.models_py.neighbours import exact_topk, ivf_topk, recall_at
+    from wavehouse.models_py.neighbours import exact_topk, ivf_lists, ivf_topk, recall_at
 
     p = ml_io.config(
         neighbours_k=(dbt.config.get("neighbours_k"), int),
         neighbour_method=(dbt.config.get("neighbour_method"), str),
         ivf_probe=(dbt.config.get("ivf_probe"), int),
+        ivf_lists=(dbt.config.get("ivf_lists"), int),
         neighbour_memory_mb=(dbt.config.get("neighbour_memory_mb"), float),
         recall_sample=(dbt.config.get("recall_sample"), int),
         eval_max_queries=(dbt.config.get("eval_max_queries"), int),
@@ -28,7 +30,6 @@ def model(dbt, session):
     embeddings = dbt.ref("ml_track_embeddings")
     aware = ml_io.matrix(ml_io.table(embeddings.filter("embedding_kind = 'genre_aware'").order("track_id")), "embedding")
     plain = ml_io.matrix(ml_io.table(embeddings.filter("embedding_kind = 'autoencoder'").order("track_id")), "embedding")
-    clusters = ml_io.table(dbt.ref("ml_track_clusters").filter("method = 'kmeans_embedding'").order("track_id"))
     ids = inputs.column("track_id").combine_chunks()
     songs = inputs.column("song_id").to_numpy()
     holdout = np.flatnonzero(inputs.column("is_holdout").to_numpy(zero_copy_only=False))
@@ -48,7 +49,7 @@ def model(dbt, session):
     everyone = np.arange(len(ids))
     with ml_io.stage(session, "neighbours", p) as m:
         if p["neighbour_method"] == "ivf":
-            labels = clusters.column("cluster_id").to_numpy()
+            labels = ivf_lists(aware, p["ivf_lists"], seed=p["seed"])
             idx, sim, share = ivf_topk(aware, p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
             sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
             exact_idx, _ = exact_topk(aware, p["neighbours_k"], songs, memory, queries=sample)

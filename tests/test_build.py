@@ -124,3 +124,31 @@ def test_failed_build_leaves_previous_warehouse_intact(tmp_path, fixture_csv):
 def test_publish_moves_the_build_file(built_home):
     assert published_db(built_home).is_file()
     assert not build_db(built_home).exists()
+
+
+def test_plain_dbt_build_then_wavehouse_publish(tmp_path, fixture_csv):
+    """`cd dbt_project && dbt build` works directly (committed profiles.yml), then `wavehouse publish`."""
+    import os
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from wavehouse.cli.main import cli
+    from wavehouse.paths import PACKAGE_ROOT
+
+    home = tmp_path / "home"
+    (home / "build").mkdir(parents=True)
+    env = {**os.environ, "WAVEHOUSE_HOME": str(home), "WAVEHOUSE_DATA": str(fixture_csv),
+           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
+    out = subprocess.run([dbt, "build"], cwd=PACKAGE_ROOT / "dbt_project", env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert not published_db(home).exists()
+    result = CliRunner().invoke(cli, ["publish"], env={"WAVEHOUSE_HOME": str(home)})
+    assert result.exit_code == 0 and "published" in result.output
+    assert scalar(published_db(home), "select count(*) from dim_tracks") > 2000
+    assert (home / "marts" / "dim_tracks.parquet").is_file()
+    result = CliRunner().invoke(cli, ["publish"], env={"WAVEHOUSE_HOME": str(home)})
+    assert result.exit_code == 1 and "nothing to publish" in result.output

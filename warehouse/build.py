@@ -109,7 +109,12 @@ def _failure_message(result) -> str:
     if result.exception is not None:
         text = str(result.exception)
         lines = [line.strip() for line in text.splitlines() if "wavehouse:" in line]
-        return lines[0].split("wavehouse:", 1)[1].strip() if lines else text.strip().splitlines()[-1]
+        if lines:
+            return lines[0].split("wavehouse:", 1)[1].strip()
+        # e.g. DuckDB refusing a file that is not UTF-8: its first lines say what and where
+        lines = [line.strip() for line in text.splitlines() if line.strip() and line.strip() != "Runtime Error"]
+        where = [line for line in lines if line.startswith("file = ")]
+        return " ".join(lines[:3] + where[:1]) + " (nothing was published)"
     failures = []
     for node_result in getattr(result.result, "results", []) or []:
         if str(node_result.status) in ("error", "fail"):

@@ -28,14 +28,18 @@ EXPORT_PATTERN = r"^(dim_|fct_|rpt_|ml_runs$)"
 
 
 def export_marts(db: Path, folder: Path) -> list[Path]:
-    """Every mart and report (dim_*, fct_*, rpt_*, ml_runs) as $WAVEHOUSE_HOME/marts/<name>.parquet,
-    each written to a temporary name and renamed, so a reader never sees half a file."""
+    """Every mart and report table (dim_*, fct_*, rpt_*, ml_runs) as
+    $WAVEHOUSE_HOME/marts/<name>.parquet, each written to a temporary name and renamed, so a reader
+    never sees half a file. Views are not exported: rpt_recommendations is fct_track_neighbours
+    joined to dim_tracks (both exported), and materialising it costs 20 rows of "why" per track."""
     folder.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db), read_only=True,
+                         config={"memory_limit": os.environ.get("WAVEHOUSE_DUCKDB_MEMORY", "3GB")})
     written = []
     try:
         names = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where regexp_matches(table_name, ?) order by 1",
+            """select table_name from information_schema.tables
+               where table_type = 'BASE TABLE' and regexp_matches(table_name, ?) order by 1""",
             [EXPORT_PATTERN]).fetchall()]
         for name in names:
             final = folder / f"{name}.parquet"

@@ -19,7 +19,7 @@ source as (
 
 lines as (
     -- file order is kept by the single CSV scan (insertion order is preserved)
-    select row_number() over () as line_number, line from source
+    select row_number() over () as line_number, coalesce(line, '') as line from source
 ),
 
 header as (

@@ -1,0 +1,64 @@
+"""Render bench/results/latest.json (or the file given) as the Markdown tables of the README.
+
+    python bench/table.py [bench/results/latest.json]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def main(path: Path) -> str:
+    r = json.loads(path.read_text())
+    m = r["machine"]
+    out = [f"Machine: {m['cores']} cores ({m['cpu']}), {m['mem_gb']} GB RAM, Python {m['python']}, torch threads "
+           f"{m['torch_threads']}; run started {r['started']} (`{path.name}`).", ""]
+    if "vs_peer" in r:
+        v = r["vs_peer"]
+        out += ["| stage (full catalogue) | seed pipeline (peer) s | wavehouse s |", "|---|---|---|"]
+        for stage, peer in v["stages_peer"].items():
+            out.append(f"| {stage.replace('_', ' ')} | {peer:.2f} | {v['stages_wavehouse'][stage]:.2f} |")
+        s, w = v["shared_stages_seconds"], v["whole_build_vs_peer_total"]
+        out.append(f"| **stages both run** | {s['peer']:.1f} | {s['wavehouse']:.1f} (**{s['ratio']:.2f}x**, goal <= 0.5x) |")
+        out.append(f"| **whole run** (wavehouse: every stage of all five seeds + marts + publish) | {w['peer']:.1f} | "
+                   f"{w['wavehouse']:.1f} (**{w['ratio']:.2f}x**, goal <= 2x) |")
+        g = v["genre_hit_rate_at_10"]
+        out += ["", f"Genre hit rate@10: peer {g['peer']:.3f}; wavehouse {g['wavehouse_seed_protocol']:.3f} (same protocol), "
+                f"{g['wavehouse_heldout']:.3f} (held-out queries).", ""]
+    n = r.get("neighbours")
+    if n:
+        out += [f"Neighbours, N = {n['n']:,}, d = {n['d']}, top-{n['k']} (sgemm {n['sgemm_gflops']} GFLOP/s, floor "
+                f"2·N²·d = {n['gemm_floor_seconds']} s):", "",
+                "| method | seconds | recall@10 | vs |", "|---|---|---|---|",
+                f"| wavehouse exact (torch tiles) | {n['wavehouse_exact_seconds']} | 1 | {n['exact_vs_floor']}x the GEMM floor (goal <= 1.5x) |"]
+        for key in [k for k in n if k.startswith("wavehouse_ivf") and isinstance(n[k], dict)]:
+            i = n[key]
+            out.append(f"| wavehouse IVF, {key[13:]} probes ({i['pairs_share']:.1%} of pairs) | {i['seconds_with_lists']} | "
+                       f"{i['recall_at_10']} | {i['seconds_with_lists'] / n['faiss_flat_seconds']:.2f}x faiss flat |")
+        if "faiss_flat_seconds" in n:
+            out.append(f"| faiss IndexFlatIP (exact) | {n['faiss_flat_seconds']} | {n['faiss_flat_recall_vs_wavehouse_exact']} | |")
+            out.append(f"| faiss HNSW (M=32) | {n['faiss_hnsw_seconds']} | {n['faiss_hnsw_recall_at_10']} | |")
+        out.append("")
+    c = r.get("cold_lookup")
+    if c:
+        out += [f"Cold `wavehouse recommend` (median of {c['runs']}): {c['wavehouse_recommend_s']} s against "
+                f"{c['import_duckdb_s']} s for `python -c \"import duckdb\"`: **{c['ratio']}x** (goal <= 2x).", ""]
+    if r.get("scale"):
+        sizes = list(r["scale"])
+        out += ["Scale (IVF neighbours, evaluation on at most 20k queries):", "",
+                "| | " + " | ".join(f"{int(s):,} rows" for s in sizes) + " |", "|---" * (len(sizes) + 1) + "|"]
+        out.append("| tracks after dedupe | " + " | ".join(f"{r['scale'][s]['tracks']:,}" for s in sizes) + " |")
+        out.append("| whole build s | " + " | ".join(str(r["scale"][s]["seconds"]) for s in sizes) + " |")
+        out.append("| peak RSS MB | " + " | ".join(str(r["scale"][s]["peak_rss_mb"]) for s in sizes) + " |")
+        out.append("| SQL layer s | " + " | ".join(str(r["scale"][s]["sql_seconds"]) for s in sizes) + " |")
+        stages = list(r["scale"][sizes[0]]["ml_stages"])
+        for st in stages:
+            out.append(f"| {st} s | " + " | ".join(str(r["scale"][s]["ml_stages"].get(st, {}).get("seconds", "")) for s in sizes) + " |")
+        out.append("| IVF recall@10 | " + " | ".join(str(r["scale"][s]["ivf_recall_at_10"]) for s in sizes) + " |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("results") / "latest.json"))

@@ -62,3 +62,11 @@ def test_build_command_reports_counts_and_missing_file(tmp_path, fixture_csv):
     result = run("build", "--data", str(fixture_csv), env=env)
     assert result.exit_code == 0, result.output
     assert "rejected 9" in result.output and "published" in result.output
+
+
+def test_every_command_is_documented_in_the_readme():
+    from wavehouse.paths import PACKAGE_ROOT
+
+    readme = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in cli.commands if f"wavehouse {name}" not in readme]
+    assert not missing, f"commands missing from README.md: {missing}"

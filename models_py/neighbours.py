@@ -28,25 +28,25 @@ def block_rows_for_budget(n: int, k: int, memory_mb: float, tile: int = CANDIDAT
     return int(max(1, min(n, QUERY_BLOCK_MAX, (memory_mb * 1024 * 1024) // per_row)))
 
 
-def same_group_pairs(groups: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(query, candidate) pairs never to return, sorted by query: every row with itself, and every
-    pair of rows sharing a group."""
+def same_group_pairs(groups: np.ndarray | None, n: int, queries: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(query, candidate) pairs never to return, sorted by query then candidate: every row with
+    itself and with every other row of its group, for the query rows only (default: all rows).
+    Vectorised; memory is the sum over query rows of their group sizes."""
+    rows = np.arange(n) if queries is None else np.unique(np.asarray(queries, dtype=np.int64))
     if groups is None:
-        rows = np.arange(n)
-        return rows, rows
+        return rows, rows.copy()
     groups = np.asarray(groups)
     order = np.argsort(groups, kind="stable")
     g = groups[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     sizes = np.diff(np.r_[starts, n])
-    q_parts, c_parts = [np.arange(n)], [np.arange(n)]
-    for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
-        members = order[start:start + size]
-        q, c = np.meshgrid(members, members, indexing="ij")
-        off = q != c
-        q_parts.append(q[off])
-        c_parts.append(c[off])
-    q, c = np.concatenate(q_parts), np.concatenate(c_parts)
+    group_of = np.empty(n, dtype=np.int64)
+    group_of[order] = np.repeat(np.arange(len(starts)), sizes)
+    per_row = sizes[group_of[rows]]
+    q = np.repeat(rows, per_row)
+    within = np.arange(len(q)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    c = order[np.repeat(starts[group_of[rows]], per_row) + within]
     by_query = np.lexsort((c, q))
     return q[by_query], c[by_query]
 
@@ -94,7 +94,7 @@ def exact_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, 
     k = min(k, n - 1)
     queries = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
     En = torch.from_numpy(normalise_rows(E))
-    pair_q, pair_c = same_group_pairs(exclude_groups, n)
+    pair_q, pair_c = same_group_pairs(exclude_groups, n, queries)
     rows = block_rows_for_budget(n, k, memory_mb)
     out_idx = np.empty((len(queries), k), dtype=np.int64)
     out_sim = np.empty((len(queries), k), dtype=np.float32)

@@ -178,3 +178,16 @@ def test_exact_topk_for_some_queries_equals_the_full_run():
     some = np.array([3, 40, 79])
     idx, sim = exact_topk(E, 4, queries=some)
     assert np.array_equal(idx, full_idx[some]) and np.allclose(sim, full_sim[some])
+
+
+def test_same_group_pairs_cover_self_and_group_for_the_queries_only():
+    from wavehouse.models_py.neighbours import same_group_pairs
+
+    groups = np.array([5, 1, 5, 2, 5, 1])
+    q, c = same_group_pairs(groups, 6)
+    expected = sorted((i, j) for i in range(6) for j in range(6) if groups[i] == groups[j])
+    assert list(zip(q.tolist(), c.tolist())) == expected
+    q, c = same_group_pairs(groups, 6, queries=np.array([4, 1]))
+    assert list(zip(q.tolist(), c.tolist())) == [(1, 1), (1, 5), (4, 0), (4, 2), (4, 4)]
+    q, c = same_group_pairs(None, 3)
+    assert q.tolist() == c.tolist() == [0, 1, 2]

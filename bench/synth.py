@@ -28,7 +28,7 @@ def synthesise(src: str, n: int, out: str, dup_rate: float = 0.2, seed: int = 7)
     s["duration_ms"] = np.clip(s["duration_ms"] + rng.integers(-5000, 5000, n), 1000, None)
     alphabet = np.array(list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
     codes = alphabet[rng.integers(0, 62, (n, 22))]
-    ids = codes.view(f"<U22").reshape(n) if codes.dtype == "<U1" else np.array(["".join(r) for r in codes])
+    ids = codes.view("<U22").reshape(n) if codes.dtype == "<U1" else np.array(["".join(r) for r in codes])
     dup = rng.random(n) < dup_rate
     ids = ids.astype(object)
     ids[dup] = ids[rng.integers(0, n, n)[dup]]

@@ -8,9 +8,7 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import duckdb

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from wavehouse.models_py.balance import smote_balance
 from wavehouse.models_py.cluster import (KScore, choose_k, dbscan_labels, eps_at_knee, knee_index,

@@ -5,7 +5,7 @@ Imports only duckdb: no torch, scikit-learn or shap on this path."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb

@@ -1,7 +1,6 @@
 """KMeans model selection: k = k_min..k_max in three spaces (scaled features, PCA, embedding) with
 inertia (elbow), silhouette, Davies-Bouldin and Calinski-Harabasz; the chosen k per space marked."""
 
-import numpy as np
 import pyarrow as pa
 
 

@@ -16,7 +16,8 @@ embedded as (
 ),
 
 cluster_centroids as (
-    {{ vector_mean_by('embedded', 'cluster_id', 'embedding') }}
+    -- computed once, in int_cluster_profiles
+    select cluster_id, centroid from {{ ref('int_cluster_profiles') }}
 ),
 
 sub_centroids as (

@@ -158,17 +158,23 @@ def _lookup(fn):
     return wrapper
 
 
-def _resolve_all(con, terms):
+def _resolve_all(con, terms, pick=None):
+    """Track ids for the TRACKS arguments; says on stderr which track a search picked (and how to
+    choose another), lists the candidates and exits 1 when they are truly tied."""
     from wavehouse.lookup import AmbiguousTrack, resolve_track
 
     ids = []
     for term in terms:
         try:
-            ids.append(resolve_track(con, term))
+            found = resolve_track(con, term, pick)
         except AmbiguousTrack as exc:
             click.secho(f"Error: {exc}", err=True, fg="red")
             click.echo(render(*exc.candidates), err=True)
             sys.exit(1)
+        if found.others:
+            click.echo(f"{term!r}: picked {found.describe()}, best of {found.others + 1} matches; "
+                       f"choose another with --pick N (see wavehouse search {term!r}) or its track_id", err=True)
+        ids.append(found.track_id)
     return ids
 
 
@@ -179,12 +185,16 @@ def _resolve_all(con, terms):
 @user_errors
 @_lookup
 def search(con, text, limit, fmt):
-    """Find tracks by title and/or artist (case, accents, "feat." and punctuation do not matter).
+    """Find tracks by what you would type: "title", "title artist", "Artist - Title", "Title by
+    Artist", or a Spotify id, URI or link. Case, accents, "feat." and punctuation do not matter.
+    Ranked by how well the title and artist words match, then popularity; one row per song.
+    The `pick` column is what `wavehouse recommend --pick N` takes.
 
     \b
     Examples:
-      wavehouse search "ghost acoustic"
-      wavehouse search "beyonce halo" --format json
+      wavehouse search "shape of you"
+      wavehouse search "Queen - Bohemian Rhapsody"
+      wavehouse search "halo beyonce" --format json
     """
     from wavehouse.lookup import search as run_search, suggestions
 
@@ -194,7 +204,7 @@ def search(con, text, limit, fmt):
         for line in suggestions(con, text):
             click.echo(f"  {line}", err=True)
         sys.exit(1)
-    echo_rows(columns, rows, fmt)
+    echo_rows(["pick", *columns], [(i, *r) for i, r in enumerate(rows, 1)], fmt)
 
 
 @cli.command()
@@ -210,16 +220,23 @@ def search(con, text, limit, fmt):
 @click.option("--max-popularity", type=click.IntRange(0, 100), default=100, show_default=True)
 @click.option("--diverse", is_flag=True, help="Re-rank for variety (maximal marginal relevance over the embeddings).")
 @click.option("--explain", is_flag=True, help="Show why: features that agree/differ most, shared genres.")
+@click.option("--pick", type=click.IntRange(1), default=None,
+              help="Take the Nth match of a search string (as numbered by `wavehouse search`).")
 @format_option
 @user_errors
 @_lookup
 def recommend(con, tracks, k, same_cluster, per_cluster, exclude_artist, max_per_artist, mood, explicit,
-              min_popularity, max_popularity, diverse, explain, fmt):
-    """Recommend tracks like TRACKS (track ids or search strings; several seeds combine).
+              min_popularity, max_popularity, diverse, explain, pick, fmt):
+    """Recommend tracks like TRACKS: track ids, Spotify URIs or links, or what you would type
+    ("title", "title artist", "Artist - Title", "Title by Artist"). Several seeds combine. A search
+    takes its clearly best match and says so on stderr; truly tied matches are listed (exit 1).
 
     \b
     Examples:
       wavehouse recommend 4qPNDBW1i3p13qLCt0Ki3A
+      wavehouse recommend "Ed Sheeran - Shape of You"
+      wavehouse recommend "shape of you" --pick 2
+      wavehouse recommend spotify:track:7qiZfU4dY1lWllzX7mPBI3
       wavehouse recommend "ghost acoustic" -k 20 --exclude-artist --max-per-artist 1 --explain
       wavehouse recommend "ghost acoustic" "comedy gen hoshino" --mood calm --no-explicit
       wavehouse recommend 4qPNDBW1i3p13qLCt0Ki3A --per-cluster
@@ -229,7 +246,7 @@ def recommend(con, tracks, k, same_cluster, per_cluster, exclude_artist, max_per
 
     if per_cluster and (same_cluster or len(tracks) > 1):
         raise click.UsageError("--per-cluster takes one seed track and no --same-cluster")
-    seed_ids = _resolve_all(con, tracks)
+    seed_ids = _resolve_all(con, tracks, pick)
     if per_cluster:
         columns, rows = lookup.recommend_per_cluster(con, seed_ids[0])
     else:
@@ -364,5 +381,33 @@ def report(out):
     path = render_report(None, target, progress=lambda s: click.echo(s, err=True))
     click.secho(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", fg="green")
 
+def main() -> None:
+    """The console script: the click app, then exit. A process that ran dbt in-process ends with
+    os._exit after flushing its output, skipping an interpreter shutdown that makes duckdb's
+    bindings print "nanobind: leaked instance ..." noise once torch and shap are loaded (see
+    wavehouse.build.dbt_ran_in_process)."""
+    import logging
+    import os
+
+    try:
+        cli.main(prog_name="wavehouse")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is not None and not isinstance(code, int):
+        click.echo(str(code), err=True)
+        code = 1
+    build_module = sys.modules.get("wavehouse.build")
+    if build_module is not None and build_module.dbt_ran_in_process:
+        import atexit
+
+        atexit._run_exitfuncs()     # what a normal exit runs first (multiprocessing's semaphores, ...)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code or 0)
+    sys.exit(code or 0)
+
+
 if __name__ == "__main__":
-    cli()
+    main()

@@ -196,3 +196,59 @@ def recall_at(approx: np.ndarray, exact: np.ndarray, k: int = 10) -> float:
     a, e = approx[:, :k], exact[:, :k]
     hits = (e[:, :, None] == a[:, None, :]).any(axis=2).sum()
     return float(hits) / float(e.size)
+
+
+def first_of_each_group(idx: np.ndarray, sim: np.ndarray, groups: np.ndarray, k: int
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of a best-first neighbour list, keep only the best-ranked row of each group (e.g. one
+    id per song) and return the first k kept: (indices padded with -1, similarities padded with
+    -inf, how many were kept per row). Vectorised: a stable sort of each row's groups puts the
+    copies of a group side by side, best-ranked first."""
+    valid = idx >= 0
+    g = np.where(valid, np.asarray(groups)[np.where(valid, idx, 0)], -1)
+    order = np.argsort(g, axis=1, kind="stable")
+    g_sorted = np.take_along_axis(g, order, 1)
+    later_copy = np.zeros_like(valid)
+    later_copy[:, 1:] = g_sorted[:, 1:] == g_sorted[:, :-1]
+    duplicate = np.empty_like(valid)
+    np.put_along_axis(duplicate, order, later_copy, 1)
+    keep = valid & ~duplicate
+    first = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+    kept = np.minimum(keep.sum(1), k)
+    filled = np.arange(first.shape[1])[None, :] < kept[:, None]
+    out_idx = np.where(filled, np.take_along_axis(idx, first, 1), -1)
+    out_sim = np.where(filled, np.take_along_axis(sim, first, 1), -np.inf).astype(np.float32)
+    if out_idx.shape[1] < k:
+        pad = k - out_idx.shape[1]
+        out_idx = np.pad(out_idx, ((0, 0), (0, pad)), constant_values=-1)
+        out_sim = np.pad(out_sim, ((0, 0), (0, pad)), constant_values=-np.inf)
+    return out_idx, out_sim, kept
+
+
+def distinct_lists(first_try: tuple[np.ndarray, np.ndarray], queries: np.ndarray, k: int, groups: np.ndarray,
+                   E: np.ndarray, memory_mb: float = 256.0) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k lists with one row per group (never the query's own group), kept full: `first_try`
+    are best-first lists of the `queries` longer than k (from any search, exact or IVF); rows that
+    run short after dropping later copies are searched again exactly with twice the length, until
+    full (or until every row has been seen)."""
+    n = len(E)
+    k = min(k, len(np.unique(groups)) - 1)
+    out_idx, out_sim, kept = first_of_each_group(*first_try, groups, k)
+    fetch = first_try[0].shape[1]
+    short = np.flatnonzero(kept < k)
+    while len(short) and fetch < n - 1:
+        fetch = min(n - 1, fetch * 2)
+        idx, sim = exact_topk(E, fetch, groups, memory_mb, queries=queries[short])
+        out_idx[short], out_sim[short], kept_now = first_of_each_group(idx, sim, groups, k)
+        short = short[kept_now < k]
+    return out_idx, out_sim
+
+
+def exact_topk_distinct(E: np.ndarray, k: int, groups: np.ndarray, memory_mb: float = 256.0,
+                        queries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """exact_topk in which no list holds two rows of one group (nor the query's own): the best-ranked
+    copy is kept and the list refilled from further down, so lists stay k long."""
+    queries = np.arange(len(E)) if queries is None else np.asarray(queries, dtype=np.int64)
+    fetch = min(len(E) - 1, 2 * k)
+    first_try = exact_topk(E, fetch, groups, memory_mb, queries=queries)
+    return distinct_lists(first_try, queries, k, groups, E, memory_mb)

@@ -190,3 +190,41 @@ def test_same_group_pairs_cover_self_and_group_for_the_queries_only():
     assert list(zip(q.tolist(), c.tolist())) == [(1, 1), (1, 5), (4, 0), (4, 2), (4, 4)]
     q, c = same_group_pairs(None, 3)
     assert q.tolist() == c.tolist() == [0, 1, 2]
+
+
+def test_first_of_each_group_keeps_the_best_copy_and_refills():
+    from wavehouse.models_py.neighbours import first_of_each_group
+
+    groups = np.array([0, 1, 1, 2, 3, 3, 4])
+    idx = np.array([[1, 2, 3, 4, 5, 6], [5, 4, 6, -1, -1, -1]])
+    sim = np.array([[.9, .8, .7, .6, .5, .4], [.9, .8, .7, -np.inf, -np.inf, -np.inf]], np.float32)
+    out_idx, out_sim, kept = first_of_each_group(idx, sim, groups, 3)
+    assert out_idx.tolist() == [[1, 3, 4], [5, 6, -1]]
+    assert np.allclose(out_sim[0], [.9, .7, .6]) and out_sim[1, 2] == -np.inf
+    assert kept.tolist() == [3, 2]
+
+
+def test_exact_topk_distinct_never_repeats_a_song_and_stays_full():
+    from wavehouse.models_py.neighbours import exact_topk_distinct
+
+    rng = np.random.default_rng(4)
+    base = rng.normal(size=(30, 4)).astype(np.float32)
+    # every song released 4 times (near-identical vectors): the plain top-8 is full of copies
+    E = np.repeat(base, 4, axis=0) + rng.normal(scale=1e-3, size=(120, 4)).astype(np.float32)
+    songs = np.repeat(np.arange(30), 4)
+    plain, _ = exact_topk(E, 8, songs)
+    assert any(len(set(songs[row])) < 8 for row in plain)
+    idx, sim = exact_topk_distinct(E, 8, songs, memory_mb=0.001)
+    assert idx.shape == (120, 8) and (idx >= 0).all()
+    for q, row in enumerate(idx):
+        assert len(set(songs[row])) == 8 and songs[q] not in songs[row]
+    # the lists are the brute-force best copy of each of the 8 nearest songs
+    En = E / np.linalg.norm(E, axis=1, keepdims=True)
+    S = En @ En.T
+    for q in (0, 57, 119):
+        best = {}
+        for j in np.argsort(-S[q], kind="stable"):
+            if songs[j] != songs[q] and songs[j] not in best:
+                best[songs[j]] = j
+        assert idx[q].tolist() == list(best.values())[:8]
+        assert np.all(np.diff(sim[q]) <= 1e-6)

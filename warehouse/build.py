@@ -79,10 +79,20 @@ def dbt_args(command: str | list[str], base: Path, extra: list[str] | None = Non
             *(extra or [])]
 
 
+# Set once dbt (and with it torch, scikit-learn and shap) has run in this process. Such a process
+# cannot shut down cleanly: after shap and torch are loaded, interpreter finalisation leaves the
+# duckdb module's objects alive, and duckdb's bindings then print dozens of "nanobind: leaked
+# instance ..." lines. The CLI therefore ends such a process with os._exit once its output is
+# flushed (wavehouse.cli.main.main); nothing is left to clean up by then.
+dbt_ran_in_process = False
+
+
 def run_dbt(args: list[str], base: Path, data: Path) -> None:
     """Run dbt in this process (no second interpreter start-up); raise WavehouseError on failure."""
     from dbt.cli.main import dbtRunner
 
+    global dbt_ran_in_process
+    dbt_ran_in_process = True
     with _environment(WAVEHOUSE_HOME=str(base), WAVEHOUSE_DATA=str(data),
                       DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_VERSION_CHECK="false"):
         try:
@@ -95,14 +105,17 @@ def run_dbt(args: list[str], base: Path, data: Path) -> None:
 
 def _close_dbt_duckdb() -> None:
     """dbt-duckdb keeps its DuckDB instance open for the life of the process; close it so the build
-    file can be checkpointed and published (and so no second configuration of it is ever opened)."""
+    file can be checkpointed and published (and so no second configuration of it is ever opened).
+    Then drop dbt's adapters, whose connection objects still hold DuckDB cursors."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.adapters.factory import reset_adapters
 
     env = DuckDBConnectionManager._ENV
     if env is not None:
         with contextlib.suppress(Exception):
             env.close()
     DuckDBConnectionManager.close_all_connections()
+    reset_adapters()
 
 
 def _failure_message(result) -> str:

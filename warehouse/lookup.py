@@ -22,8 +22,32 @@ class TrackNotFound(WavehouseError):
 
 class AmbiguousTrack(WavehouseError):
     def __init__(self, term: str, candidates: Rows):
-        super().__init__(f"{term!r} matches several tracks; use a track_id:")
+        super().__init__(f"{term!r} matches several tracks equally well; choose one with --pick N or its track_id:")
         self.candidates = candidates
+
+
+# A search's best candidate is taken without asking when it scores this much higher than the
+# next, or scores as high and is this much more popular (the original over a cover or karaoke).
+CLEAR_SCORE_MARGIN = 0.05
+CLEAR_POPULARITY_MARGIN = 10
+
+
+@dataclass
+class Resolution:
+    """How a term became a track: directly (an id) or by search (candidates, and which was picked)."""
+    track_id: str
+    term: str
+    candidates: Rows | None = None
+    picked: int = 1
+
+    @property
+    def others(self) -> int:
+        return len(self.candidates[1]) - 1 if self.candidates else 0
+
+    def describe(self) -> str:
+        columns, rows = self.candidates
+        row = dict(zip(columns, rows[self.picked - 1]))
+        return f"{row['track_name']} — {row['artists']} ({row['track_id']})"
 
 
 def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 10) -> Rows:
@@ -40,21 +64,35 @@ def suggestions(con: duckdb.DuckDBPyConnection, text: str, limit: int = 5) -> li
     return [r[0] for r in rows]
 
 
-def resolve_track(con: duckdb.DuckDBPyConnection, term: str) -> str:
-    """A track_id for a track_id or a search string; raises TrackNotFound (with suggestions) or
-    AmbiguousTrack (with the candidates)."""
-    _, rows = query(con, "select track_id from dim_tracks where track_id = ?", [term])
+def clearly_best(scores: list[float], popularity: list[int | None]) -> bool:
+    """True when the first of several ranked candidates should be taken without asking."""
+    if len(scores) < 2:
+        return True
+    gap = scores[0] - scores[1]
+    return gap >= CLEAR_SCORE_MARGIN or (gap >= 0 and (popularity[0] or 0) - (popularity[1] or 0) >= CLEAR_POPULARITY_MARGIN)
+
+
+def resolve_track(con: duckdb.DuckDBPyConnection, term: str, pick: int | None = None) -> Resolution:
+    """A track for a track_id, a Spotify URI or link, or what people type ("title", "title artist",
+    "Artist - Title", "Title by Artist"). The best match is taken when it is clearly best (or the
+    `pick`-th candidate when given); raises TrackNotFound (with suggestions) or AmbiguousTrack."""
+    _, rows = query(con, "select track_id from dim_tracks where track_id = ?", [term.strip()])
     if rows:
-        return rows[0][0]
+        return Resolution(rows[0][0], term)
     columns, found = search(con, term)
     if not found:
         hint = "\n  ".join(suggestions(con, term))
         raise TrackNotFound(f"no track matches {term!r}. Did you mean:\n  {hint}")
-    score = columns.index("score")
-    exact = [r for r in found if r[score] >= 1.0]
-    if len(exact) == 1 or len(found) == 1:
-        return (exact or found)[0][0]
-    raise AmbiguousTrack(term, (columns, exact if len(exact) > 1 else found))
+    if pick is not None:
+        if not 1 <= pick <= len(found):
+            raise WavehouseError(f"--pick {pick}: {term!r} has {len(found)} candidate(s); see wavehouse search {term!r}")
+        return Resolution(found[pick - 1][0], term, (columns, found), pick)
+    score, popularity = columns.index("score"), columns.index("popularity")
+    if clearly_best([r[score] for r in found], [r[popularity] for r in found]):
+        return Resolution(found[0][0], term, (columns, found))
+    tied = [r for r in found if r[score] >= found[0][score] - CLEAR_SCORE_MARGIN]
+    numbered = (["pick", *columns], [(i, *r) for i, r in enumerate(tied, 1)])
+    raise AmbiguousTrack(term, numbered)
 
 
 @dataclass

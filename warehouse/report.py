@@ -190,8 +190,8 @@ def section_shap(con) -> str:
 def section_evaluation(con) -> str:
     evaluation = query(con, "select metric, round(value, 4) as value, protocol from rpt_evaluation order by metric")
     comparison = query(con, """select method, n_clusters, round(silhouette, 3) as silhouette, round(davies_bouldin, 3) as dbi,
-                                      round(calinski_harabasz, 1) as ch, round(noise_share, 4) as noise_share,
-                                      seed_000_silhouette, seed_000_davies_bouldin from rpt_clustering_comparison""")
+                                      round(calinski_harabasz, 1) as ch, round(noise_share, 4) as noise_share
+                               from rpt_clustering_comparison""")
     return "<h2>Evaluation</h2>" + _table(*evaluation) + "<h3>Clustering comparison (seed 000's table)</h3>" + _table(*comparison)
 
 

@@ -39,9 +39,14 @@ filtered as (
             list_transform(string_split(coalesce(d.artists, ''), ';'), lambda a: trim(a)),
             (select artists from seed_artists)))
 ),
+one_per_song as (
+    -- several seeds can reach several ids of one song: keep its best-ranked id
+    select * from filtered
+    qualify row_number() over (partition by song_key order by n_seeds desc, similarity desc, track_id) = 1
+),
 capped as (
     select *, row_number() over (partition by artists order by n_seeds desc, similarity desc, track_id) as artist_rank
-    from filtered
+    from one_per_song
 )
 select
     row_number() over (order by n_seeds desc, similarity desc, track_id) as rank,
@@ -60,17 +65,16 @@ limit k
 create or replace macro wh_normalise(s) as {{ normalise_name(strip_featuring('s')) }};
 
 -- the continuous features (z-scores) where two tracks agree most / differ most, 3 each; the
--- discrete ones (explicit, key, mode, time_signature) would "agree" trivially and are left out
-create or replace macro wh_feature_agreement(a, b) as (
-    with d as (
-        select list_transform(continuous, lambda i: abs(a[i] - b[i])) as diffs, continuous
-        from (select {{ continuous_feature_positions() }} as continuous)
-    )
-    select {
-        'agree': list_transform(list_grade_up(diffs)[1:3], lambda i: {{ feature_names_sql() }}[continuous[i]]),
-        'differ': list_transform(list_reverse(list_grade_up(diffs))[1:3], lambda i: {{ feature_names_sql() }}[continuous[i]])
-    } from d
-);
+-- discrete ones (explicit, key, mode, time_signature) would "agree" trivially and are left out.
+-- A plain expression (no subquery), so that every DuckDB client from 1.5 on can bind it.
+create or replace macro wh_feature_agreement(a, b) as {
+    'agree': list_transform(
+        list_grade_up(list_transform({{ continuous_feature_positions() }}, lambda i: abs(a[i] - b[i])))[1:3],
+        lambda j: {{ feature_names_sql() }}[{{ continuous_feature_positions() }}[j]]),
+    'differ': list_transform(
+        list_reverse(list_grade_up(list_transform({{ continuous_feature_positions() }}, lambda i: abs(a[i] - b[i]))))[1:3],
+        lambda j: {{ feature_names_sql() }}[{{ continuous_feature_positions() }}[j]])
+};
 
 -- top-k by the neighbour table for one or several seeds: candidates ranked by how many seeds
 -- reach them, then by mean similarity
@@ -154,22 +158,48 @@ select
 from dim_tracks as s, dim_tracks as r, int_track_features_scaled as fs, int_track_features_scaled as fr
 where s.track_id = seed_id and r.track_id = rec_id and fs.track_id = s.track_id and fr.track_id = r.track_id;
 
--- fuzzy search: case, accents, "feat." parts and punctuation do not matter; ranked
+-- how well one word matches a list of words: 1 if it is one of them, 0.8 if it is close to one
+-- (a typo or a longer form: same first letter, Jaro-Winkler >= 0.9, words of 4+ letters), else 0. (Its lambda variable
+-- has a name no caller uses: a macro's lambda can capture a caller's variable of the same name.)
+create or replace macro wh_word_match(w, words) as
+    case when list_contains(words, w) then 1.0
+         when length(w) >= 4 and list_max(list_transform(list_filter(words, lambda wh_other_word: wh_other_word[1] = w[1]),
+                                                      lambda wh_other_word: jaro_winkler_similarity(wh_other_word, w))) >= 0.9 then 0.8
+         else 0.0 end;
+
+-- search what people type: "title", "title artist", "Artist - Title", "Title by Artist", or a
+-- Spotify id, URI (spotify:track:...) or link. Score (0..1) = 0.5 x the share of the typed words
+-- found in the title or the artists + 0.35 x the share of the title's words typed + 0.15 x the
+-- share of the artists' words typed (a close word counts 0.8), ties going to the more popular track.
+-- Case, accents, "feat." parts and punctuation do not matter. One row (the best id) per song.
 create or replace macro search_tracks(q, k := 10) as table
 with
-needle as (select wh_normalise(q) as n),
-scored as (
+needle as (
+    select
+        list_filter(list_distinct(string_split(wh_normalise(q), ' ')), lambda w: w <> '') as words,
+        -- "by" joins title and artist ("Shape of You by Ed Sheeran"): it need not be found
+        list_filter(list_distinct(string_split(wh_normalise(q), ' ')), lambda w: w <> '' and w <> 'by') as typed,
+        regexp_extract(trim(q), '^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z_-]+/)?track/)?([A-Za-z0-9]{22})(?:[/?].*)?$', 1) as spotify_id
+),
+tracks as (
     select d.track_id, d.track_name, d.artists, d.primary_genre, d.popularity, d.song_key,
-        greatest(
-            case when d.title_key = needle.n or d.search_key = needle.n then 1.0
-                 when starts_with(d.title_key, needle.n) then 0.9
-                 when contains(d.search_key, needle.n) then 0.8
-                 else 0 end,
-            jaro_winkler_similarity(d.title_key, needle.n) * 0.85,
-            jaro_winkler_similarity(d.search_key, needle.n) * 0.85
-        ) as score
-    from dim_tracks as d, needle
-    where needle.n <> ''
+           string_split(d.title_key, ' ') as title_words,
+           string_split(d.artist_key, ' ') as artist_words
+    from dim_tracks as d
+),
+scored as (
+    select t.track_id, t.track_name, t.artists, t.primary_genre, t.popularity, t.song_key,
+        case when t.track_id = needle.spotify_id then 1.0 else
+            0.5 * list_sum(list_transform(needle.typed, lambda typed_word:
+                      greatest(wh_word_match(typed_word, t.title_words), wh_word_match(typed_word, t.artist_words))))
+                / greatest(len(needle.typed), 1)
+            + 0.35 * list_sum(list_transform(t.title_words, lambda title_word: wh_word_match(title_word, needle.words)))
+                / len(t.title_words)
+            + 0.15 * list_sum(list_transform(t.artist_words, lambda artist_word: wh_word_match(artist_word, needle.words)))
+                / len(t.artist_words)
+        end as score
+    from tracks as t, needle
+    where (needle.spotify_id = '' and len(needle.typed) > 0) or t.track_id = needle.spotify_id
 ),
 best_per_song as (
     select * from scored
@@ -177,7 +207,7 @@ best_per_song as (
 )
 select track_id, track_name, artists, primary_genre, popularity, round(score, 3) as score
 from best_per_song
-where score >= 0.7
+where score >= 0.35
 order by score desc, popularity desc, track_id
 limit k;
 {% endmacro %}

@@ -109,6 +109,7 @@ final as (
         end as song_key,
         keyed.title_key,
         trim(array_to_string(keyed.artist_keys, ' ') || ' ' || keyed.title_key) as search_key,
+        trim(array_to_string(keyed.artist_keys, ' ')) as artist_key,
         row_counts.n_source_rows,
         keyed.first_line_number
     from keyed

@@ -1,5 +1,6 @@
 {#- Clusters as a product: one row per cluster of the default method, with size, share, profile,
-    an automatic name, top genres and artists, and genre purity. -#}
+    a distinct automatic name (what sets it apart + its leading genres), top genres and artists,
+    and genre purity. -#}
 with
 
 profiles as (
@@ -25,7 +26,8 @@ top_genres as (
         genre_counts.cluster_id,
         list({'genre': genre, 'share': round(n / profiles.n_tracks, 4)} order by n desc, genre)[1:5] as top_genres,
         max(n) / any_value(profiles.n_tracks) as genre_purity,
-        arg_max(genre, n) as top_genre
+        arg_max(genre, n) as top_genre,
+        array_to_string(list(genre order by n desc, genre)[1:2], ', ') as leading_genres
     from genre_counts
     inner join profiles using (cluster_id)
     group by genre_counts.cluster_id
@@ -53,12 +55,26 @@ sub_clusters as (
     group by cluster_id
 ),
 
+named as (
+    -- what sets the cluster apart, then its two leading genres; the id is added only if two
+    -- clusters would otherwise share a name
+    select
+        names.cluster_id,
+        names.traits || ' · ' || top_genres.leading_genres as base_name
+    from names
+    inner join top_genres using (cluster_id)
+),
+
 final as (
     select
         profiles.cluster_id,
         '{{ var("default_cluster_method") }}' as method,
         names.cluster_label,
-        names.cluster_label || ' · ' || top_genres.top_genre || ' #' || profiles.cluster_id as cluster_name,
+        case when count(*) over (partition by named.base_name) > 1
+             then named.base_name || ' #' || profiles.cluster_id
+             else named.base_name end as cluster_name,
+        names.traits,
+        names.distinguishing_features,
         profiles.n_tracks,
         profiles.n_tracks / sum(profiles.n_tracks) over () as share,
         top_genres.genre_purity,
@@ -75,6 +91,7 @@ final as (
         profiles.centroid
     from profiles
     inner join names using (cluster_id)
+    inner join named using (cluster_id)
     inner join top_genres using (cluster_id)
     left join top_artists using (cluster_id)
     inner join sub_clusters using (cluster_id)

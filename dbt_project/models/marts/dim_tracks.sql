@@ -29,6 +29,7 @@ final as (
         song_key,
         title_key,
         search_key,
+        artist_key,
         popularity,
         duration_ms,
         explicit,

@@ -18,7 +18,7 @@ stages as (
 final as (
     select
         '{{ invocation_id }}' as run_id,
-        '{{ run_started_at }}'::timestamptz as started_at,
+        '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'::timestamp as started_at,
         (select metrics -> 'versions' from ml_stage_log where stage = 'environment') as library_versions,
         json_group_object(stage, params) as parameters,
         json_group_object(stage, metrics) as metrics,

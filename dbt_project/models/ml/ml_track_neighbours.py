@@ -1,5 +1,6 @@
 """Top-K cosine neighbours of every track in the default (genre_aware) embedding, never the track
-itself nor another id of the same song; exact (default) or through an inverted-list index (neighbour_method: ivf: a fine KMeans of the
+itself nor another id of the same song, and no song twice in a list (the best-ranked id of each
+song is kept and the list refilled from further down); exact (default) or through an inverted-list index (neighbour_method: ivf: a fine KMeans of the
 same embedding into ivf_lists lists, each query list probing the ivf_probe nearest lists of its
 queries), with its recall@10 against exact measured on a sample of queries.
 Also, for evaluation only: the unsupervised embedding's top-10 of held-out tracks, and seed 001's
@@ -13,7 +14,8 @@ import pyarrow.compute as pc
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    from wavehouse.models_py.neighbours import exact_topk, ivf_lists, ivf_topk, recall_at
+    from wavehouse.models_py.neighbours import (distinct_lists, exact_topk, exact_topk_distinct, ivf_lists,
+                                                ivf_topk, recall_at)
 
     p = ml_io.config(
         neighbours_k=(dbt.config.get("neighbours_k"), int),
@@ -50,12 +52,14 @@ def model(dbt, session):
     with ml_io.stage(session, "neighbours", p) as m:
         if p["neighbour_method"] == "ivf":
             labels = ivf_lists(aware, p["ivf_lists"], seed=p["seed"])
-            idx, sim, share = ivf_topk(aware, p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
+            first_try = ivf_topk(aware, 2 * p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
+            idx, sim = distinct_lists(first_try[:2], everyone, p["neighbours_k"], songs, aware, memory)
+            share = first_try[2]
             sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
-            exact_idx, _ = exact_topk(aware, p["neighbours_k"], songs, memory, queries=sample)
+            exact_idx, _ = exact_topk_distinct(aware, p["neighbours_k"], songs, memory, queries=sample)
             m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10), ivf_pairs_share=share)
         elif p["neighbour_method"] == "exact":
-            idx, sim = exact_topk(aware, p["neighbours_k"], songs, memory)
+            idx, sim = exact_topk_distinct(aware, p["neighbours_k"], songs, memory)
         else:
             raise ValueError(f"neighbour_method must be exact or ivf, not {p['neighbour_method']!r}")
         add("genre_aware", everyone, idx, sim)
@@ -70,7 +74,7 @@ def model(dbt, session):
 
     with ml_io.stage(session, "neighbours_evaluation", p) as m:
         queries = capped(holdout)
-        idx, sim = exact_topk(plain, 10, songs, memory, queries=queries)
+        idx, sim = exact_topk_distinct(plain, 10, songs, memory, queries=queries)
         add("autoencoder", queries, idx, sim)
         # seed 001: first track of each name, neighbours among those only, no song exclusion
         name_col = pc.fill_null(names.column("track_name"), "").to_numpy(zero_copy_only=False)

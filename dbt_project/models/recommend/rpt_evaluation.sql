@@ -19,6 +19,9 @@ pairs as (
         neighbours.track_id,
         q.primary_genre = n.primary_genre as genre_hit,
         q.song_key = n.song_key as same_song,
+        count(*) over (partition by neighbours.embedding_kind, neighbours.track_id, n.song_key) > 1
+            and row_number() over (partition by neighbours.embedding_kind, neighbours.track_id, n.song_key
+                                   order by neighbours.neighbour_rank) > 1 as repeats_song,
         list_has_any(list_transform(string_split(coalesce(q.artists, ''), ';'), lambda a: trim(a)),
                      list_transform(string_split(coalesce(n.artists, ''), ';'), lambda a: trim(a))) as same_artist,
         neighbours.neighbour_track_id
@@ -54,11 +57,12 @@ final as (
            'seed 001 protocol: first track of each name, neighbours among those, primary genre, every query (genre_aware embedding)'
     from per_query where embedding_kind = 'seed_protocol'
     union all
-    select 'genre_hit_rate_at_10_seed_pipeline_reference', 0.164,
-           'the seed pipeline re-run on this file (../shared/seeds README), for comparison'
-    union all
     select 'same_song_rate_at_10', avg(same_song::int),
            'share of top-10 recommendations that are another id of the seed song (must be 0)'
+    from pairs where embedding_kind = 'genre_aware'
+    union all
+    select 'duplicate_song_rate_at_10', avg(repeats_song::int),
+           'share of top-10 recommendations that repeat a song already higher in the same list (must be 0)'
     from pairs where embedding_kind = 'genre_aware'
     union all
     select 'own_artist_share_at_10', avg(same_artist::int),

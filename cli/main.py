@@ -6,6 +6,7 @@ Python models, torch and scikit-learn) lazily.
 
 from __future__ import annotations
 
+import json
 import sys
 from functools import wraps
 from pathlib import Path
@@ -47,7 +48,8 @@ def cli():
       wavehouse clusters
       wavehouse evaluate
 
-    The warehouse lives in $WAVEHOUSE_HOME (default ./warehouse).
+    The warehouse lives in $WAVEHOUSE_HOME (default ~/.local/share/wavehouse, or
+    $XDG_DATA_HOME/wavehouse); `wavehouse info` prints where.
     """
 
 
@@ -140,6 +142,38 @@ def tracks(rejected, limit, fmt):
     finally:
         con.close()
     echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@format_option
+@user_errors
+def info(fmt):
+    """Where the warehouse lives and what it holds: paths, build time, row counts.
+
+    \b
+    Examples:
+      wavehouse info
+      duckdb -readonly "$(wavehouse info --format json | jq -r .published)"
+    """
+    from wavehouse import db, paths
+
+    facts = {"home": str(paths.home()), "published": str(paths.published_db()),
+             "dbt_project": str(paths.project_dir()), "bundled_data": str(paths.default_data())}
+    if paths.published_db().is_file():
+        con = db.connect()
+        try:
+            _, rows = db.query(con, """select (select max(started_at) from ml_runs), (select count(*) from dim_tracks),
+                                              (select count(*) from int_tracks_rejected), (select count(*) from dim_clusters)""")
+        finally:
+            con.close()
+        built, n_tracks, n_rejected, n_clusters = rows[0]
+        facts.update(built_at_utc=str(built), tracks=n_tracks, rejected_rows=n_rejected, clusters=n_clusters)
+    else:
+        facts["built_at_utc"] = "not built yet: run `wavehouse build`"
+    if fmt == "json":
+        click.echo(json.dumps(facts, indent=2))
+    else:
+        echo_rows(["name", "value"], list(facts.items()), fmt)
 
 
 # ---------------------------------------------------------------- look-ups (click + duckdb only)
@@ -325,13 +359,11 @@ def cluster(con, cluster, fmt):
     Example:
       wavehouse cluster 3
     """
-    import json as json_module
-
     from wavehouse import lookup
 
     sections = lookup.cluster_detail(con, cluster)
     if fmt == "json":
-        click.echo(json_module.dumps({name: json_module.loads(render(*rows, "json")) for name, rows in sections.items()},
+        click.echo(json.dumps({name: json.loads(render(*rows, "json")) for name, rows in sections.items()},
                                      indent=2, ensure_ascii=False))
         return
     for name, rows in sections.items():
@@ -351,13 +383,11 @@ def evaluate(con, fmt):
       wavehouse evaluate
       wavehouse evaluate --format json
     """
-    import json as json_module
-
     from wavehouse import lookup
 
     columns, rows = lookup.evaluation(con)
     if fmt == "json":
-        click.echo(json_module.dumps({metric: value for metric, value, _ in rows}, indent=2))
+        click.echo(json.dumps({metric: value for metric, value, _ in rows}, indent=2))
     else:
         echo_rows(columns, rows, fmt)
 

@@ -34,7 +34,7 @@ def tracks(built_home):
 
 def as_json(result):
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def test_search_ignores_case_accents_feat_and_punctuation(run):
@@ -99,11 +99,76 @@ def test_recommend_diverse_gives_k_distinct_tracks(run):
     assert len({r["track_id"] for r in recs}) == 8
 
 
-def test_unknown_and_ambiguous_tracks_exit_1_without_traceback(run):
+def test_unknown_and_truly_tied_tracks_exit_1_without_traceback(run):
     result = run("recommend", "qqqqzzzz xxyy")
     assert result.exit_code == 1 and "Did you mean" in result.output and "Traceback" not in result.output
+    # several titles hold the word "love" equally well, their popularity within the margin
     result = run("recommend", "love")
-    assert result.exit_code == 1 and "several tracks" in result.output and "track_id" in result.output
+    assert result.exit_code == 1 and "equally well" in result.stderr and "--pick" in result.stderr
+    assert "pick" in result.stderr.splitlines()[1]
+    assert run("recommend", "love", "--pick", "2", "-k", "3").exit_code == 0
+    assert run("recommend", "love", "--pick", "99").exit_code == 1
+
+
+ED_SHEERAN = "7qiZfU4dY1lWllzX7mPBI3"     # Shape of You; the fixture also holds a cover and a rock version
+
+
+@pytest.mark.parametrize("typed", ["shape of you", "Shape Of You!", "shape of you ed sheeran", "Ed Sheeran - Shape of You",
+                                   "Shape of You by Ed Sheeran", "sheeran shape", f"spotify:track:{ED_SHEERAN}",
+                                   f"https://open.spotify.com/track/{ED_SHEERAN}?si=0123abc", f" {ED_SHEERAN} "])
+def test_search_understands_what_people_type(run, typed):
+    hits = as_json(run("search", typed, "--format", "json"))
+    assert hits[0]["track_id"] == ED_SHEERAN and hits[0]["pick"] == 1
+    recs = run("recommend", typed, "-k", "3", "--format", "json")
+    assert recs.exit_code == 0 and len(json.loads(recs.stdout)) == 3
+
+
+def test_artist_words_break_title_ties(run):
+    hits = as_json(run("search", "shape of you ed sheeran", "--format", "json"))
+    assert hits[0]["track_id"] == ED_SHEERAN and hits[0]["score"] - hits[1]["score"] >= 0.05
+    cover = as_json(run("search", "shape of you andrew foy", "--format", "json"))[0]
+    assert cover["artists"] == "Andrew Foy"
+
+
+def test_recommend_takes_the_clear_best_and_says_how_to_choose_another(run):
+    result = run("recommend", "shape of you", "-k", "2")
+    assert result.exit_code == 0
+    assert "picked Shape of You — Ed Sheeran" in result.stderr and "--pick N" in result.stderr
+    assert "picked" not in result.stdout
+    second = run("recommend", "shape of you", "--pick", "2", "-k", "2")
+    assert second.exit_code == 0 and "Andrew Foy" in second.stderr
+    # the README's own example
+    readme = run("recommend", "ghost acoustic", "-k", "3")
+    assert readme.exit_code == 0 and SEED in readme.stderr
+
+
+def test_clearly_best_rule():
+    from wavehouse.lookup import clearly_best
+
+    assert clearly_best([0.9], [0])
+    assert clearly_best([0.9, 0.8], [0, 90])            # better score
+    assert clearly_best([0.85, 0.85], [86, 24])         # as good, far more popular (the original over a cover)
+    assert not clearly_best([0.85, 0.85], [71, 62])     # tied
+    assert not clearly_best([0.85, 0.83], [50, 90])
+
+
+def test_no_song_twice_in_any_list(run, built_home, tracks):
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    repeated = con.execute("""
+        select count(*) from (
+            select n.track_id, d.song_key from fct_track_neighbours as n
+            inner join dim_tracks as d on d.track_id = n.neighbour_track_id
+            group by all having count(*) > 1)""").fetchone()[0]
+    lengths = con.execute("select min(n), max(n) from (select count(*) as n from fct_track_neighbours group by track_id)").fetchone()
+    con.close()
+    assert repeated == 0 and lengths == (20, 20)
+    two_seeds = as_json(run("recommend", SEED, ED_SHEERAN, "-k", "30", "--format", "json"))
+    vector = as_json(run("recommend", SEED, "-k", "30", "--diverse", "--format", "json"))
+    per_cluster = as_json(run("recommend", SEED, "--per-cluster", "--format", "json"))
+    for rows in (two_seeds, vector, per_cluster):
+        songs = [tracks[r["track_id"]][1] for r in rows]
+        assert len(songs) == len(set(songs)) and tracks[SEED][1] not in songs
+    assert len(two_seeds) == 30
 
 
 def test_hostile_input_is_data(run, built_home):

@@ -158,19 +158,19 @@ select
 from dim_tracks as s, dim_tracks as r, int_track_features_scaled as fs, int_track_features_scaled as fr
 where s.track_id = seed_id and r.track_id = rec_id and fs.track_id = s.track_id and fr.track_id = r.track_id;
 
--- how well one word matches a list of words: 1 if it is one of them, 0.8 if it is close to one
+-- how well one word matches a list of words: 1 if it is one of them, 0.6 if it is close to one
 -- (a typo or a longer form: same first letter, Jaro-Winkler >= 0.9, words of 4+ letters), else 0. (Its lambda variable
 -- has a name no caller uses: a macro's lambda can capture a caller's variable of the same name.)
 create or replace macro wh_word_match(w, words) as
     case when list_contains(words, w) then 1.0
          when length(w) >= 4 and list_max(list_transform(list_filter(words, lambda wh_other_word: wh_other_word[1] = w[1]),
-                                                      lambda wh_other_word: jaro_winkler_similarity(wh_other_word, w))) >= 0.9 then 0.8
+                                                      lambda wh_other_word: jaro_winkler_similarity(wh_other_word, w))) >= 0.9 then 0.6
          else 0.0 end;
 
 -- search what people type: "title", "title artist", "Artist - Title", "Title by Artist", or a
 -- Spotify id, URI (spotify:track:...) or link. Score (0..1) = 0.5 x the share of the typed words
 -- found in the title or the artists + 0.35 x the share of the title's words typed + 0.15 x the
--- share of the artists' words typed (a close word counts 0.8), ties going to the more popular track.
+-- share of the artists' words typed (a close word counts 0.6), ties going to the more popular track.
 -- Case, accents, "feat." parts and punctuation do not matter. One row (the best id) per song.
 create or replace macro search_tracks(q, k := 10) as table
 with

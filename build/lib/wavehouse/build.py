@@ -1,0 +1,167 @@
+"""Building: run the dbt project in-process into the private build file, then publish it."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import duckdb
+
+from .paths import WavehouseError, build_db, build_dir, default_data, home, project_dir
+from .publish import publish
+
+
+@dataclass
+class BuildSummary:
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    duplicates_merged: int
+    rejected_by_reason: list[tuple[str, int]] = field(default_factory=list)
+    published: Path | None = None
+
+
+SUMMARY_SQL = """
+select
+    (select count(*) from stg_spotify__tracks) as rows_read,
+    (select count(*) from dim_tracks) as rows_kept,
+    (select count(*) from int_tracks_rejected) as rows_rejected,
+    (select coalesce(sum(n_source_rows - 1), 0) from dim_tracks) as duplicates_merged
+"""
+
+REASONS_SQL = """
+select reason, count(*) as n
+from (select unnest(string_split(reject_reason, '; ')) as reason from int_tracks_rejected)
+group by reason
+order by n desc, reason
+"""
+
+
+@contextlib.contextmanager
+def build_lock(base: Path) -> Iterator[None]:
+    """One build at a time per warehouse folder; a second one fails at once with a clear message."""
+    build_dir(base).mkdir(parents=True, exist_ok=True)
+    lock_path = build_dir(base) / ".lock"
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WavehouseError(f"another build is running in {base} (lock {lock_path}); wait for it to finish") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def dbt_args(command: str | list[str], base: Path, extra: list[str] | None = None) -> list[str]:
+    project = project_dir()
+    words = [command] if isinstance(command, str) else list(command)
+    return [*words, "--project-dir", str(project), "--profiles-dir", str(project),
+            "--target-path", str(build_dir(base) / "target"), "--log-path", str(build_dir(base) / "logs"),
+            *(extra or [])]
+
+
+# Set once dbt (and with it torch, scikit-learn and shap) has run in this process. Such a process
+# cannot shut down cleanly: after shap and torch are loaded, interpreter finalisation leaves the
+# duckdb module's objects alive, and duckdb's bindings then print dozens of "nanobind: leaked
+# instance ..." lines. The CLI therefore ends such a process with os._exit once its output is
+# flushed (wavehouse.cli.main.main); nothing is left to clean up by then.
+dbt_ran_in_process = False
+
+
+def run_dbt(args: list[str], base: Path, data: Path) -> None:
+    """Run dbt in this process (no second interpreter start-up); raise WavehouseError on failure."""
+    from dbt.cli.main import dbtRunner
+
+    global dbt_ran_in_process
+    dbt_ran_in_process = True
+    with _environment(WAVEHOUSE_HOME=str(base), WAVEHOUSE_DATA=str(data),
+                      DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_VERSION_CHECK="false"):
+        try:
+            result = dbtRunner().invoke(args)
+        finally:
+            _close_dbt_duckdb()
+    if not result.success:
+        raise WavehouseError(_failure_message(result))
+
+
+def _close_dbt_duckdb() -> None:
+    """dbt-duckdb keeps its DuckDB instance open for the life of the process; close it so the build
+    file can be checkpointed and published (and so no second configuration of it is ever opened).
+    Then drop dbt's adapters, whose connection objects still hold DuckDB cursors."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.adapters.factory import reset_adapters
+
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        with contextlib.suppress(Exception):
+            env.close()
+    DuckDBConnectionManager.close_all_connections()
+    reset_adapters()
+
+
+def _failure_message(result) -> str:
+    if result.exception is not None:
+        text = str(result.exception)
+        lines = [line.strip() for line in text.splitlines() if "wavehouse:" in line]
+        if lines:
+            return lines[0].split("wavehouse:", 1)[1].strip()
+        # e.g. DuckDB refusing a file that is not UTF-8: its first lines say what and where
+        lines = [line.strip() for line in text.splitlines() if line.strip() and line.strip() != "Runtime Error"]
+        where = [line for line in lines if line.startswith("file = ")]
+        return " ".join(lines[:3] + where[:1]) + " (nothing was published)"
+    failures = []
+    for node_result in getattr(result.result, "results", []) or []:
+        if str(node_result.status) in ("error", "fail"):
+            lines = [line.strip() for line in str(node_result.message).splitlines() if line.strip()]
+            failures.append(f"{node_result.node.name}: {' '.join(lines[:2])}")
+    return "dbt build failed; nothing was published. " + "; ".join(failures[:5])
+
+
+def summarise(db: Path) -> BuildSummary:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        read, kept, rejected, merged = con.execute(SUMMARY_SQL).fetchone()
+        reasons = con.execute(REASONS_SQL).fetchall()
+    finally:
+        con.close()
+    return BuildSummary(read, kept, rejected, merged, reasons)
+
+
+def build(data: Path | None = None, full_refresh: bool = False, base: Path | None = None,
+          dbt_extra: list[str] | None = None, on_built: Callable[[BuildSummary], None] | None = None
+          ) -> BuildSummary:
+    """dbt build into $WAVEHOUSE_HOME/build/wavehouse.duckdb, then publish it atomically."""
+    base = base or home()
+    data = (data or default_data()).expanduser().resolve()
+    if not data.is_file():
+        raise WavehouseError(f"input file not found: {data}")
+    with build_lock(base):
+        target = build_db(base)
+        for stale in (target, target.with_name(target.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        extra = list(dbt_extra or []) + (["--full-refresh"] if full_refresh else [])
+        run_dbt(dbt_args("build", base, extra), base, data)
+        summary = summarise(target)
+        if on_built:
+            on_built(summary)
+        summary.published = publish(base)
+    return summary

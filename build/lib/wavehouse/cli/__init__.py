@@ -1,0 +1,1 @@
+"""The `wavehouse` command line: thin click commands over the `wavehouse` library."""

@@ -1,0 +1,443 @@
+"""The wavehouse command line. Every command is a thin layer over the `wavehouse` library.
+
+Look-up commands import only click and duckdb; build commands import dbt (and, through the dbt
+Python models, torch and scikit-learn) lazily.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from wavehouse import __version__
+from wavehouse.paths import WavehouseError
+
+from .output import echo_rows, format_option, playlist_text, render
+
+
+def user_errors(func):
+    """Turn WavehouseError into one line on stderr and exit code 1, never a traceback."""
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except WavehouseError as exc:
+            click.secho(f"Error: {exc}", err=True, fg="red")
+            sys.exit(1)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wavehouse")
+def cli():
+    """wavehouse: a music catalogue as a DuckDB warehouse of clusters, neighbours and playlists.
+
+    \b
+    Examples:
+      wavehouse build                      # build + publish from the bundled 114k catalogue
+      wavehouse build --data my.csv.gz     # your own catalogue (Kaggle Spotify columns)
+      wavehouse sql "select count(*) from dim_tracks"
+      wavehouse tracks --rejected
+      wavehouse search "ghost acoustic"
+      wavehouse recommend "ghost acoustic" -k 10 --explain
+      wavehouse playlist --mood calm --format m3u > calm.m3u
+      wavehouse clusters
+      wavehouse evaluate
+
+    The warehouse lives in $WAVEHOUSE_HOME (default ~/.local/share/wavehouse, or
+    $XDG_DATA_HOME/wavehouse); `wavehouse info` prints where.
+    """
+
+
+@cli.command()
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="Input CSV (optionally .gz/.zst). Default: the bundled 114k Spotify catalogue.")
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option("--vars", "dbt_vars", default=None, metavar="YAML",
+              help="dbt vars, e.g. '{neighbour_method: ivf, latent_dim: 16}' (see dbt_project.yml).")
+@user_errors
+def build(data, full_refresh, dbt_vars):
+    """Run the dbt project into a private file and publish it atomically.
+
+    Progress is dbt's own log. Readers of the published warehouse are never disturbed; a failed
+    build publishes nothing.
+
+    \b
+    Example:
+      WAVEHOUSE_HOME=/tmp/wh wavehouse build --data tests/fixtures/tracks_fixture.csv
+      wavehouse build --vars '{neighbour_method: ivf, ivf_probe: 4}'
+    """
+    from wavehouse.build import build as run_build
+
+    def report(summary):
+        click.echo(f"rows read {summary.rows_read:,}: kept {summary.rows_kept:,} tracks, "
+                   f"rejected {summary.rows_rejected:,} (quarantined in int_tracks_rejected), "
+                   f"merged {summary.duplicates_merged:,} duplicate rows")
+        for reason, count in summary.rejected_by_reason:
+            click.echo(f"  rejected: {count:>6,}  {reason}")
+
+    summary = run_build(data=data, full_refresh=full_refresh, on_built=report,
+                        dbt_extra=["--vars", dbt_vars] if dbt_vars else None)
+    click.secho(f"published {summary.published}", fg="green")
+
+
+@cli.command()
+@user_errors
+def publish():
+    """Publish the result of a plain `dbt build` (run in dbt_project/).
+
+    \b
+    Example:
+      (cd dbt_project && dbt build) && wavehouse publish
+    """
+    from wavehouse.publish import publish as run_publish
+
+    click.secho(f"published {run_publish()}", fg="green")
+
+
+@cli.command()
+@click.argument("query")
+@format_option
+@user_errors
+def sql(query, fmt):
+    """Run a read-only SQL QUERY against the published warehouse.
+
+    \b
+    Examples:
+      wavehouse sql "select primary_genre, count(*) from dim_tracks group by all order by 2 desc limit 5"
+      wavehouse sql "select * from int_tracks_rejected" --format csv
+    """
+    from wavehouse import db
+
+    con = db.connect()
+    try:
+        columns, rows = db.query(con, query)
+    finally:
+        con.close()
+    echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@click.option("--rejected", is_flag=True, help="Show the quarantined rows and why they were rejected.")
+@click.option("-n", "--limit", type=int, default=50, show_default=True, help="Rows to show.")
+@format_option
+@user_errors
+def tracks(rejected, limit, fmt):
+    """Show tracks, or with --rejected the rows quarantined at build time.
+
+    \b
+    Example:
+      wavehouse tracks --rejected --format json
+    """
+    from wavehouse import db, queries
+
+    con = db.connect()
+    try:
+        sql_text = queries.REJECTED_ROWS if rejected else queries.TRACKS
+        columns, rows = db.query(con, sql_text, [limit])
+    finally:
+        con.close()
+    echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@format_option
+@user_errors
+def info(fmt):
+    """Where the warehouse lives and what it holds: paths, build time, row counts.
+
+    \b
+    Examples:
+      wavehouse info
+      duckdb -readonly "$(wavehouse info --format json | jq -r .published)"
+    """
+    from wavehouse import db, paths
+
+    facts = {"home": str(paths.home()), "published": str(paths.published_db()),
+             "dbt_project": str(paths.project_dir()), "bundled_data": str(paths.default_data())}
+    if paths.published_db().is_file():
+        con = db.connect()
+        try:
+            _, rows = db.query(con, """select (select max(started_at) from ml_runs), (select count(*) from dim_tracks),
+                                              (select count(*) from int_tracks_rejected), (select count(*) from dim_clusters)""")
+        finally:
+            con.close()
+        built, n_tracks, n_rejected, n_clusters = rows[0]
+        facts.update(built_at_utc=str(built), tracks=n_tracks, rejected_rows=n_rejected, clusters=n_clusters)
+    else:
+        facts["built_at_utc"] = "not built yet: run `wavehouse build`"
+    if fmt == "json":
+        click.echo(json.dumps(facts, indent=2))
+    else:
+        echo_rows(["name", "value"], list(facts.items()), fmt)
+
+
+# ---------------------------------------------------------------- look-ups (click + duckdb only)
+
+def _lookup(fn):
+    """Open the published warehouse read-only for the command, close it after."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        from wavehouse import db
+
+        con = db.connect()
+        try:
+            return fn(con, *args, **kwargs)
+        finally:
+            con.close()
+    return wrapper
+
+
+def _resolve_all(con, terms, pick=None):
+    """Track ids for the TRACKS arguments; says on stderr which track a search picked (and how to
+    choose another), lists the candidates and exits 1 when they are truly tied."""
+    from wavehouse.lookup import AmbiguousTrack, resolve_track
+
+    ids = []
+    for term in terms:
+        try:
+            found = resolve_track(con, term, pick)
+        except AmbiguousTrack as exc:
+            click.secho(f"Error: {exc}", err=True, fg="red")
+            click.echo(render(*exc.candidates), err=True)
+            sys.exit(1)
+        if found.others:
+            click.echo(f"{term!r}: picked {found.describe()}, best of {found.others + 1} matches; "
+                       f"choose another with --pick N (see wavehouse search {term!r}) or its track_id", err=True)
+        ids.append(found.track_id)
+    return ids
+
+
+@cli.command()
+@click.argument("text")
+@click.option("-n", "--limit", type=int, default=10, show_default=True, help="Results to show.")
+@format_option
+@user_errors
+@_lookup
+def search(con, text, limit, fmt):
+    """Find tracks by what you would type: "title", "title artist", "Artist - Title", "Title by
+    Artist", or a Spotify id, URI or link. Case, accents, "feat." and punctuation do not matter.
+    Ranked by how well the title and artist words match, then popularity; one row per song.
+    The `pick` column is what `wavehouse recommend --pick N` takes.
+
+    \b
+    Examples:
+      wavehouse search "shape of you"
+      wavehouse search "Queen - Bohemian Rhapsody"
+      wavehouse search "halo beyonce" --format json
+    """
+    from wavehouse.lookup import search as run_search, suggestions
+
+    columns, rows = run_search(con, text, limit)
+    if not rows:
+        click.secho(f"Error: no track matches {text!r}. Did you mean:", err=True, fg="red")
+        for line in suggestions(con, text):
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    echo_rows(["pick", *columns], [(i, *r) for i, r in enumerate(rows, 1)], fmt)
+
+
+@cli.command()
+@click.argument("tracks", nargs=-1, required=True)
+@click.option("-k", "--count", "k", type=click.IntRange(1, 500), default=10, show_default=True, help="How many.")
+@click.option("--same-cluster", is_flag=True, help="Only tracks in the seed's cluster.")
+@click.option("--per-cluster", is_flag=True, help="Seed 000's scheme: 11 nearest in the cluster + 3 from each other cluster.")
+@click.option("--exclude-artist", is_flag=True, help="Leave out the seeds' own artists.")
+@click.option("--max-per-artist", type=click.IntRange(1), default=None, help="At most N tracks per artist.")
+@click.option("--mood", default=None, help="Only tracks of this mood (see `wavehouse sql \"from moods\"`).")
+@click.option("--explicit/--no-explicit", default=None, help="Only explicit / only clean tracks.")
+@click.option("--min-popularity", type=click.IntRange(0, 100), default=0, show_default=True)
+@click.option("--max-popularity", type=click.IntRange(0, 100), default=100, show_default=True)
+@click.option("--diverse", is_flag=True, help="Re-rank for variety (maximal marginal relevance over the embeddings).")
+@click.option("--explain", is_flag=True, help="Show why: features that agree/differ most, shared genres.")
+@click.option("--pick", type=click.IntRange(1), default=None,
+              help="Take the Nth match of a search string (as numbered by `wavehouse search`).")
+@format_option
+@user_errors
+@_lookup
+def recommend(con, tracks, k, same_cluster, per_cluster, exclude_artist, max_per_artist, mood, explicit,
+              min_popularity, max_popularity, diverse, explain, pick, fmt):
+    """Recommend tracks like TRACKS: track ids, Spotify URIs or links, or what you would type
+    ("title", "title artist", "Artist - Title", "Title by Artist"). Several seeds combine. A search
+    takes its clearly best match and says so on stderr; truly tied matches are listed (exit 1).
+
+    \b
+    Examples:
+      wavehouse recommend 4qPNDBW1i3p13qLCt0Ki3A
+      wavehouse recommend "Ed Sheeran - Shape of You"
+      wavehouse recommend "shape of you" --pick 2
+      wavehouse recommend spotify:track:7qiZfU4dY1lWllzX7mPBI3
+      wavehouse recommend "ghost acoustic" -k 20 --exclude-artist --max-per-artist 1 --explain
+      wavehouse recommend "ghost acoustic" "comedy gen hoshino" --mood calm --no-explicit
+      wavehouse recommend 4qPNDBW1i3p13qLCt0Ki3A --per-cluster
+      wavehouse recommend 4qPNDBW1i3p13qLCt0Ki3A --diverse --format json
+    """
+    from wavehouse import lookup
+
+    if per_cluster and (same_cluster or len(tracks) > 1):
+        raise click.UsageError("--per-cluster takes one seed track and no --same-cluster")
+    seed_ids = _resolve_all(con, tracks, pick)
+    if per_cluster:
+        columns, rows = lookup.recommend_per_cluster(con, seed_ids[0])
+    else:
+        filters = lookup.Filters(exclude_artist, max_per_artist, explicit, min_popularity, max_popularity, mood, same_cluster)
+        run = lookup.recommend_diverse if diverse else lookup.recommend
+        columns, rows = run(con, seed_ids, k, filters)
+        keep = ["rank", "track_id", "track_name", "artists", "primary_genre", "similarity", "cluster_name", "mood"]
+        if fmt != "table":
+            keep += ["genres", "n_seeds", "popularity", "explicit", "cluster_id"]
+        index = [columns.index(c) for c in keep]
+        columns, rows = keep, [tuple(r[i] for i in index) for r in rows]
+    if explain and rows:
+        why = lookup.explain(con, seed_ids[0], [r[columns.index("track_id")] for r in rows])
+        columns = columns + ["agree_most", "differ_most", "shared_genres"]
+        rows = [r + tuple(why.get(r[columns.index("track_id")], (None, None, None))) for r in rows]
+    echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@click.argument("cluster", required=False)
+@click.option("--mood", default=None, help="A mood playlist, or only this mood inside CLUSTER.")
+@click.option("--sub", "sub_cluster", type=int, default=None, help="A sub-cluster of CLUSTER.")
+@click.option("-n", "--size", type=click.IntRange(1, 1000), default=20, show_default=True, help="Tracks.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "m3u", "uris"]), default="table",
+              show_default=True, help="m3u: a playlist file; uris: Spotify URIs to paste into Spotify.")
+@user_errors
+@_lookup
+def playlist(con, cluster, mood, sub_cluster, size, fmt):
+    """A playlist: the tracks nearest a cluster's centre (CLUSTER is an id or part of its name),
+    or a mood's.
+
+    \b
+    Examples:
+      wavehouse playlist 3
+      wavehouse playlist "chill" -n 40 --format m3u > chill.m3u
+      wavehouse playlist --mood party --format uris
+    """
+    from wavehouse import lookup
+
+    columns, rows = lookup.playlist(con, cluster, mood, size, sub_cluster)
+    if not rows:
+        raise WavehouseError("the playlist is empty (is the mood rare in this cluster?)")
+    if fmt in ("m3u", "uris"):
+        click.echo(playlist_text(columns, rows, fmt))
+    else:
+        echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@click.option("--method", default=None, help="kmeans_embedding (default), kmeans_features, kmeans_pca or dbscan_pca.")
+@format_option
+@user_errors
+@_lookup
+def clusters(con, method, fmt):
+    """List the clusters with their automatic names, sizes and profiles.
+
+    \b
+    Examples:
+      wavehouse clusters
+      wavehouse clusters --method dbscan_pca --format json
+    """
+    from wavehouse import lookup
+
+    echo_rows(*lookup.clusters(con, method), fmt)
+
+
+@cli.command()
+@click.argument("cluster")
+@format_option
+@user_errors
+@_lookup
+def cluster(con, cluster, fmt):
+    """One cluster: name, size, top genres and artists, z-score profile, SHAP drivers, neighbours.
+
+    \b
+    Example:
+      wavehouse cluster 3
+    """
+    from wavehouse import lookup
+
+    sections = lookup.cluster_detail(con, cluster)
+    if fmt == "json":
+        click.echo(json.dumps({name: json.loads(render(*rows, "json")) for name, rows in sections.items()},
+                                     indent=2, ensure_ascii=False))
+        return
+    for name, rows in sections.items():
+        click.secho(f"\n{name}", bold=True)
+        echo_rows(*rows, fmt)
+
+
+@cli.command()
+@format_option
+@user_errors
+@_lookup
+def evaluate(con, fmt):
+    """Recommendation quality: genre hit rates@10 under several protocols, same-song rate, coverage.
+
+    \b
+    Examples:
+      wavehouse evaluate
+      wavehouse evaluate --format json
+    """
+    from wavehouse import lookup
+
+    columns, rows = lookup.evaluation(con)
+    if fmt == "json":
+        click.echo(json.dumps({metric: value for metric, value, _ in rows}, indent=2))
+    else:
+        echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the HTML (default $WAVEHOUSE_HOME/report.html).")
+@user_errors
+def report(out):
+    """Write a self-contained HTML report (plots inline; opens from disk, no server, no internet).
+
+    \b
+    Examples:
+      wavehouse report
+      wavehouse report --out /tmp/wavehouse.html && xdg-open /tmp/wavehouse.html
+    """
+    from wavehouse.paths import home
+    from wavehouse.report import render_report
+
+    target = out or home() / "report.html"
+    path = render_report(None, target, progress=lambda s: click.echo(s, err=True))
+    click.secho(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", fg="green")
+
+def main() -> None:
+    """The console script: the click app, then exit. A process that ran dbt in-process ends with
+    os._exit after flushing its output, skipping an interpreter shutdown that makes duckdb's
+    bindings print "nanobind: leaked instance ..." noise once torch and shap are loaded (see
+    wavehouse.build.dbt_ran_in_process)."""
+    import logging
+    import os
+
+    try:
+        cli.main(prog_name="wavehouse")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is not None and not isinstance(code, int):
+        click.echo(str(code), err=True)
+        code = 1
+    build_module = sys.modules.get("wavehouse.build")
+    if build_module is not None and build_module.dbt_ran_in_process:
+        import atexit
+
+        atexit._run_exitfuncs()     # what a normal exit runs first (multiprocessing's semaphores, ...)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code or 0)
+    sys.exit(code or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+{#- What the Python models read: one row per track in track_id order, with its scaled feature
+    vector, integer genre and song ids, and a fixed train/held-out split. The split is by song
+    (md5 of song_key), so a held-out song has no other id in the training split. -#}
+with
+
+tracks as (
+    select * from {{ ref('int_tracks_deduped') }}
+),
+
+scaled as (
+    select * from {{ ref('int_track_features_scaled') }}
+),
+
+final as (
+    select
+        tracks.track_id,
+        scaled.features,
+        tracks.primary_genre,
+        (dense_rank() over (order by tracks.primary_genre) - 1)::integer as genre_id,
+        (dense_rank() over (order by tracks.song_key) - 1)::integer as song_id,
+        (md5_number(tracks.song_key) % 100) < {{ var('holdout_percent', 20) }} as is_holdout
+    from tracks
+    inner join scaled using (track_id)
+    order by tracks.track_id
+)
+
+select * from final

@@ -1,0 +1,61 @@
+{#- The track dimension: one row per valid track_id, the table every later layer joins to. -#}
+with
+
+tracks as (
+    select * from {{ ref('int_tracks_deduped') }}
+),
+
+ml_inputs as (
+    select * from {{ ref('int_ml_inputs') }}
+),
+
+moods as (
+    select * from {{ ref('int_track_moods') }}
+),
+
+clusters as (
+    select * from {{ ref('ml_track_clusters') }}
+    where method = '{{ var("default_cluster_method") }}'
+),
+
+final as (
+    select
+        tracks.track_id,
+        track_name,
+        artists,
+        album_name,
+        tracks.primary_genre,
+        genres,
+        song_key,
+        title_key,
+        search_key,
+        artist_key,
+        popularity,
+        duration_ms,
+        explicit,
+        danceability,
+        energy,
+        key,
+        loudness,
+        mode,
+        speechiness,
+        acousticness,
+        instrumentalness,
+        liveness,
+        valence,
+        tempo,
+        time_signature,
+        is_imputed,
+        n_source_rows,
+        first_line_number,
+        ml_inputs.is_holdout,
+        clusters.cluster_id,
+        clusters.sub_cluster_id,
+        moods.mood
+    from tracks
+    inner join ml_inputs using (track_id)
+    inner join moods using (track_id)
+    left join clusters using (track_id)
+)
+
+select * from final

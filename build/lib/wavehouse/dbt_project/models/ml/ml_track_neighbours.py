@@ -1,0 +1,87 @@
+"""Top-K cosine neighbours of every track in the default (genre_aware) embedding, never the track
+itself nor another id of the same song, and no song twice in a list (the best-ranked id of each
+song is kept and the list refilled from further down); exact (default) or through an inverted-list index (neighbour_method: ivf: a fine KMeans of the
+same embedding into ivf_lists lists, each query list probing the ivf_probe nearest lists of its
+queries), with its recall@10 against exact measured on a sample of queries.
+Also, for evaluation only: the unsupervised embedding's top-10 of held-out tracks, and seed 001's
+protocol (tracks deduplicated by name, every query, top-10)."""
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    from wavehouse import ml_io
+    from wavehouse.models_py.neighbours import (distinct_lists, exact_topk, exact_topk_distinct, ivf_lists,
+                                                ivf_topk, recall_at)
+
+    p = ml_io.config(
+        neighbours_k=(dbt.config.get("neighbours_k"), int),
+        neighbour_method=(dbt.config.get("neighbour_method"), str),
+        ivf_probe=(dbt.config.get("ivf_probe"), int),
+        ivf_lists=(dbt.config.get("ivf_lists"), int),
+        neighbour_memory_mb=(dbt.config.get("neighbour_memory_mb"), float),
+        recall_sample=(dbt.config.get("recall_sample"), int),
+        eval_max_queries=(dbt.config.get("eval_max_queries"), int),
+        seed=(dbt.config.get("seed"), int),
+    )
+    inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
+    names = ml_io.table(dbt.ref("int_tracks_deduped").select("track_id, track_name").order("track_id"))
+    embeddings = dbt.ref("ml_track_embeddings")
+    aware = ml_io.matrix(ml_io.table(embeddings.filter("embedding_kind = 'genre_aware'").order("track_id")), "embedding")
+    plain = ml_io.matrix(ml_io.table(embeddings.filter("embedding_kind = 'autoencoder'").order("track_id")), "embedding")
+    ids = inputs.column("track_id").combine_chunks()
+    songs = inputs.column("song_id").to_numpy()
+    holdout = np.flatnonzero(inputs.column("is_holdout").to_numpy(zero_copy_only=False))
+    memory = p["neighbour_memory_mb"]
+    parts = []
+
+    def add(kind, query_rows, idx, sim):
+        k = idx.shape[1]
+        parts.append(pa.table({
+            "track_id": ids.take(pa.array(np.repeat(query_rows, k))),
+            "embedding_kind": pa.array([kind] * idx.size),
+            "neighbour_rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), len(query_rows))),
+            "neighbour_track_id": ids.take(pa.array(idx.reshape(-1))),
+            "similarity": pa.array(sim.reshape(-1), pa.float32()),
+        }))
+
+    everyone = np.arange(len(ids))
+    with ml_io.stage(session, "neighbours", p) as m:
+        if p["neighbour_method"] == "ivf":
+            labels = ivf_lists(aware, p["ivf_lists"], seed=p["seed"])
+            first_try = ivf_topk(aware, 2 * p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
+            idx, sim = distinct_lists(first_try[:2], everyone, p["neighbours_k"], songs, aware, memory)
+            share = first_try[2]
+            sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
+            exact_idx, _ = exact_topk_distinct(aware, p["neighbours_k"], songs, memory, queries=sample)
+            m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10), ivf_pairs_share=share)
+        elif p["neighbour_method"] == "exact":
+            idx, sim = exact_topk_distinct(aware, p["neighbours_k"], songs, memory)
+        else:
+            raise ValueError(f"neighbour_method must be exact or ivf, not {p['neighbour_method']!r}")
+        add("genre_aware", everyone, idx, sim)
+        m.update(rows=int(idx.size))
+    cap = p["eval_max_queries"]
+
+    def capped(rows):
+        # 0 = every query; else a fixed random subset (for 10^6-track scale runs)
+        if not cap or len(rows) <= cap:
+            return rows
+        return np.sort(np.random.default_rng(p["seed"]).choice(rows, cap, replace=False))
+
+    with ml_io.stage(session, "neighbours_evaluation", p) as m:
+        queries = capped(holdout)
+        idx, sim = exact_topk_distinct(plain, 10, songs, memory, queries=queries)
+        add("autoencoder", queries, idx, sim)
+        # seed 001: first track of each name, neighbours among those only, no song exclusion
+        name_col = pc.fill_null(names.column("track_name"), "").to_numpy(zero_copy_only=False)
+        _, first = np.unique(name_col.astype(str), return_index=True)
+        first = np.sort(first)
+        queries = capped(np.arange(len(first)))
+        idx, sim = exact_topk(aware[first], 10, None, memory, queries=queries)
+        add("seed_protocol", first[queries], first[idx], sim)
+        m.update(seed_protocol_tracks=len(first), heldout_queries=len(holdout))
+    return pa.concat_tables(parts)

@@ -1,0 +1,119 @@
+"""Glue between the thin dbt Python models and models_py: Arrow in and out, config, stage log.
+
+Every ML stage appends one row to `ml_stage_log` (created by the on-run-start hook) with its seconds,
+parameters and metrics; the SQL model `ml_runs` folds those rows into one row per build.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import numpy as np
+import pyarrow as pa
+
+
+def log(message: str) -> None:
+    """A line in dbt's own log (console and logs/dbt.log)."""
+    from dbt.adapters.events.logging import AdapterLogger
+
+    AdapterLogger("wavehouse").info(message)
+
+
+def table(relation) -> pa.Table:
+    """A dbt ref (a DuckDB relation) as an Arrow table."""
+    return relation.to_arrow_table()
+
+
+def matrix(tbl: pa.Table, column: str) -> np.ndarray:
+    """A FLOAT[N] column as an (n, N) float32 array."""
+    col = tbl.column(column).combine_chunks()
+    width = col.type.list_size
+    return col.values.to_numpy(zero_copy_only=False).reshape(-1, width).astype(np.float32, copy=False)
+
+
+def vectors(values: np.ndarray) -> pa.FixedSizeListArray:
+    """(n, N) floats as an Arrow FixedSizeList (lands in DuckDB as FLOAT[N])."""
+    values = np.ascontiguousarray(values, dtype=np.float32)
+    return pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), values.shape[1])
+
+
+def config(**values: Any) -> dict[str, Any]:
+    """Parameters of a Python model, passed as `name=(dbt.config.get("name"), type)`. dbt fills a
+    Python model's config only with keys it finds as literal dbt.config.get("...") calls in the model
+    file, so each model spells them out; the defaults live in one place, the vars of dbt_project.yml."""
+    out = {}
+    for name, (raw, kind) in values.items():
+        if raw is None or raw == "":
+            raise ValueError(f"config {name!r} is not set: give the model `{name}` in its YAML config")
+        if kind is bool:
+            out[name] = str(raw).lower() in ("true", "1", "yes")
+        elif kind is list:
+            out[name] = raw if isinstance(raw, list) else json.loads(str(raw).replace("'", '"'))
+        else:
+            out[name] = kind(raw)
+    return out
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else round(float(value), 6)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def record_stage(session, stage: str, seconds: float, params: dict | None = None, metrics: dict | None = None) -> None:
+    session.execute("delete from ml_stage_log where stage = ?", [stage])
+    session.execute(
+        "insert into ml_stage_log (stage, recorded_at, seconds, params, metrics) values (?, now(), ?, ?, ?)",
+        [stage, round(seconds, 3), json.dumps(_clean(params or {})), json.dumps(_clean(metrics or {}))],
+    )
+
+
+@contextmanager
+def stage(session, name: str, params: dict | None = None) -> Iterator[dict]:
+    """Time a stage; the caller fills the yielded dict with metrics."""
+    metrics: dict = {}
+    started = time.perf_counter()
+    log(f"{name}: started")
+    yield metrics
+    seconds = time.perf_counter() - started
+    metrics["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    record_stage(session, name, seconds, params, metrics)
+    log(f"{name}: done in {seconds:.1f}s")
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    names = ["duckdb", "dbt-core", "dbt-duckdb", "numpy", "pyarrow", "scikit-learn", "imbalanced-learn", "torch", "shap"]
+    return {name: version(name) for name in names}
+
+
+def clustering_spaces(inputs_rel, pca_rel, embeddings_rel) -> tuple[pa.Table, dict[str, np.ndarray]]:
+    """The inputs (track_id order) and the three spaces KMeans runs in, rows aligned with them:
+    scaled features, PCA, and the default (genre_aware) embedding. (The models pass their refs in:
+    dbt finds a Python model's dependencies only in the model file itself.)"""
+    inputs = table(inputs_rel.order("track_id"))
+    pca = table(pca_rel.order("track_id"))
+    emb = table(embeddings_rel.filter("embedding_kind = 'genre_aware'").order("track_id"))
+    for other in (pca, emb):
+        if not other.column("track_id").equals(inputs.column("track_id")):
+            raise ValueError("ML inputs are not aligned by track_id")
+    return inputs, {"features": matrix(inputs, "features"), "pca": matrix(pca, "pca"),
+                    "embedding": matrix(emb, "embedding")}
+
+
+def sample_rows(inputs: pa.Table, size: int, seed: int) -> np.ndarray:
+    from wavehouse.models_py.sampling import stratified_sample
+
+    return stratified_sample(inputs.column("genre_id").to_numpy(), size, seed)

@@ -1,0 +1,135 @@
+"""KMeans with model selection, DBSCAN with a k-distance eps, and re-clustering inside clusters."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass
+class KScore:
+    k: int
+    inertia: float
+    silhouette: float
+    davies_bouldin: float
+    calinski_harabasz: float
+    seconds: float
+
+
+def kmeans_labels(X: np.ndarray, k: int, seed: int = 0, n_init: int = 3) -> tuple[np.ndarray, np.ndarray, float]:
+    """(labels, centroids, inertia) of KMeans(k) on X."""
+    from sklearn.cluster import KMeans
+
+    model = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+    return model.labels_.astype(np.int32), model.cluster_centers_.astype(np.float32), float(model.inertia_)
+
+
+def sweep_k(X: np.ndarray, ks: list[int], metric_rows: np.ndarray, seed: int = 0, n_init: int = 3,
+            log: Callable[[str], None] | None = None) -> list[KScore]:
+    """KMeans for each k on X; inertia on X, the three internal indices on the fixed rows
+    `metric_rows` (silhouette is quadratic, so a fixed stratified sample keeps it tractable)."""
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+    scores = []
+    sample = X[metric_rows]
+    for k in ks:
+        started = time.perf_counter()
+        labels, _, inertia = kmeans_labels(X, k, seed=seed, n_init=n_init)
+        lab = labels[metric_rows]
+        if len(np.unique(lab)) > 1:
+            sil = float(silhouette_score(sample, lab))
+            dbi = float(davies_bouldin_score(sample, lab))
+            ch = float(calinski_harabasz_score(sample, lab))
+        else:
+            sil = dbi = ch = float("nan")
+        scores.append(KScore(k, inertia, sil, dbi, ch, time.perf_counter() - started))
+        if log:
+            log(f"k={k}: inertia {inertia:.1f} silhouette {sil:.3f} DBI {dbi:.3f} CH {ch:.1f}")
+    return scores
+
+
+def knee_index(y: np.ndarray) -> int:
+    """Index of the knee of a decreasing curve (Kneedle): after scaling x and y to [0, 1], the point
+    farthest below the straight line from the first point to the last."""
+    y = np.asarray(y, dtype=float)
+    if len(y) < 3:
+        return 0
+    x = np.linspace(0.0, 1.0, len(y))
+    span = y.max() - y.min()
+    yn = (y - y.min()) / span if span > 0 else np.zeros_like(y)
+    line = yn[0] + (yn[-1] - yn[0]) * x
+    return int(np.argmax(line - yn))
+
+
+def choose_k(scores: list[KScore], window: int = 1) -> tuple[int, str]:
+    """The documented rule: take the elbow (knee of inertia against k); then, among the elbow and
+    its neighbours within `window`, move to a k that beats it on both silhouette (higher) and
+    Davies-Bouldin (lower), if there is one (the best such by silhouette). Returns (k, reason)."""
+    ks = [s.k for s in scores]
+    i = knee_index(np.array([s.inertia for s in scores]))
+    elbow = scores[i]
+    better = [s for s in scores[max(0, i - window): i + window + 1]
+              if s.silhouette > elbow.silhouette and s.davies_bouldin < elbow.davies_bouldin]
+    if better:
+        best = max(better, key=lambda s: s.silhouette)
+        return best.k, f"elbow at k={elbow.k}; k={best.k} beside it has better silhouette and DBI"
+    return elbow.k, f"elbow at k={elbow.k} (of {ks[0]}..{ks[-1]}); no neighbour beats it on both silhouette and DBI"
+
+
+def k_distance_curve(X: np.ndarray, k: int) -> np.ndarray:
+    """Sorted (descending) distance of every row of X to its k-th nearest other row."""
+    from sklearn.neighbors import NearestNeighbors
+
+    distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    return np.sort(distances[:, -1])[::-1]
+
+
+def eps_at_knee(curve_desc: np.ndarray) -> float:
+    """eps where the descending k-distance curve bends (knee of the curve, as in seed 000's plot)."""
+    return float(curve_desc[knee_index(curve_desc)])
+
+
+def dbscan_labels(X: np.ndarray, eps: float, min_samples: int, fit_rows: np.ndarray) -> np.ndarray:
+    """DBSCAN fitted on the rows `fit_rows` (a fixed sample keeps it tractable on 100k+ rows);
+    every other row joins the cluster of its nearest core sample if that is within eps, else is
+    noise (-1), the usual way to extend DBSCAN to new points."""
+    from sklearn.cluster import DBSCAN
+    from sklearn.neighbors import NearestNeighbors
+
+    model = DBSCAN(eps=eps, min_samples=min_samples).fit(X[fit_rows])
+    labels = np.full(len(X), -1, dtype=np.int32)
+    labels[fit_rows] = model.labels_
+    cores = fit_rows[model.core_sample_indices_]
+    rest = np.setdiff1d(np.arange(len(X)), fit_rows)
+    if len(cores) and len(rest):
+        dist, nearest = NearestNeighbors(n_neighbors=1).fit(X[cores]).kneighbors(X[rest])
+        within = dist[:, 0] <= eps
+        labels[rest[within]] = labels[cores[nearest[within, 0]]]
+    return labels
+
+
+def sub_clusters(X: np.ndarray, labels: np.ndarray, k_sub: int, seed: int = 0, min_size: int = 10) -> np.ndarray:
+    """Re-cluster inside each cluster (seed 002): KMeans(k_sub) per cluster; small clusters keep 0."""
+    sub = np.zeros(len(X), dtype=np.int32)
+    for c in np.unique(labels):
+        rows = np.flatnonzero(labels == c)
+        k = min(k_sub, len(rows) // min_size)
+        if c < 0 or k < 2:
+            continue
+        sub[rows], _, _ = kmeans_labels(X[rows], k, seed=seed, n_init=2)
+    return sub
+
+
+def internal_scores(X: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> dict[str, float]:
+    """Silhouette / DBI / CH of a labelling on the fixed rows (noise, if any, counted as a cluster)."""
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+    lab = labels[rows]
+    if len(np.unique(lab)) < 2:
+        return {"silhouette": float("nan"), "davies_bouldin": float("nan"), "calinski_harabasz": float("nan")}
+    return {"silhouette": float(silhouette_score(X[rows], lab)),
+            "davies_bouldin": float(davies_bouldin_score(X[rows], lab)),
+            "calinski_harabasz": float(calinski_harabasz_score(X[rows], lab))}

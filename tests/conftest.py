@@ -64,3 +64,26 @@ def fixture_text() -> str:
 
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """Builds ran dbt in this process: end it as the CLI does (wavehouse.cli.main.main), after
+    pytest has written everything, so interpreter shutdown cannot print duckdb's "nanobind:
+    leaked instance" lines under the test summary (see wavehouse.build.dbt_ran_in_process)."""
+    import atexit
+    import sys
+
+    build_module = sys.modules.get("wavehouse.build")
+    if build_module is not None and build_module.dbt_ran_in_process and _exit_status:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[-1])

@@ -173,8 +173,8 @@ def test_no_song_twice_in_any_list(run, built_home, tracks):
 
 def test_hostile_input_is_data(run, built_home):
     for text in ["'; drop table dim_tracks; --", "\" or 1=1 --", "ü" * 5000, "Robert'); DROP TABLE x;--"]:
-        result = run("recommend", text)
-        assert result.exit_code == 1 and "Traceback" not in result.output
+        result = run("recommend", text)      # a search string like any other: it may even match a title
+        assert result.exit_code in (0, 1) and "Traceback" not in result.output
         result = run("search", text)
         assert result.exit_code in (0, 1) and "Traceback" not in result.output
     assert as_json(run("sql", "select count(*) as n from dim_tracks", "--format", "json"))[0]["n"] > 2000

@@ -1,0 +1,162 @@
+"""Regenerate every figure of README.md from a built warehouse and the latest benchmark run, so the
+README never drifts from what the code does. Each block sits between `<!-- figures:NAME -->` and
+`<!-- /figures:NAME -->` in README.md and is replaced whole.
+
+    wavehouse build                       # the bundled catalogue, at the commit to document
+    python bench/run.py                   # optional: refreshes bench/results/latest.json
+    python bench/readme_figures.py        # rewrites the blocks in README.md (--check: exit 1 if stale)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import table as bench_table  # noqa: E402  (bench/table.py renders the benchmark tables)
+
+
+def rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def markdown(header: list[str], body: list[tuple]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in body]
+    return "\n".join(lines)
+
+
+def block_provenance(con, commit: str) -> str:
+    (started,) = rows(con, "select max(started_at) from ml_runs")[0]
+    return (f"Figures in this README come from a build of commit `{commit}` on the bundled catalogue "
+            f"(started {started:%Y-%m-%d %H:%M} UTC) and from `bench/results/latest.json`; "
+            "`python bench/readme_figures.py` rewrites them.")
+
+
+def block_build(con) -> str:
+    read, kept, rejected, merged = rows(con, """
+        select (select count(*) from stg_spotify__tracks), (select count(*) from dim_tracks),
+               (select count(*) from int_tracks_rejected), (select coalesce(sum(n_source_rows - 1), 0) from dim_tracks)""")[0]
+    reasons = rows(con, """select reject_reason, count(*) as n, min(line_number) from int_tracks_rejected
+                           group by all order by n desc, reject_reason""")
+    why = "; ".join(f"{n:,} `{reason}` (first at line {line:,})" for reason, n, line in reasons) or "none"
+    return (f"{read:,} rows read: {kept:,} tracks kept (one per distinct valid track_id), {rejected:,} quarantined "
+            f"({why}), {merged:,} duplicate rows merged (tracks listed under several genres). "
+            f"{read:,} = {kept:,} + {rejected:,} + {merged:,}.")
+
+
+def block_quality(con, bench: dict) -> str:
+    peer = bench.get("peer_seed_pipeline", {}).get("genre_hit_rate_at_10")
+    values = dict(rows(con, "select metric, value from rpt_evaluation"))
+    labels = [
+        ("genre_hit_rate_at_10_heldout", "genre hit rate@10, held-out songs as queries (default genre_aware embedding)"),
+        ("genre_hit_rate_at_10_seed_protocol", "genre hit rate@10, seed 001's protocol (name-deduped, every query)"),
+        ("genre_hit_rate_at_10_unsupervised", "genre hit rate@10, unsupervised autoencoder, held-out queries"),
+        ("genre_head_accuracy_heldout", "genre head top-1 accuracy on held-out tracks (114 genres)"),
+        ("duplicate_song_rate_at_10", "a song twice in one top-10 list"),
+        ("same_song_rate_at_10", "the seed's own song (another release) in its top-10"),
+        ("own_artist_share_at_10", "top-10 recommendations sharing an artist with the seed"),
+        ("catalogue_coverage_at_10", "catalogue coverage (tracks in some top-10)"),
+    ]
+    body = []
+    for metric, label in labels:
+        if metric in values:
+            other = f"{peer:.3f} (measured by bench/run.py)" if metric == "genre_hit_rate_at_10_seed_protocol" and peer else ""
+            body.append((label, f"{values[metric]:.3f}", other))
+    return markdown(["metric (`rpt_evaluation`)", "wavehouse", "seed pipeline"], body)
+
+
+def block_clusters(con) -> str:
+    k, pca_components, variance, eps, noise = rows(con, """
+        select chosen_k_embedding, pca_components, pca_variance_kept, dbscan_eps, dbscan_noise_share from ml_runs""")[0]
+    comparison = rows(con, """
+        select method, n_clusters, round(silhouette, 3), round(davies_bouldin, 3), round(calinski_harabasz, 1),
+               round(noise_share, 4)
+        from rpt_clustering_comparison order by is_default desc, method""")
+    sizes = rows(con, """
+        with counts as (
+            select c.method, c.cluster_id, t.primary_genre, count(*) as n
+            from ml_track_clusters as c inner join dim_tracks as t using (track_id)
+            group by all
+        ),
+        per_cluster as (
+            select method, cluster_id, sum(n) as n, max(n) / sum(n) as purity from counts group by all
+        )
+        select method, count(*) as clusters, round(max(n) / sum(n), 3),
+               round(arg_max(purity, n), 3), round(avg(purity), 3)
+        from per_cluster
+        group by method
+        order by method""")
+    named = rows(con, """select cluster_id, cluster_name, n_tracks, round(share, 3), round(genre_purity, 3)
+                         from dim_clusters order by cluster_id""")
+    return "\n".join([
+        f"Default clustering: KMeans in the embedding, k = {k} (elbow, checked against silhouette and "
+        f"Davies-Bouldin). PCA keeps {pca_components} components ({variance:.0%} of the variance); DBSCAN's "
+        f"eps at the k-distance knee is {eps:.2f} ({noise:.1%} noise).",
+        "",
+        markdown(["method", "clusters", "silhouette", "Davies-Bouldin", "Calinski-Harabasz", "noise share"], comparison),
+        "",
+        "Cluster sizes and genre purity (share of a cluster's tracks in its most common genre; 114 genres, so",
+        "a random split gives about 0.01):",
+        "",
+        markdown(["method", "clusters (DBSCAN: noise counted as one)", "largest cluster's share",
+                  "largest cluster's purity", "mean purity"], sizes),
+        "",
+        markdown(["cluster", "name (`dim_clusters`)", "tracks", "share", "genre purity"], named),
+    ])
+
+
+def replace_block(text: str, name: str, content: str) -> str:
+    pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(\n<!-- /figures:{name} -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no <!-- figures:{name} --> ... <!-- /figures:{name} --> block")
+    return pattern.sub(lambda m: m.group(1) + content + m.group(2), text)
+
+
+def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
+    bench = json.loads(bench_json.read_text()) if bench_json.is_file() else {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        blocks = {
+            "provenance": block_provenance(con, commit),
+            "build": block_build(con),
+            "quality": block_quality(con, bench),
+            "clusters": block_clusters(con),
+        }
+    finally:
+        con.close()
+    if bench:
+        blocks["bench"] = bench_table.main(bench_json)
+    for name, content in blocks.items():
+        readme = replace_block(readme, name, content)
+    return readme
+
+
+def main() -> None:
+    from wavehouse.paths import published_db
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", type=Path, default=None, help="published warehouse (default: wavehouse info's)")
+    parser.add_argument("--bench", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    parser.add_argument("--check", action="store_true", help="exit 1 if README.md differs from the rendering")
+    args = parser.parse_args()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    path = ROOT / "README.md"
+    before = path.read_text(encoding="utf-8")
+    after = render(args.db or published_db(), args.bench, before, commit or "unknown")
+    if args.check:
+        sys.exit(0 if after == before else 1)
+    path.write_text(after, encoding="utf-8")
+    print(f"README.md: {'updated' if after != before else 'unchanged'}")
+
+
+if __name__ == "__main__":
+    main()

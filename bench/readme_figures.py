@@ -34,10 +34,11 @@ def markdown(header: list[str], body: list[tuple]) -> str:
     return "\n".join(lines)
 
 
-def block_provenance(con, commit: str) -> str:
+def block_provenance(con, commit: str, bench: dict) -> str:
     (started,) = rows(con, "select max(started_at) from ml_runs")[0]
+    run = f" (run started {bench['started']})" if bench.get("started") else ""
     return (f"Figures in this README come from a build of commit `{commit}` on the bundled catalogue "
-            f"(started {started:%Y-%m-%d %H:%M} UTC) and from `bench/results/latest.json`; "
+            f"(started {started:%Y-%m-%d %H:%M} UTC) and from the benchmark's `bench/results/latest.json`{run}; "
             "`python bench/readme_figures.py` rewrites them.")
 
 
@@ -126,7 +127,7 @@ def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
     con = duckdb.connect(str(db), read_only=True)
     try:
         blocks = {
-            "provenance": block_provenance(con, commit),
+            "provenance": block_provenance(con, commit, bench),
             "build": block_build(con),
             "quality": block_quality(con, bench),
             "clusters": block_clusters(con),

@@ -137,11 +137,12 @@ def ivf_lists(E: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_0
 
 def ivf_topk(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int = 3,
              exclude_groups: np.ndarray | None = None, memory_mb: float = 256.0,
-             threads: int | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+             threads: int | None = None, queries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """Approximate top-k through an inverted-list index (IVF): `labels` puts every row in a list
     (e.g. from ivf_lists, or any clustering). The queries of one list are compared only with the
     rows of the lists that are among the `n_probe` nearest (by centroid) to any of those queries,
-    their own list included. Returns (indices, similarities, share of all pairs compared)."""
+    their own list included. For every row, or only the rows `queries` (results in their order).
+    Returns (indices, similarities, share of all pairs compared)."""
     import torch
 
     if threads:
@@ -164,13 +165,17 @@ def ivf_topk(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int = 3,
     pair_bounds = np.searchsorted(labels[pair_q], np.arange(n_lists + 1))
     out_idx = np.full((n, k), -1, dtype=np.int64)
     out_sim = np.full((n, k), -np.inf, dtype=np.float32)
+    wanted = np.ones(n, dtype=bool) if queries is None else np.isin(np.arange(n), queries)
+    asked = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
     compared = 0
     with torch.no_grad():
         for c in range(n_lists):
-            queries = np.sort(order[bounds[c]:bounds[c + 1]])
+            members = np.sort(order[bounds[c]:bounds[c + 1]])
+            queries = members[wanted[members]]
             if len(queries) == 0:
                 continue
-            probed = np.unique(np.r_[c, torch.topk(En[queries] @ C.T, probe, dim=1).indices.numpy().ravel()])
+            # the probe set is that of the whole list, so a run on some queries equals the full run on them
+            probed = np.unique(np.r_[c, torch.topk(En[members] @ C.T, probe, dim=1).indices.numpy().ravel()])
             candidates = np.sort(np.concatenate([order[bounds[l]:bounds[l + 1]] for l in probed]))
             compared += len(queries) * len(candidates)
             width = min(k, len(candidates) - 1)
@@ -188,7 +193,7 @@ def ivf_topk(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int = 3,
                 v, i = _topk_against(En[block], En[candidates], width, candidates, q_pos[keep], c_pos[keep])
                 v, i = _ordered(v, i)
                 out_sim[block, :width], out_idx[block, :width] = v, i
-    return out_idx, out_sim, compared / float(n * n)
+    return out_idx[asked], out_sim[asked], compared / float(n * n)
 
 
 def recall_at(approx: np.ndarray, exact: np.ndarray, k: int = 10) -> float:
@@ -225,20 +230,22 @@ def first_of_each_group(idx: np.ndarray, sim: np.ndarray, groups: np.ndarray, k:
     return out_idx, out_sim, kept
 
 
-def distinct_lists(first_try: tuple[np.ndarray, np.ndarray], queries: np.ndarray, k: int, groups: np.ndarray,
-                   E: np.ndarray, memory_mb: float = 256.0) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k lists with one row per group (never the query's own group), kept full: `first_try`
-    are best-first lists of the `queries` longer than k (from any search, exact or IVF); rows that
-    run short after dropping later copies are searched again exactly with twice the length, until
-    full (or until every row has been seen)."""
-    n = len(E)
-    k = min(k, len(np.unique(groups)) - 1)
-    out_idx, out_sim, kept = first_of_each_group(*first_try, groups, k)
-    fetch = first_try[0].shape[1]
+def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k lists with one row per group (never the query's own group), kept full. `search(rows,
+    width)` returns best-first lists (indices, similarities) of `width` for those rows (exact or IVF:
+    the refill uses the same method). Lists start at about k times the mean group size (two at
+    least); rows that run short after dropping later copies are searched again at twice the width,
+    until full or until every row has been seen."""
+    groups = np.asarray(groups)
+    n_groups = len(np.unique(groups))
+    k = min(k, n_groups - 1)
+    width = min(n - 1, k * max(2, int(np.ceil(n / n_groups)) + 1))
+    out_idx, out_sim, kept = first_of_each_group(*search(queries, width), groups, k)
     short = np.flatnonzero(kept < k)
-    while len(short) and fetch < n - 1:
-        fetch = min(n - 1, fetch * 2)
-        idx, sim = exact_topk(E, fetch, groups, memory_mb, queries=queries[short])
+    while len(short) and width < n - 1:
+        width = min(n - 1, width * 2)
+        idx, sim = search(queries[short], width)
         out_idx[short], out_sim[short], kept_now = first_of_each_group(idx, sim, groups, k)
         short = short[kept_now < k]
     return out_idx, out_sim
@@ -249,6 +256,20 @@ def exact_topk_distinct(E: np.ndarray, k: int, groups: np.ndarray, memory_mb: fl
     """exact_topk in which no list holds two rows of one group (nor the query's own): the best-ranked
     copy is kept and the list refilled from further down, so lists stay k long."""
     queries = np.arange(len(E)) if queries is None else np.asarray(queries, dtype=np.int64)
-    fetch = min(len(E) - 1, 2 * k)
-    first_try = exact_topk(E, fetch, groups, memory_mb, queries=queries)
-    return distinct_lists(first_try, queries, k, groups, E, memory_mb)
+    return distinct_lists(lambda rows, width: exact_topk(E, width, groups, memory_mb, queries=rows),
+                          queries, k, groups, len(E))
+
+
+def ivf_topk_distinct(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int, groups: np.ndarray,
+                      memory_mb: float = 256.0) -> tuple[np.ndarray, np.ndarray, float]:
+    """ivf_topk with one row per group in each list, refilled through the same index; returns
+    (indices, similarities, share of all pairs compared in the first pass)."""
+    first_share = []
+
+    def search(rows, width):
+        idx, sim, share = ivf_topk(E, width, labels, n_probe, groups, memory_mb, queries=rows)
+        first_share.append(share)
+        return idx, sim
+
+    idx, sim = distinct_lists(search, np.arange(len(E)), k, groups, len(E))
+    return idx, sim, first_share[0]

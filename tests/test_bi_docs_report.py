@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import duckdb
 import pytest
 
 from wavehouse.build import build, dbt_args, run_dbt
-from wavehouse.paths import build_db, published_db
+from wavehouse.paths import PACKAGE_ROOT, build_db, published_db
 from wavehouse.report import SECTIONS, render_report
 
 from tests.conftest import read_during_build
@@ -147,3 +148,23 @@ def test_report_in_headless_chromium(report_file, tmp_path):
 
     pixels = mpimg.imread(shot)
     assert pixels.shape[0] >= 1000 and pixels.std() > 0.05   # not a blank page
+
+
+def test_readme_figures_are_rendered_from_a_build(built_home):
+    """bench/readme_figures.py fills every figures block of the README from a warehouse (here the
+    fixture's) and the benchmark JSON; the README's own blocks come from the bundled catalogue."""
+    sys.path.insert(0, str(PACKAGE_ROOT / "bench"))
+    import readme_figures
+
+    readme = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
+    rendered = readme_figures.render(published_db(built_home), PACKAGE_ROOT / "bench" / "results" / "latest.json",
+                                     readme, "test")
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    kept = con.execute("select count(*) from dim_tracks").fetchone()[0]
+    names = [r[0] for r in con.execute("select cluster_name from dim_clusters").fetchall()]
+    con.close()
+    assert f"{kept:,} tracks kept" in rendered and all(name in rendered for name in names)
+    for block in ("provenance", "build", "quality", "clusters", "bench"):
+        body = rendered.split(f"<!-- figures:{block} -->\n")[1].split(f"\n<!-- /figures:{block} -->")[0]
+        assert body.strip(), block
+    assert "<!-- figures:" in readme and "commit `" in readme.split("<!-- /figures:provenance -->")[0]

@@ -228,3 +228,21 @@ def test_exact_topk_distinct_never_repeats_a_song_and_stays_full():
                 best[songs[j]] = j
         assert idx[q].tolist() == list(best.values())[:8]
         assert np.all(np.diff(sim[q]) <= 1e-6)
+
+
+def test_ivf_for_some_queries_and_distinct_ivf_with_every_list_probed_is_exact():
+    from wavehouse.models_py.neighbours import exact_topk_distinct, ivf_topk_distinct
+
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(40, 5)).astype(np.float32)
+    E = np.repeat(base, 3, axis=0) + rng.normal(scale=1e-3, size=(120, 5)).astype(np.float32)
+    songs = np.repeat(np.arange(40), 3)
+    labels = np.arange(120) % 4
+    full_idx, full_sim, _ = ivf_topk(E, 6, labels, n_probe=2, exclude_groups=songs)
+    some = np.array([100, 3, 57])
+    idx, sim, _ = ivf_topk(E, 6, labels, n_probe=2, exclude_groups=songs, queries=some)
+    assert np.array_equal(idx, full_idx[some]) and np.allclose(sim, full_sim[some])
+    distinct_idx, distinct_sim, share = ivf_topk_distinct(E, 8, labels, 4, songs)
+    exact_idx, exact_sim = exact_topk_distinct(E, 8, songs)
+    assert share == 1.0 and np.array_equal(distinct_idx, exact_idx) and np.allclose(distinct_sim, exact_sim)
+    assert all(len(set(songs[row])) == 8 for row in distinct_idx)

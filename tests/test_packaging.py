@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,8 +22,12 @@ ED_SHEERAN = "7qiZfU4dY1lWllzX7mPBI3"
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out),
-                    str(PACKAGE_ROOT)], check=True, capture_output=True, timeout=300)
+    # from a copy of the tree: setuptools writes build/ and *.egg-info beside the sources it builds
+    source = tmp_path_factory.mktemp("source") / "wavehouse"
+    shutil.copytree(PACKAGE_ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", "target", "logs", ".pytest_cache", "*.duckdb*"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(source)],
+                   check=True, capture_output=True, timeout=300)
     return next(out.glob("wavehouse-*.whl"))
 
 

@@ -14,8 +14,7 @@ import pyarrow.compute as pc
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    from wavehouse.models_py.neighbours import (distinct_lists, exact_topk, exact_topk_distinct, ivf_lists,
-                                                ivf_topk, recall_at)
+    from wavehouse.models_py.neighbours import exact_topk, exact_topk_distinct, ivf_lists, ivf_topk_distinct, recall_at
 
     p = ml_io.config(
         neighbours_k=(dbt.config.get("neighbours_k"), int),
@@ -52,9 +51,7 @@ def model(dbt, session):
     with ml_io.stage(session, "neighbours", p) as m:
         if p["neighbour_method"] == "ivf":
             labels = ivf_lists(aware, p["ivf_lists"], seed=p["seed"])
-            first_try = ivf_topk(aware, 2 * p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
-            idx, sim = distinct_lists(first_try[:2], everyone, p["neighbours_k"], songs, aware, memory)
-            share = first_try[2]
+            idx, sim, share = ivf_topk_distinct(aware, p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
             sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
             exact_idx, _ = exact_topk_distinct(aware, p["neighbours_k"], songs, memory, queries=sample)
             m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10), ivf_pairs_share=share)

@@ -1,1 +1,0 @@
-"""The `wavehouse` command line: thin click commands over the `wavehouse` library."""

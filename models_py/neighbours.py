@@ -240,7 +240,7 @@ def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: i
     groups = np.asarray(groups)
     n_groups = len(np.unique(groups))
     k = min(k, n_groups - 1)
-    width = min(n - 1, k * max(2, int(np.ceil(n / n_groups)) + 1))
+    width = min(n - 1, k * max(2, int(np.ceil(1.2 * n / n_groups))))
     out_idx, out_sim, kept = first_of_each_group(*search(queries, width), groups, k)
     short = np.flatnonzero(kept < k)
     while len(short) and width < n - 1:

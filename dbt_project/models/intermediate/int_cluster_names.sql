@@ -3,34 +3,25 @@
     Calm"), or "Middle-of-the-road" when no feature deviates that much; the three largest
     deviations as data; and the rule-based mood family (rules in macros/clusters.sql). dim_clusters
     adds the top genres to make the name. -#}
+{%- set trait_words = [
+    ('popularity', 'Popular', 'Niche'), ('duration_ms', 'Long', 'Short'), ('explicit', 'Explicit', 'Clean'),
+    ('danceability', 'Danceable', 'Free-rhythm'), ('energy', 'Energetic', 'Calm'), ('loudness', 'Loud', 'Quiet'),
+    ('speechiness', 'Spoken', 'Sung'), ('acousticness', 'Acoustic', 'Electric'),
+    ('instrumentalness', 'Instrumental', 'Vocal'), ('liveness', 'Live', 'Studio'), ('valence', 'Bright', 'Dark'),
+    ('tempo', 'Fast', 'Slow')
+] %}
+
 with
 
 profiles as (
     select * from {{ ref('int_cluster_profiles') }}
 ),
 
-words as (
-    -- feature, word when the cluster is above the catalogue mean, word when below
-    select * from (values
-        ('popularity', 'Popular', 'Niche'),
-        ('duration_ms', 'Long', 'Short'),
-        ('explicit', 'Explicit', 'Clean'),
-        ('danceability', 'Danceable', 'Free-rhythm'),
-        ('energy', 'Energetic', 'Calm'),
-        ('loudness', 'Loud', 'Quiet'),
-        ('speechiness', 'Spoken', 'Sung'),
-        ('acousticness', 'Acoustic', 'Electric'),
-        ('instrumentalness', 'Instrumental', 'Vocal'),
-        ('liveness', 'Live', 'Studio'),
-        ('valence', 'Bright', 'Dark'),
-        ('tempo', 'Fast', 'Slow')
-    ) as t(feature, high_word, low_word)
-),
-
 deviations as (
-    {%- for feature in ['popularity', 'duration_ms', 'explicit', 'danceability', 'energy', 'loudness',
-                        'speechiness', 'acousticness', 'instrumentalness', 'liveness', 'valence', 'tempo'] %}
-    select cluster_id, '{{ feature }}' as feature, z_{{ feature }} as z from profiles
+    -- each feature's mean z-score, with its word for above / below the catalogue mean
+    {%- for feature, high, low in trait_words %}
+    select cluster_id, '{{ feature }}' as feature, z_{{ feature }} as z, '{{ high }}' as high_word, '{{ low }}' as low_word
+    from profiles
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -39,14 +30,13 @@ deviations as (
 
 ranked as (
     select
-        deviations.cluster_id,
-        deviations.feature,
-        deviations.z,
-        case when deviations.z > 0 then words.high_word else words.low_word end as word,
-        row_number() over (partition by deviations.cluster_id order by abs(deviations.z) desc, deviations.feature) as deviation_rank
+        cluster_id,
+        feature,
+        z,
+        case when z > 0 then high_word else low_word end as word,
+        row_number() over (partition by cluster_id order by abs(z) desc, feature) as deviation_rank
     from deviations
-    inner join words using (feature)
-    where deviations.z is not null
+    where z is not null
 ),
 
 traits as (

@@ -159,14 +159,17 @@ def ivf_topk(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int = 3,
     np.add.at(sums, labels, Ev)
     C = torch.from_numpy(normalise_rows(sums.astype(np.float32)))
     probe = max(1, min(n_probe, n_lists))
-    pair_q, pair_c = same_group_pairs(exclude_groups, n)
+    asked = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
+    position = np.full(n, -1, dtype=np.int64)
+    position[asked] = np.arange(len(asked))
+    pair_q, pair_c = same_group_pairs(exclude_groups, n, asked)
     pair_order = np.argsort(labels[pair_q], kind="stable")
     pair_q, pair_c = pair_q[pair_order], pair_c[pair_order]
     pair_bounds = np.searchsorted(labels[pair_q], np.arange(n_lists + 1))
-    out_idx = np.full((n, k), -1, dtype=np.int64)
-    out_sim = np.full((n, k), -np.inf, dtype=np.float32)
-    wanted = np.ones(n, dtype=bool) if queries is None else np.isin(np.arange(n), queries)
-    asked = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
+    # results only for the rows asked for, in their order
+    out_idx = np.full((len(asked), k), -1, dtype=np.int64)
+    out_sim = np.full((len(asked), k), -np.inf, dtype=np.float32)
+    wanted = position >= 0
     compared = 0
     with torch.no_grad():
         for c in range(n_lists):
@@ -192,8 +195,8 @@ def ivf_topk(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int = 3,
                 keep = (block[np.minimum(q_pos, len(block) - 1)] == mq) & (candidates[c_pos] == mc)
                 v, i = _topk_against(En[block], En[candidates], width, candidates, q_pos[keep], c_pos[keep])
                 v, i = _ordered(v, i)
-                out_sim[block, :width], out_idx[block, :width] = v, i
-    return out_idx[asked], out_sim[asked], compared / float(n * n)
+                out_sim[position[block], :width], out_idx[position[block], :width] = v, i
+    return out_idx, out_sim, compared / float(n * n)
 
 
 def recall_at(approx: np.ndarray, exact: np.ndarray, k: int = 10) -> float:
@@ -230,24 +233,34 @@ def first_of_each_group(idx: np.ndarray, sim: np.ndarray, groups: np.ndarray, k:
     return out_idx, out_sim, kept
 
 
+# Rows deduplicated (and refilled) at a time: bounds the temporaries of the wide first lists.
+DISTINCT_CHUNK_ROWS = 65_536
+
+
 def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: int
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k lists with one row per group (never the query's own group), kept full. `search(rows,
     width)` returns best-first lists (indices, similarities) of `width` for those rows (exact or IVF:
-    the refill uses the same method). Lists start at about k times the mean group size (two at
+    the refill uses the same method). Lists start at about k times 1.2 x the mean group size (2k at
     least); rows that run short after dropping later copies are searched again at twice the width,
-    until full or until every row has been seen."""
+    until full or until every row has been seen. Rows go through in chunks, so memory is bounded by
+    one chunk's wide lists."""
     groups = np.asarray(groups)
     n_groups = len(np.unique(groups))
     k = min(k, n_groups - 1)
-    width = min(n - 1, k * max(2, int(np.ceil(1.2 * n / n_groups))))
-    out_idx, out_sim, kept = first_of_each_group(*search(queries, width), groups, k)
-    short = np.flatnonzero(kept < k)
-    while len(short) and width < n - 1:
-        width = min(n - 1, width * 2)
-        idx, sim = search(queries[short], width)
-        out_idx[short], out_sim[short], kept_now = first_of_each_group(idx, sim, groups, k)
-        short = short[kept_now < k]
+    first_width = min(n - 1, k * max(2, int(np.ceil(1.2 * n / n_groups))))
+    out_idx = np.empty((len(queries), k), dtype=np.int64)
+    out_sim = np.empty((len(queries), k), dtype=np.float32)
+    for start in range(0, len(queries), DISTINCT_CHUNK_ROWS):
+        rows = np.arange(start, min(len(queries), start + DISTINCT_CHUNK_ROWS))
+        width = first_width
+        while len(rows):
+            idx, sim, kept = first_of_each_group(*search(queries[rows], width), groups, k)
+            out_idx[rows], out_sim[rows] = idx, sim
+            if width >= n - 1:
+                break
+            rows = rows[kept < k]
+            width = min(n - 1, width * 2)
     return out_idx, out_sim
 
 
@@ -263,13 +276,17 @@ def exact_topk_distinct(E: np.ndarray, k: int, groups: np.ndarray, memory_mb: fl
 def ivf_topk_distinct(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int, groups: np.ndarray,
                       memory_mb: float = 256.0) -> tuple[np.ndarray, np.ndarray, float]:
     """ivf_topk with one row per group in each list, refilled through the same index; returns
-    (indices, similarities, share of all pairs compared in the first pass)."""
-    first_share = []
+    (indices, similarities, share of all pairs compared, refills included)."""
+    shares = []
 
     def search(rows, width):
         idx, sim, share = ivf_topk(E, width, labels, n_probe, groups, memory_mb, queries=rows)
-        first_share.append(share)
+        shares.append(share)
         return idx, sim
 
-    idx, sim = distinct_lists(search, np.arange(len(E)), k, groups, len(E))
-    return idx, sim, first_share[0]
+    # rows in list order, so each chunk of distinct_lists touches few lists
+    by_list = np.argsort(labels, kind="stable")
+    idx, sim = distinct_lists(search, by_list, k, groups, len(E))
+    out_idx, out_sim = np.empty_like(idx), np.empty_like(sim)
+    out_idx[by_list], out_sim[by_list] = idx, sim
+    return out_idx, out_sim, float(sum(shares))

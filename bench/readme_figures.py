@@ -116,10 +116,10 @@ def block_clusters(con) -> str:
 
 
 def replace_block(text: str, name: str, content: str) -> str:
-    pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(\n<!-- /figures:{name} -->)", re.S)
+    pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(<!-- /figures:{name} -->)", re.S)
     if not pattern.search(text):
         raise SystemExit(f"README.md has no <!-- figures:{name} --> ... <!-- /figures:{name} --> block")
-    return pattern.sub(lambda m: m.group(1) + content + m.group(2), text)
+    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), text)
 
 
 def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:

@@ -412,13 +412,8 @@ def report(out):
     click.secho(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", fg="green")
 
 def main() -> None:
-    """The console script: the click app, then exit. A process that ran dbt in-process ends with
-    os._exit after flushing its output, skipping an interpreter shutdown that makes duckdb's
-    bindings print "nanobind: leaked instance ..." noise once torch and shap are loaded (see
-    wavehouse.build.dbt_ran_in_process)."""
-    import logging
-    import os
-
+    """The console script: the click app, then exit; a process that ran dbt ends through
+    wavehouse.build.end_process (no "nanobind: leaked instance" noise at shutdown)."""
     try:
         cli.main(prog_name="wavehouse")
         code = 0
@@ -428,14 +423,8 @@ def main() -> None:
         click.echo(str(code), err=True)
         code = 1
     build_module = sys.modules.get("wavehouse.build")
-    if build_module is not None and build_module.dbt_ran_in_process:
-        import atexit
-
-        atexit._run_exitfuncs()     # what a normal exit runs first (multiprocessing's semaphores, ...)
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code or 0)
+    if build_module is not None:
+        build_module.end_process(code or 0)
     sys.exit(code or 0)
 
 

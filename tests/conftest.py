@@ -75,15 +75,10 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config):
-    """Builds ran dbt in this process: end it as the CLI does (wavehouse.cli.main.main), after
-    pytest has written everything, so interpreter shutdown cannot print duckdb's "nanobind:
-    leaked instance" lines under the test summary (see wavehouse.build.dbt_ran_in_process)."""
-    import atexit
+    """Builds ran dbt in this process: end it as the CLI does, after pytest has written
+    everything, so shutdown cannot print duckdb's leak noise under the summary."""
     import sys
 
     build_module = sys.modules.get("wavehouse.build")
-    if build_module is not None and build_module.dbt_ran_in_process and _exit_status:
-        atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_exit_status[-1])
+    if build_module is not None and _exit_status:
+        build_module.end_process(_exit_status[-1])

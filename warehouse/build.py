@@ -82,9 +82,25 @@ def dbt_args(command: str | list[str], base: Path, extra: list[str] | None = Non
 # Set once dbt (and with it torch, scikit-learn and shap) has run in this process. Such a process
 # cannot shut down cleanly: after shap and torch are loaded, interpreter finalisation leaves the
 # duckdb module's objects alive, and duckdb's bindings then print dozens of "nanobind: leaked
-# instance ..." lines. The CLI therefore ends such a process with os._exit once its output is
-# flushed (wavehouse.cli.main.main); nothing is left to clean up by then.
+# instance ..." lines. Such a process ends through end_process (the CLI, and pytest sessions).
 dbt_ran_in_process = False
+
+
+def end_process(code: int) -> None:
+    """End a process that ran dbt: what a normal exit runs first (atexit handlers, e.g.
+    multiprocessing's semaphore cleanup; logging; flushed stdio), then os._exit, skipping the
+    interpreter finalisation that makes duckdb print leak noise. Returns if dbt never ran here."""
+    if not dbt_ran_in_process:
+        return
+    import atexit
+    import logging
+    import sys
+
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def run_dbt(args: list[str], base: Path, data: Path) -> None:

@@ -36,7 +36,6 @@ CLEAR_POPULARITY_MARGIN = 10
 class Resolution:
     """How a term became a track: directly (an id) or by search (candidates, and which was picked)."""
     track_id: str
-    term: str
     candidates: Rows | None = None
     picked: int = 1
 
@@ -78,7 +77,7 @@ def resolve_track(con: duckdb.DuckDBPyConnection, term: str, pick: int | None = 
     `pick`-th candidate when given); raises TrackNotFound (with suggestions) or AmbiguousTrack."""
     _, rows = query(con, "select track_id from dim_tracks where track_id = ?", [term.strip()])
     if rows:
-        return Resolution(rows[0][0], term)
+        return Resolution(rows[0][0])
     columns, found = search(con, term)
     if not found:
         hint = "\n  ".join(suggestions(con, term))
@@ -86,10 +85,10 @@ def resolve_track(con: duckdb.DuckDBPyConnection, term: str, pick: int | None = 
     if pick is not None:
         if not 1 <= pick <= len(found):
             raise WavehouseError(f"--pick {pick}: {term!r} has {len(found)} candidate(s); see wavehouse search {term!r}")
-        return Resolution(found[pick - 1][0], term, (columns, found), pick)
+        return Resolution(found[pick - 1][0], (columns, found), pick)
     score, popularity = columns.index("score"), columns.index("popularity")
     if clearly_best([r[score] for r in found], [r[popularity] for r in found]):
-        return Resolution(found[0][0], term, (columns, found))
+        return Resolution(found[0][0], (columns, found))
     tied = [r for r in found if r[score] >= found[0][score] - CLEAR_SCORE_MARGIN]
     numbered = (["pick", *columns], [(i, *r) for i, r in enumerate(tied, 1)])
     raise AmbiguousTrack(term, numbered)

@@ -46,9 +46,10 @@ def block_build(con) -> str:
     read, kept, rejected, merged = rows(con, """
         select (select count(*) from stg_spotify__tracks), (select count(*) from dim_tracks),
                (select count(*) from int_tracks_rejected), (select coalesce(sum(n_source_rows - 1), 0) from dim_tracks)""")[0]
-    reasons = rows(con, """select reject_reason, count(*) as n, min(line_number) from int_tracks_rejected
-                           group by all order by n desc, reject_reason""")
-    why = "; ".join(f"{n:,} `{reason}` (first at line {line:,})" for reason, n, line in reasons) or "none"
+    reasons = rows(con, """select reject_reason, count(*) as n,
+                                  arg_min(coalesce('line ' || format('{:,}', source_line), 'row ' || format('{:,}', source_row)), record_number)
+                           from int_tracks_rejected group by all order by n desc, reject_reason""")
+    why = "; ".join(f"{n:,} `{reason}` (first at {where})" for reason, n, where in reasons) or "none"
     return (f"{read:,} rows read: {kept:,} tracks kept (one per distinct valid track_id), {rejected:,} quarantined "
             f"({why}), {merged:,} duplicate rows merged (tracks listed under several genres). "
             f"{read:,} = {kept:,} + {rejected:,} + {merged:,}.")

@@ -35,7 +35,7 @@ def test_every_corrupt_row_is_quarantined_with_a_reason(built_home):
     expected_rejects = [d for d, _ in CORRUPT_LINES if not d.startswith("kept")]
     assert scalar(db, "select count(*) from int_tracks_rejected") == len(expected_rejects)
     assert scalar(db, "select count(*) from int_tracks_rejected where reject_reason is null") == 0
-    reasons = scalar(db, "select string_agg(reject_reason, ' | ' order by line_number) from int_tracks_rejected")
+    reasons = scalar(db, "select string_agg(reject_reason, ' | ' order by record_number) from int_tracks_rejected")
     for fragment in ["missing track_id", "unparseable danceability", "out of range danceability",
                      "out of range tempo", "out of range duration_ms", "out of range time_signature",
                      "out of range key", "out of range mode", "wrong column count: 6 fields",

@@ -107,7 +107,8 @@ def corrupted_csv(draw, lines: list[str]):
         elif kind == "junk":
             fields = [draw(JUNK)]
         out.append(",".join(fields))
-    return header + "\n" + "\n".join(out) + "\n", len(out)
+    # DuckDB's reader skips empty lines (they are not records); every other line is one
+    return header + "\n" + "\n".join(out) + "\n", sum(1 for line in out if line != "")
 
 
 FIXTURE_LINES = (Path(__file__).parent / "fixtures" / "tracks_fixture.csv").read_text(encoding="utf-8").splitlines()[:200]
@@ -122,7 +123,7 @@ def test_generated_broken_csvs_are_quarantined_never_crash(tmp_path_factory, cas
     data = home / "input.csv"
     data.write_text(text, encoding="utf-8")
     build_db(home).parent.mkdir(parents=True, exist_ok=True)
-    if not any(line.strip(" ") for line in text.splitlines()[1:]):
+    if n_lines == 0:
         with pytest.raises(WavehouseError, match="no data rows"):
             run_dbt(dbt_args("build", home, SQL_LAYER), home, data)
         return

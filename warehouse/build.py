@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,14 +163,34 @@ def summarise(db: Path) -> BuildSummary:
     return BuildSummary(read, kept, rejected, merged, reasons)
 
 
+def resolve_data(data: Path | str | None) -> Path:
+    """The input as an absolute path: a file, a folder of CSV/Parquet parts, or a glob."""
+    if data is None:
+        return default_data()
+    path = Path(data).expanduser()
+    path = path if path.is_absolute() else Path.cwd() / path
+    if not path.exists() and not glob.glob(str(path)):
+        raise WavehouseError(f"input not found: {data} (give a CSV or Parquet file, a folder of them, or a glob)")
+    return path.resolve() if path.exists() else path
+
+
+def column_map(text: str | None) -> dict[str, str]:
+    """`--columns track_id=id,track_name=name` as {ours: theirs}."""
+    mapping = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        ours, sep, theirs = part.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise WavehouseError(f"--columns: {part!r} is not OURS=THEIRS (e.g. --columns track_name=title,artists=artist)")
+        mapping[ours.strip()] = theirs.strip()
+    return mapping
+
+
 def build(data: Path | None = None, full_refresh: bool = False, base: Path | None = None,
           dbt_extra: list[str] | None = None, on_built: Callable[[BuildSummary], None] | None = None
           ) -> BuildSummary:
     """dbt build into $WAVEHOUSE_HOME/build/wavehouse.duckdb, then publish it atomically."""
     base = base or home()
-    data = (data or default_data()).expanduser().resolve()
-    if not data.is_file():
-        raise WavehouseError(f"input file not found: {data}")
+    data = resolve_data(data)
     with build_lock(base):
         target = build_db(base)
         for stale in (target, target.with_name(target.name + ".wal")):

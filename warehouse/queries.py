@@ -1,9 +1,9 @@
 """Named, parameterised SQL the CLI runs. User input only ever reaches DuckDB as parameters."""
 
 REJECTED_ROWS = """
-select line_number, reject_reason, track_id, track_name, raw_line
+select source_file, source_row, source_line, reject_reason, track_id, track_name, raw_record
 from int_tracks_rejected
-order by line_number
+order by record_number
 limit ?
 """
 

@@ -1,6 +1,7 @@
-{#- One row per track_id. Values come from the track's first line in the file; every genre it is
-    listed under is kept (first occurrence first); missing numbers are filled with the median and
-    flagged; song_key marks the same song released under several ids. -#}
+{#- One row per track_id. Values come from the track's first record in the input; every genre it is
+    listed under is kept (first occurrence first, the first as primary); missing numbers are filled
+    with the median and flagged (a column the catalogue does not have stays null); song_key marks
+    the same song released under several ids. -#}
 {%- set numeric = feature_columns() | reject('equalto', 'explicit') | list -%}
 
 with
@@ -10,16 +11,22 @@ staged as (
     where reject_reason is null
 ),
 
-genre_firsts as (
-    select track_id, track_genre, min(line_number) as first_line
+genre_mentions as (
+    select track_id, record_number, unnest(genres) as genre, generate_subscripts(genres, 1) as position
     from staged
+    where genres is not null
+),
+
+genre_firsts as (
+    select track_id, genre, min((record_number, position)) as first_seen
+    from genre_mentions
     group by all
 ),
 
 genres as (
     select
         track_id,
-        list(track_genre order by first_line) as genres
+        list(genre order by first_seen) as genres
     from genre_firsts
     group by track_id
 ),
@@ -33,7 +40,7 @@ row_counts as (
 first_rows as (
     select *
     from staged
-    qualify row_number() over (partition by track_id order by line_number) = 1
+    qualify row_number() over (partition by track_id order by record_number) = 1
 ),
 
 medians as (
@@ -48,11 +55,13 @@ medians as (
 filled as (
     select
         first_rows.track_id,
-        first_rows.line_number as first_line_number,
+        first_rows.record_number as first_record_number,
+        first_rows.source_file,
+        first_rows.source_row,
         first_rows.track_name,
         first_rows.artists,
         first_rows.album_name,
-        first_rows.track_genre as primary_genre,
+
         {%- for column in numeric %}
         coalesce(first_rows.{{ column }}, medians.{{ column }}_median)
             {%- if column in ['popularity', 'duration_ms', 'key', 'mode', 'time_signature'] %}::bigint{% endif %} as {{ column }},
@@ -60,7 +69,8 @@ filled as (
         coalesce(first_rows.explicit, medians.explicit_median) as explicit,
         list_filter([
             {%- for column in feature_columns() %}
-            case when first_rows.{{ column }} is null then '{{ column }}' end{% if not loop.last %},{% endif %}
+            -- only a column the catalogue has counts as imputed (a median exists)
+            case when first_rows.{{ column }} is null and medians.{{ column }}_median is not null then '{{ column }}' end{% if not loop.last %},{% endif %}
             {%- endfor %}
         ], lambda c: c is not null) as imputed_columns
     from first_rows
@@ -84,7 +94,7 @@ final as (
         keyed.track_name,
         keyed.artists,
         keyed.album_name,
-        keyed.primary_genre,
+        genres.genres[1] as primary_genre,
         genres.genres,
         keyed.popularity,
         keyed.duration_ms,
@@ -111,9 +121,11 @@ final as (
         trim(array_to_string(keyed.artist_keys, ' ') || ' ' || keyed.title_key) as search_key,
         trim(array_to_string(keyed.artist_keys, ' ')) as artist_key,
         row_counts.n_source_rows,
-        keyed.first_line_number
+        keyed.first_record_number,
+        keyed.source_file,
+        keyed.source_row
     from keyed
-    inner join genres using (track_id)
+    left join genres using (track_id)
     inner join row_counts using (track_id)
 )
 

@@ -1,4 +1,4 @@
-{#- Quarantine: every row that cannot be used, with its source line, raw text and reason. -#}
+{#- Quarantine: every record that cannot be used, with its file, row or line, raw text and reason. -#}
 with
 
 staged as (
@@ -7,14 +7,16 @@ staged as (
 
 final as (
     select
-        line_number,
+        record_number,
+        source_file,
+        source_row,
+        source_line,
         reject_reason,
         track_id,
         track_name,
         artists,
         track_genre,
-        n_fields,
-        raw_line
+        raw_record
     from staged
     where reject_reason is not null
 )

@@ -1,6 +1,5 @@
-{#- The only model that reads the catalogue file. Every field is read as text, typed with try_cast,
-    and checked; `reject_reason` says why a row cannot be used (null when it can). -#}
-{%- set text_columns = ['track_id', 'artists', 'album_name', 'track_name', 'track_genre'] -%}
+{#- One row per record of the input: every field typed with try_cast and checked; `reject_reason`
+    says why a row cannot be used (null when it can). Columns the catalogue does not have stay null. -#}
 {%- set int_columns = ['popularity', 'duration_ms', 'key', 'mode', 'time_signature'] -%}
 {%- set double_columns = ['danceability', 'energy', 'loudness', 'speechiness', 'acousticness',
                           'instrumentalness', 'liveness', 'valence', 'tempo'] -%}
@@ -13,62 +12,40 @@
 
 with
 
-source as (
-    select * from {{ source('catalogue', 'catalogue_lines') }}
-),
-
-lines as (
-    -- file order is kept by the single CSV scan (insertion order is preserved)
-    select row_number() over () as line_number, coalesce(line, '') as line from source
-),
-
-header as (
-    select list_transform({{ csv_fields('line') }}, lambda f: lower({{ csv_value('f') }})) as names
-    from lines
-    where line_number = 1
-),
-
-split as (
-    select
-        lines.line_number,
-        lines.line as raw_line,
-        {{ csv_fields('lines.line') }} as fields,
-        len(header.names) as expected_fields,
-        header.names
-    from lines
-    cross join header
-    where lines.line_number > 1
+records as (
+    select * from {{ ref('stg_catalogue__records') }}
 ),
 
 raw_values as (
     select
-        line_number,
-        raw_line,
-        len(fields) as n_fields,
-        expected_fields,
-        {%- for column in text_columns + int_columns + double_columns + ['explicit'] %}
-        {{ csv_value("fields[list_position(names, '" ~ (source_column_name(column) | lower) ~ "')]") }} as {{ column }}_raw,
+        *,
+        nullif(trim(track_id), '') as track_id_raw,
+        {{ name_list('artists') }} as artist_list,
+        {{ name_list('genres') }} as genre_list,
+        nullif(trim(track_name), '') as title_raw,
+        {%- for column in int_columns + double_columns + ['explicit'] %}
+        nullif(trim({{ column }}), '') as {{ column }}_raw{% if not loop.last %},{% endif %}
         {%- endfor %}
-        nullif(trim(raw_line), '') is null as is_blank_line
-    from split
+    from records
 ),
 
 typed as (
     select
         *,
-        {%- for column in text_columns %}
-        {{ column }}_raw as {{ column }},
-        {%- endfor %}
+        nullif(array_to_string(artist_list, ';'), '') as artists_text,
         {%- for column in int_columns %}
-        try_cast({{ column }}_raw as bigint) as {{ column }},
+        -- "4.0" (a float export of an integer column) is read as 4
+        coalesce(try_cast({{ column }}_raw as bigint),
+                 case when try_cast({{ column }}_raw as double) = round(try_cast({{ column }}_raw as double))
+                      then try_cast({{ column }}_raw as double)::bigint end) as {{ column }}_typed,
         {%- endfor %}
         {%- for column in double_columns %}
-        try_cast({{ column }}_raw as double) as {{ column }},
+        try_cast({{ column }}_raw as double) as {{ column }}_typed,
         {%- endfor %}
         case
-            when lower(explicit_raw) in ('true', 't', '1', 'yes') then true
-            when lower(explicit_raw) in ('false', 'f', '0', 'no') then false
-        end as explicit
+            when lower(explicit_raw) in ('true', 't', '1', 'yes', 'y', '1.0') then true
+            when lower(explicit_raw) in ('false', 'f', '0', 'no', 'n', '0.0') then false
+        end as explicit_typed
     from raw_values
 ),
 
@@ -76,18 +53,18 @@ checked as (
     select
         *,
         case
-            when is_blank_line then ['blank line']
-            -- fields cannot be trusted when the count is wrong: that is the only reason given
-            when n_fields <> expected_fields
-                then ['wrong column count: ' || n_fields || ' fields, expected ' || expected_fields]
+            -- the reader could not split the record into fields: that is the only reason given
+            when read_error is not null then [read_error]
             else list_filter([
-            case when track_id is null then 'missing track_id' end,
-            case when track_genre is null then 'missing track_genre' end,
-            case when explicit_raw is not null and explicit is null then 'unparseable explicit' end,
+            case when has_id_column and track_id_raw is null then 'missing track_id' end,
+            case when not has_id_column and (title_raw is null or artists_text is null)
+                then 'missing track_name or artists (needed for the derived track_id)' end,
+            case when has_genre_column and len(genre_list) = 0 then 'missing track_genre' end,
+            case when explicit_raw is not null and explicit_typed is null then 'unparseable explicit' end,
             {%- for column in int_columns + double_columns %}
-            case when {{ column }}_raw is not null and {{ column }} is null then 'unparseable {{ column }}' end,
+            case when {{ column }}_raw is not null and {{ column }}_typed is null then 'unparseable {{ column }}' end,
             {%- set lo, hi = ranges[column] %}
-            case when {{ column }} is not null and ({% if lo is not none %}{{ column }} < {{ lo }}{% endif %}{% if lo is not none and hi is not none %} or {% endif %}{% if hi is not none %}{{ column }} > {{ hi }}{% endif %})
+            case when {{ column }}_typed is not null and ({% if lo is not none %}{{ column }}_typed < {{ lo }}{% endif %}{% if lo is not none and hi is not none %} or {% endif %}{% if hi is not none %}{{ column }}_typed > {{ hi }}{% endif %})
                 then 'out of range {{ column }}' end,
             {%- endfor %}
             null
@@ -98,30 +75,43 @@ checked as (
 
 final as (
     select
-        line_number,
-        track_id,
-        artists,
-        album_name,
-        track_name,
-        track_genre,
-        popularity,
-        duration_ms,
-        explicit,
-        danceability,
-        energy,
-        key,
-        loudness,
-        mode,
-        speechiness,
-        acousticness,
-        instrumentalness,
-        liveness,
-        valence,
-        tempo,
-        time_signature,
+        record_number,
+        source_file,
+        source_row,
+        source_line,
+        case
+            when has_id_column then track_id_raw
+            -- no id column: a stable id from artists + title (lower-cased), 22 characters like Spotify's
+            when title_raw is not null and artists_text is not null
+                then 'wh' || left(md5(lower(artists_text) || chr(31) || lower(title_raw)), 20)
+        end as track_id,
+        artists_text as artists,
+        nullif(trim(album_name), '') as album_name,
+        title_raw as track_name,
+        genre_list[1] as track_genre,
+        case when len(genre_list) > 0 then genre_list end as genres,
+        popularity_typed as popularity,
+        duration_ms_typed as duration_ms,
+        explicit_typed as explicit,
+        danceability_typed as danceability,
+        energy_typed as energy,
+        key_typed as key,
+        loudness_typed as loudness,
+        mode_typed as mode,
+        speechiness_typed as speechiness,
+        acousticness_typed as acousticness,
+        instrumentalness_typed as instrumentalness,
+        liveness_typed as liveness,
+        valence_typed as valence,
+        tempo_typed as tempo,
+        time_signature_typed as time_signature,
         nullif(array_to_string(reasons, '; '), '') as reject_reason,
-        raw_line,
-        n_fields
+        case
+            when raw_record is not null then raw_record
+            when len(reasons) > 0 then to_json({
+                'track_id': track_id, 'track_name': track_name, 'artists': artists, 'album_name': album_name,
+                'genres': genres{% for column in int_columns + double_columns + ['explicit'] %}, '{{ column }}': {{ column }}{% endfor %}})::varchar
+        end as raw_record
     from checked
 )
 

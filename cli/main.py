@@ -39,9 +39,9 @@ def cli():
     \b
     Examples:
       wavehouse build                      # build + publish from the bundled 114k catalogue
-      wavehouse build --data my.csv.gz     # your own catalogue (Kaggle Spotify columns)
+      wavehouse build --data my.csv.gz     # your own catalogue (CSV, Parquet, a folder)
       wavehouse sql "select count(*) from dim_tracks"
-      wavehouse tracks --rejected
+      wavehouse rejects                    # quarantined records and why
       wavehouse search "ghost acoustic"
       wavehouse recommend "ghost acoustic" -k 10 --explain
       wavehouse playlist --mood calm --format m3u > calm.m3u
@@ -54,24 +54,37 @@ def cli():
 
 
 @cli.command()
-@click.option("--data", type=click.Path(path_type=Path), default=None,
-              help="Input CSV (optionally .gz/.zst). Default: the bundled 114k Spotify catalogue.")
+@click.option("--data", default=None, metavar="PATH",
+              help="Your catalogue: a CSV (.gz/.zst too) or Parquet file, a folder of them, or a glob "
+                   "('exports/*.csv'). Default: the bundled 114k Spotify catalogue.")
+@click.option("--columns", "columns", default=None, metavar="OURS=THEIRS,...",
+              help="Map columns the known layouts do not recognise, e.g. track_name=title,artists=artist.")
+@click.option("--encoding", default=None, type=click.Choice(["utf-8", "latin-1", "utf-16"]),
+              help="Text encoding of CSV input (default utf-8).")
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--vars", "dbt_vars", default=None, metavar="YAML",
               help="dbt vars, e.g. '{neighbour_method: ivf, latent_dim: 16}' (see dbt_project.yml).")
 @user_errors
-def build(data, full_refresh, dbt_vars):
+def build(data, columns, encoding, full_refresh, dbt_vars):
     """Run the dbt project into a private file and publish it atomically.
 
     Progress is dbt's own log. Readers of the published warehouse are never disturbed; a failed
-    build publishes nothing.
+    build publishes nothing. Layouts recognised from the header with no flags: the Kaggle 114k
+    Spotify Tracks file, the Spotify 600k tracks file (id, name, artists as ['A', 'B']), and the
+    layouts of seed projects 003/004 (name_song, name_artists, genres; Positiveness). Required:
+    a title, artists and the nine core audio features; everything else is optional.
 
     \b
-    Example:
+    Examples:
+      wavehouse build
       WAVEHOUSE_HOME=/tmp/wh wavehouse build --data tests/fixtures/tracks_fixture.csv
+      wavehouse build --data ~/exports/tracks_600k.csv
+      wavehouse build --data ~/exports/parts/            # a folder of CSV or Parquet parts
+      wavehouse build --data my.csv --columns track_name=title,artists=artist,valence=mood
+      wavehouse build --data old_export.csv --encoding latin-1
       wavehouse build --vars '{neighbour_method: ivf, ivf_probe: 4}'
     """
-    from wavehouse.build import build as run_build
+    from wavehouse.build import build as run_build, column_map
 
     def report(summary):
         click.echo(f"rows read {summary.rows_read:,}: kept {summary.rows_kept:,} tracks, "
@@ -80,8 +93,8 @@ def build(data, full_refresh, dbt_vars):
         for reason, count in summary.rejected_by_reason:
             click.echo(f"  rejected: {count:>6,}  {reason}")
 
-    summary = run_build(data=data, full_refresh=full_refresh, on_built=report,
-                        dbt_extra=["--vars", dbt_vars] if dbt_vars else None)
+    summary = run_build(data=data, full_refresh=full_refresh, on_built=report, dbt_vars=dbt_vars,
+                        columns=column_map(columns), encoding=encoding)
     click.secho(f"published {summary.published}", fg="green")
 
 
@@ -122,6 +135,38 @@ def sql(query, fmt):
 
 
 @cli.command()
+@click.option("-n", "--limit", type=int, default=50, show_default=True, help="Rows to show.")
+@format_option
+@user_errors
+def rejects(limit, fmt):
+    """The input records quarantined at build time: file, row or line, reason, raw text.
+
+    Records the CSV reader could not parse (wrong field count, invalid UTF-8, a stray quote) have
+    their line in the file (source_line); records that failed a value check have their position
+    among the file's records (source_row) and their fields as JSON. The same as
+    `wavehouse tracks --rejected`, or in SQL: `select * from int_tracks_rejected`.
+
+    \b
+    Examples:
+      wavehouse rejects
+      wavehouse rejects -n 500 --format csv > rejects.csv
+      wavehouse sql "select reject_reason, count(*) from int_tracks_rejected group by all"
+    """
+    _show_rows("REJECTED_ROWS", limit, fmt)
+
+
+def _show_rows(name, limit, fmt):
+    from wavehouse import db, queries
+
+    con = db.connect()
+    try:
+        columns, rows = db.query(con, getattr(queries, name), [limit])
+    finally:
+        con.close()
+    echo_rows(columns, rows, fmt)
+
+
+@cli.command()
 @click.option("--rejected", is_flag=True, help="Show the quarantined rows and why they were rejected.")
 @click.option("-n", "--limit", type=int, default=50, show_default=True, help="Rows to show.")
 @format_option
@@ -133,15 +178,7 @@ def tracks(rejected, limit, fmt):
     Example:
       wavehouse tracks --rejected --format json
     """
-    from wavehouse import db, queries
-
-    con = db.connect()
-    try:
-        sql_text = queries.REJECTED_ROWS if rejected else queries.TRACKS
-        columns, rows = db.query(con, sql_text, [limit])
-    finally:
-        con.close()
-    echo_rows(columns, rows, fmt)
+    _show_rows("REJECTED_ROWS" if rejected else "TRACKS", limit, fmt)
 
 
 @cli.command()

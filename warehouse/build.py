@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,11 +186,29 @@ def column_map(text: str | None) -> dict[str, str]:
     return mapping
 
 
+def vars_argument(dbt_vars: str | None, columns: dict[str, str] | None, encoding: str | None) -> list[str]:
+    """--vars for dbt: the user's YAML, plus column_map and encoding from the CLI flags."""
+    if not (dbt_vars or columns or encoding):
+        return []
+    import yaml
+
+    values = yaml.safe_load(dbt_vars) if dbt_vars else {}
+    if not isinstance(values, dict):
+        raise WavehouseError(f"--vars must be a YAML mapping, e.g. '{{latent_dim: 16}}'; got {dbt_vars!r}")
+    if columns:
+        values["column_map"] = {**(values.get("column_map") or {}), **columns}
+    if encoding:
+        values["encoding"] = encoding
+    return ["--vars", json.dumps(values)]
+
+
 def build(data: Path | None = None, full_refresh: bool = False, base: Path | None = None,
-          dbt_extra: list[str] | None = None, on_built: Callable[[BuildSummary], None] | None = None
+          dbt_extra: list[str] | None = None, on_built: Callable[[BuildSummary], None] | None = None,
+          dbt_vars: str | None = None, columns: dict[str, str] | None = None, encoding: str | None = None
           ) -> BuildSummary:
     """dbt build into $WAVEHOUSE_HOME/build/wavehouse.duckdb, then publish it atomically."""
     base = base or home()
+    dbt_extra = list(dbt_extra or []) + vars_argument(dbt_vars, columns, encoding)
     data = resolve_data(data)
     with build_lock(base):
         target = build_db(base)

@@ -174,7 +174,7 @@ def recommend_diverse(con: duckdb.DuckDBPyConnection, seed_ids: list[str], k: in
                           [seed_ids, max(pool, k), *filters.params()])
     ids = [r[1] for r in rows]
     _, vecs = query(con, """select track_id, embedding::float[] from ml_track_embeddings
-                            where embedding_kind = 'genre_aware' and track_id in (select unnest(?))""", [ids + seed_ids])
+                            where is_default and track_id in (select unnest(?))""", [ids + seed_ids])
     by_id = {tid: list(vec) for tid, vec in vecs}
     seeds = [by_id[s] for s in seed_ids if s in by_id]
     query_vec = [sum(col) / len(seeds) for col in zip(*seeds)]
@@ -209,7 +209,7 @@ MOOD_PLAYLIST_SQL = """
 with mood_tracks as (
     select t.*, e.embedding from dim_tracks as t
     inner join ml_track_embeddings as e using (track_id)
-    where e.embedding_kind = 'genre_aware' and t.mood = ?
+    where e.is_default and t.mood = ?
 ),
 centre as (
     select list(v order by pos) as v from (
@@ -309,4 +309,4 @@ def cluster_detail(con: duckdb.DuckDBPyConnection, term: str) -> dict[str, Rows]
 
 
 def evaluation(con: duckdb.DuckDBPyConnection) -> Rows:
-    return query(con, "select metric, round(value, 4) as value, protocol from rpt_evaluation order by metric")
+    return query(con, "select metric, round(value, 4) as value, coalesce(null_reason, protocol) as protocol from rpt_evaluation order by metric")

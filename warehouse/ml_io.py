@@ -17,6 +17,12 @@ import numpy as np
 import pyarrow as pa
 
 
+# The 15 features in feature_columns() order (dbt_project/macros/features.sql); a catalogue's
+# vectors hold the available ones (feature_scaling.is_available) in this order.
+FEATURES = ["popularity", "duration_ms", "explicit", "danceability", "energy", "key", "loudness", "mode",
+            "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo", "time_signature"]
+
+
 def log(message: str) -> None:
     """A line in dbt's own log (console and logs/dbt.log)."""
     from dbt.adapters.events.logging import AdapterLogger
@@ -105,7 +111,7 @@ def clustering_spaces(inputs_rel, pca_rel, embeddings_rel) -> tuple[pa.Table, di
     dbt finds a Python model's dependencies only in the model file itself.)"""
     inputs = table(inputs_rel.order("track_id"))
     pca = table(pca_rel.order("track_id"))
-    emb = table(embeddings_rel.filter("embedding_kind = 'genre_aware'").order("track_id"))
+    emb = table(embeddings_rel.filter("is_default").order("track_id"))
     for other in (pca, emb):
         if not other.column("track_id").equals(inputs.column("track_id")):
             raise ValueError("ML inputs are not aligned by track_id")
@@ -113,7 +119,23 @@ def clustering_spaces(inputs_rel, pca_rel, embeddings_rel) -> tuple[pa.Table, di
                     "embedding": matrix(emb, "embedding")}
 
 
+def genre_labels(inputs: pa.Table) -> np.ndarray | None:
+    """Integer genre per row (-1 where a track has none), or None when the catalogue has no genres."""
+    column = inputs.column("genre_id")
+    if column.null_count == len(column):
+        return None
+    return np.asarray(column.fill_null(-1).to_numpy(), dtype=np.int64)
+
+
+def available_features(scaling_rel) -> list[str]:
+    """The features in the `features` vectors, in their order (feature_scaling.is_available)."""
+    rows = table(scaling_rel.filter("is_available").order("feature_position").select("feature"))
+    return rows.column("feature").to_pylist()
+
+
 def sample_rows(inputs: pa.Table, size: int, seed: int) -> np.ndarray:
+    """A fixed sample stratified by genre (uniform when the catalogue has no genres)."""
     from wavehouse.models_py.sampling import stratified_sample
 
-    return stratified_sample(inputs.column("genre_id").to_numpy(), size, seed)
+    labels = genre_labels(inputs)
+    return stratified_sample(labels if labels is not None else np.zeros(inputs.num_rows, np.int64), size, seed)

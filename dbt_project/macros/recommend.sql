@@ -3,12 +3,13 @@
     Created by a pre-hook of rpt_recommendations (which uses wh_feature_agreement), after everything they read is built. -#}
 
 {% macro feature_names_sql() -%}
-[{% for f in feature_columns() %}'{{ f }}'{% if not loop.last %}, {% endif %}{% endfor %}]
+[{% for f in available_features() %}'{{ f }}'{% if not loop.last %}, {% endif %}{% endfor %}]
 {%- endmacro %}
 
 {% macro continuous_feature_positions() -%}
 {%- set discrete = ['explicit', 'key', 'mode', 'time_signature'] -%}
-[{% for f in feature_columns() if f not in discrete %}{{ feature_columns().index(f) + 1 }}{% if not loop.last %}, {% endif %}{% endfor %}]
+{%- set available = available_features() -%}
+[{% for f in available if f not in discrete %}{{ available.index(f) + 1 }}{% if not loop.last %}, {% endif %}{% endfor %}]
 {%- endmacro %}
 
 {#- shared filter parameters of the recommendation macros -#}
@@ -94,7 +95,7 @@ create or replace macro recommend_by_vector(seed_ids, k := 10, {{ recommend_filt
 with
 seed_vectors as (
     select embedding from ml_track_embeddings
-    where embedding_kind = 'genre_aware' and track_id in (select unnest(seed_ids))
+    where is_default and track_id in (select unnest(seed_ids))
 ),
 query as (
     select list(v order by pos)::float[{{ var('latent_dim') }}] as v
@@ -107,7 +108,7 @@ query as (
 candidates as (
     select e.track_id, 1 as n_seeds, array_cosine_similarity(e.embedding, q.v) as similarity
     from ml_track_embeddings as e, query as q
-    where e.embedding_kind = 'genre_aware'
+    where e.is_default
 ),
 {{ recommend_finish('candidates') }};
 
@@ -119,7 +120,7 @@ seed as (
     select d.song_key, d.cluster_id, e.embedding
     from dim_tracks as d
     inner join ml_track_embeddings as e using (track_id)
-    where d.track_id = seed_id and e.embedding_kind = 'genre_aware'
+    where d.track_id = seed_id and e.is_default
 ),
 scored as (
     select d.track_id, d.track_name, d.artists, d.primary_genre, d.cluster_id, d.song_key,
@@ -128,7 +129,7 @@ scored as (
     from dim_tracks as d
     inner join ml_track_embeddings as e using (track_id)
     cross join seed
-    where e.embedding_kind = 'genre_aware' and d.song_key <> seed.song_key
+    where e.is_default and d.song_key <> seed.song_key
 ),
 one_per_song as (
     select * from scored

@@ -1,5 +1,6 @@
 {#- Mean and population standard deviation of each feature over the deduplicated catalogue, so a
-    track added later is scaled exactly like the ones used for training. -#}
+    track added later is scaled exactly like the ones used for training; `is_available` is false
+    for a feature the catalogue does not have (no value at all): it is left out of every model. -#}
 with
 
 tracks as (
@@ -12,7 +13,9 @@ final as (
         {{ loop.index }} as feature_position,
         '{{ column }}' as feature,
         avg({{ column }}::double) as mean,
-        coalesce(nullif(stddev_pop({{ column }}::double), 0), 1) as std
+        coalesce(nullif(stddev_pop({{ column }}::double), 0), 1) as std,
+        count({{ column }}) as n_values,
+        count({{ column }}) > 0 as is_available
     from tracks
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}

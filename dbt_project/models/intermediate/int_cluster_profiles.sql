@@ -19,7 +19,7 @@ embedded as (
     select clusters.cluster_id, embeddings.embedding
     from {{ ref('ml_track_embeddings') }} as embeddings
     inner join clusters using (track_id)
-    where embeddings.embedding_kind = 'genre_aware'
+    where embeddings.is_default
 ),
 
 centroids as (

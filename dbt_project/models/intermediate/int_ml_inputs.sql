@@ -16,7 +16,9 @@ final as (
         tracks.track_id,
         scaled.features,
         tracks.primary_genre,
-        (dense_rank() over (order by tracks.primary_genre) - 1)::integer as genre_id,
+        case when tracks.primary_genre is not null
+             then (dense_rank() over (partition by tracks.primary_genre is null order by tracks.primary_genre) - 1)::integer
+        end as genre_id,
         (dense_rank() over (order by tracks.song_key) - 1)::integer as song_id,
         (md5_number(tracks.song_key) % 100) < {{ var('holdout_percent', 20) }} as is_holdout
     from tracks

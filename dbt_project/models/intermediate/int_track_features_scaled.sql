@@ -1,5 +1,7 @@
-{#- z-scores of the 15 features (scaled with feature_scaling), as columns and as one FLOAT[15]
-    vector in feature order for the Python models. -#}
+{#- z-scores of the 15 features (scaled with feature_scaling; null for a feature the catalogue
+    lacks), as columns, and the available ones as one FLOAT[N] vector in feature order for the
+    Python models (N = 15 for the Kaggle file). -#}
+{%- set available = available_features() -%}
 with
 
 tracks as (
@@ -25,7 +27,7 @@ zscores as (
 final as (
     select
         *,
-        [{% for column in feature_columns() %}z_{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}]::float[{{ feature_columns() | length }}] as features
+        [{% for column in available %}z_{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}]::float[{{ available | length }}] as features
     from zscores
 )
 

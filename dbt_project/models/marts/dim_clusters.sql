@@ -18,6 +18,7 @@ tracks as (
 genre_counts as (
     select cluster_id, primary_genre as genre, count(*) as n
     from tracks
+    where primary_genre is not null
     group by all
 ),
 
@@ -60,9 +61,9 @@ named as (
     -- clusters would otherwise share a name
     select
         names.cluster_id,
-        names.traits || ' · ' || top_genres.leading_genres as base_name
+        names.traits || coalesce(' · ' || top_genres.leading_genres, '') as base_name
     from names
-    inner join top_genres using (cluster_id)
+    left join top_genres using (cluster_id)
 ),
 
 final as (

@@ -4,7 +4,7 @@ with
 
 neighbours as (
     select * from {{ ref('ml_track_neighbours') }}
-    where embedding_kind = 'genre_aware'
+    where is_default
 ),
 
 tracks as (

@@ -1,13 +1,9 @@
 """SHAP feature importance per cluster of the default method (seed 000): mean |SHAP| of each of the
-15 original features, from a random-forest surrogate that predicts the cluster (TreeExplainer on a
+catalogue's features (15 for the Kaggle file), from a random-forest surrogate that predicts the cluster (TreeExplainer on a
 fixed sample), plus the global ranking (cluster_id null)."""
 
 import numpy as np
 import pyarrow as pa
-
-FEATURES = ["popularity", "duration_ms", "explicit", "danceability", "energy", "key", "loudness", "mode",
-            "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo", "time_signature"]
-
 
 def model(dbt, session):
     dbt.config(materialized="table")
@@ -24,6 +20,7 @@ def model(dbt, session):
     clusters = ml_io.table(dbt.ref("ml_track_clusters").filter(f"method = '{p['default_cluster_method']}'").order("track_id"))
     labels = clusters.column("cluster_id").to_numpy()
     X = ml_io.matrix(inputs, "features")
+    features = ml_io.available_features(dbt.ref("feature_scaling"))
     with ml_io.stage(session, "shap", p) as m:
         fit_rows = ml_io.sample_rows(inputs, p["shap_fit_sample"], p["seed"])
         explain_rows = ml_io.sample_rows(inputs, p["shap_explain_sample"], p["seed"] + 1)
@@ -34,7 +31,7 @@ def model(dbt, session):
     rows = {"scope": [], "cluster_id": [], "feature": [], "mean_abs_shap": [], "importance_rank": []}
     for scope, cluster, values in [("cluster", int(c), importance[i]) for i, c in enumerate(ids)] + [("global", None, overall)]:
         ranks = np.argsort(np.argsort(-values)) + 1
-        for j, feature in enumerate(FEATURES):
+        for j, feature in enumerate(features):
             rows["scope"].append(scope)
             rows["cluster_id"].append(cluster)
             rows["feature"].append(feature)

@@ -1,5 +1,6 @@
 """2-D maps of the catalogue: `pca` (first two principal components, every track), `lda`
-(genre-supervised, fitted on the SMOTE-balanced training split, every track) and `tsne` (seed
+(genre-supervised, fitted on the SMOTE-balanced training split, every track; only when the catalogue
+has genres) and `tsne` (seed
 001's t-SNE, on a fixed stratified sample)."""
 
 import numpy as np
@@ -20,7 +21,7 @@ def model(dbt, session):
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     X = ml_io.matrix(inputs, "features")
     ids = inputs.column("track_id").combine_chunks()
-    genres = inputs.column("genre_id").to_numpy()
+    genres = ml_io.genre_labels(inputs)
     train = ~inputs.column("is_holdout").to_numpy(zero_copy_only=False)
     parts = []
 
@@ -32,10 +33,12 @@ def model(dbt, session):
     with ml_io.stage(session, "map_pca", p):
         pca = ml_io.matrix(ml_io.table(dbt.ref("ml_track_pca").order("track_id")), "pca")
         add("pca", everyone, np.pad(pca, ((0, 0), (0, max(0, 2 - pca.shape[1]))))[:, :2])
-    with ml_io.stage(session, "map_lda", p) as m:
-        X_bal, y_bal, synthetic = smote_balance(X[train], genres[train], seed=p["seed"])
-        add("lda", everyone, lda_2d(X_bal, y_bal, X))
-        m.update(fit_rows=len(X_bal), synthetic_rows=int(synthetic.sum()))
+    if genres is not None:   # LDA is genre-supervised: no map without genres
+        with ml_io.stage(session, "map_lda", p) as m:
+            fit = train & (genres >= 0)
+            X_bal, y_bal, synthetic = smote_balance(X[fit], genres[fit], seed=p["seed"])
+            add("lda", everyone, lda_2d(X_bal, y_bal, X))
+            m.update(fit_rows=len(X_bal), synthetic_rows=int(synthetic.sum()))
     with ml_io.stage(session, "map_tsne", p) as m:
         rows = ml_io.sample_rows(inputs, p["tsne_sample"], p["seed"])
         add("tsne", rows, tsne_2d(X[rows], seed=p["seed"], max_iter=p["tsne_max_iter"]))

@@ -29,19 +29,23 @@ def model(dbt, session):
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     names = ml_io.table(dbt.ref("int_tracks_deduped").select("track_id, track_name").order("track_id"))
     embeddings = dbt.ref("ml_track_embeddings")
-    aware = ml_io.matrix(ml_io.table(embeddings.filter("embedding_kind = 'genre_aware'").order("track_id")), "embedding")
+    default = ml_io.table(embeddings.filter("is_default").order("track_id"))
+    default_kind = default.column("embedding_kind")[0].as_py()
+    aware = ml_io.matrix(default, "embedding")
     plain = ml_io.matrix(ml_io.table(embeddings.filter("embedding_kind = 'autoencoder'").order("track_id")), "embedding")
+    has_genres = ml_io.genre_labels(inputs) is not None
     ids = inputs.column("track_id").combine_chunks()
     songs = inputs.column("song_id").to_numpy()
     holdout = np.flatnonzero(inputs.column("is_holdout").to_numpy(zero_copy_only=False))
     memory = p["neighbour_memory_mb"]
     parts = []
 
-    def add(kind, query_rows, idx, sim):
+    def add(kind, query_rows, idx, sim, is_default=False):
         k = idx.shape[1]
         parts.append(pa.table({
             "track_id": ids.take(pa.array(np.repeat(query_rows, k))),
             "embedding_kind": pa.array([kind] * idx.size),
+            "is_default": pa.array([is_default] * idx.size),
             "neighbour_rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), len(query_rows))),
             "neighbour_track_id": ids.take(pa.array(idx.reshape(-1))),
             "similarity": pa.array(sim.reshape(-1), pa.float32()),
@@ -59,7 +63,7 @@ def model(dbt, session):
             idx, sim = exact_topk_distinct(aware, p["neighbours_k"], songs, memory)
         else:
             raise ValueError(f"neighbour_method must be exact or ivf, not {p['neighbour_method']!r}")
-        add("genre_aware", everyone, idx, sim)
+        add(default_kind, everyone, idx, sim, is_default=True)
         m.update(rows=int(idx.size))
     cap = p["eval_max_queries"]
 
@@ -69,16 +73,17 @@ def model(dbt, session):
             return rows
         return np.sort(np.random.default_rng(p["seed"]).choice(rows, cap, replace=False))
 
-    with ml_io.stage(session, "neighbours_evaluation", p) as m:
-        queries = capped(holdout)
-        idx, sim = exact_topk_distinct(plain, 10, songs, memory, queries=queries)
-        add("autoencoder", queries, idx, sim)
-        # seed 001: first track of each name, neighbours among those only, no song exclusion
-        name_col = pc.fill_null(names.column("track_name"), "").to_numpy(zero_copy_only=False)
-        _, first = np.unique(name_col.astype(str), return_index=True)
-        first = np.sort(first)
-        queries = capped(np.arange(len(first)))
-        idx, sim = exact_topk(aware[first], 10, None, memory, queries=queries)
-        add("seed_protocol", first[queries], first[idx], sim)
-        m.update(seed_protocol_tracks=len(first), heldout_queries=len(holdout))
+    if has_genres:   # the evaluation lists only serve genre metrics
+        with ml_io.stage(session, "neighbours_evaluation", p) as m:
+            queries = capped(holdout)
+            idx, sim = exact_topk_distinct(plain, 10, songs, memory, queries=queries)
+            add("autoencoder", queries, idx, sim)
+            # seed 001: first track of each name, neighbours among those only, no song exclusion
+            name_col = pc.fill_null(names.column("track_name"), "").to_numpy(zero_copy_only=False)
+            _, first = np.unique(name_col.astype(str), return_index=True)
+            first = np.sort(first)
+            queries = capped(np.arange(len(first)))
+            idx, sim = exact_topk(aware[first], 10, None, memory, queries=queries)
+            add("seed_protocol", first[queries], first[idx], sim)
+            m.update(seed_protocol_tracks=len(first), heldout_queries=len(holdout))
     return pa.concat_tables(parts)

@@ -12,7 +12,7 @@ embedded as (
            embeddings.embedding
     from {{ ref('ml_track_embeddings') }} as embeddings
     inner join tracks using (track_id)
-    where embeddings.embedding_kind = 'genre_aware'
+    where embeddings.is_default
 ),
 
 cluster_centroids as (

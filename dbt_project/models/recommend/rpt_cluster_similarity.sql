@@ -15,7 +15,7 @@ final as (
         b.cluster_name as cluster_b_name,
         array_cosine_similarity(a.centroid, b.centroid) as centroid_similarity,
         sqrt(
-            {%- for f in feature_columns() %}
+            {%- for f in available_features() %}
             power(a.z_{{ f }} - b.z_{{ f }}, 2){% if not loop.last %} +{% endif %}
             {%- endfor %}
         ) as profile_distance

@@ -15,6 +15,7 @@ tracks as (
 pairs as (
     select
         neighbours.embedding_kind,
+        neighbours.is_default,
         q.is_holdout,
         neighbours.track_id,
         q.primary_genre = n.primary_genre as genre_hit,
@@ -31,7 +32,7 @@ pairs as (
 ),
 
 per_query as (
-    select embedding_kind, is_holdout, track_id, avg(genre_hit::int) as hit_rate
+    select embedding_kind, is_default, is_holdout, track_id, avg(genre_hit::int) as hit_rate
     from pairs
     group by all
 ),
@@ -40,18 +41,22 @@ runs as (
     select * from {{ ref('ml_runs') }}
 ),
 
-final as (
+has_genres as (
+    select count(primary_genre) > 0 as has_genres from tracks
+),
+
+metrics as (
     select 'genre_hit_rate_at_10_heldout' as metric, avg(hit_rate) as value,
-           'genre_aware embedding; held-out songs as queries (never seen by the genre head); all tracks as candidates; same song excluded' as protocol
-    from per_query where embedding_kind = 'genre_aware' and is_holdout
+           'default (genre_aware) embedding; held-out songs as queries (never seen by the genre head); all tracks as candidates; same song excluded' as protocol
+    from per_query where is_default and is_holdout
     union all
     select 'genre_hit_rate_at_10_all', avg(hit_rate),
-           'genre_aware embedding; every track as query (training tracks included, so optimistic)'
-    from per_query where embedding_kind = 'genre_aware'
+           'default (genre_aware) embedding; every track as query (training tracks included, so optimistic)'
+    from per_query where is_default
     union all
     select 'genre_hit_rate_at_10_unsupervised', avg(hit_rate),
            'unsupervised autoencoder embedding; held-out songs as queries; same song excluded'
-    from per_query where embedding_kind = 'autoencoder'
+    from per_query where embedding_kind = 'autoencoder' and not is_default
     union all
     select 'genre_hit_rate_at_10_seed_protocol', avg(hit_rate),
            'seed 001 protocol: first track of each name, neighbours among those, primary genre, every query (genre_aware embedding)'
@@ -59,19 +64,19 @@ final as (
     union all
     select 'same_song_rate_at_10', avg(same_song::int),
            'share of top-10 recommendations that are another id of the seed song (must be 0)'
-    from pairs where embedding_kind = 'genre_aware'
+    from pairs where is_default
     union all
     select 'duplicate_song_rate_at_10', avg(repeats_song::int),
            'share of top-10 recommendations that repeat a song already higher in the same list (must be 0)'
-    from pairs where embedding_kind = 'genre_aware'
+    from pairs where is_default
     union all
     select 'own_artist_share_at_10', avg(same_artist::int),
            'share of top-10 recommendations sharing an artist with the seed'
-    from pairs where embedding_kind = 'genre_aware'
+    from pairs where is_default
     union all
     select 'catalogue_coverage_at_10', count(distinct neighbour_track_id) / (select count(*) from tracks),
            'share of tracks that appear in some track''s top-10'
-    from pairs where embedding_kind = 'genre_aware'
+    from pairs where is_default
     union all
     select 'genre_head_accuracy_heldout', genre_head_accuracy_holdout,
            'top-1 accuracy of the genre head on held-out tracks'
@@ -80,6 +85,18 @@ final as (
     select 'ivf_recall_at_10', ivf_recall_at_10,
            'neighbour_method ivf: recall@10 against exact on a sample of queries'
     from runs where ivf_recall_at_10 is not null
+),
+
+final as (
+    select
+        metric,
+        value::double as value,
+        protocol,
+        case when value is null and (metric like 'genre%') and not has_genres.has_genres
+             then 'the catalogue has no genres: genre metrics cannot be computed (recommendations use the unsupervised autoencoder embedding)'
+        end as null_reason
+    from metrics
+    cross join has_genres
 )
 
-select metric, value::double as value, protocol from final
+select * from final

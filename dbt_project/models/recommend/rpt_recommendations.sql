@@ -1,4 +1,6 @@
 {{ config(pre_hook="{{ create_recommendation_macros() }}") }}
+{#- the macros' feature lists come from feature_scaling -#}
+{%- do ref('feature_scaling') -%}
 {#- Top-k recommendations of every track, with names, genres, cluster names and why: the features
     where seed and recommendation agree most and differ most, shared genres, same cluster.
     Filter on seed_track_id. Its pre-hook creates the recommendation macros (recommend,

@@ -148,6 +148,9 @@ def _failure_message(result) -> str:
         return " ".join(lines[:3] + where[:1]) + " (nothing was published)"
     failures = []
     for node_result in getattr(result.result, "results", []) or []:
+        ours = [line.split("wavehouse:", 1)[1].strip() for line in str(node_result.message).splitlines() if "wavehouse:" in line]
+        if ours:   # a check of ours (bad input) failed: its one line says what and where
+            return ours[0] + " (nothing was published)"
         if str(node_result.status) in ("error", "fail"):
             lines = [line.strip() for line in str(node_result.message).splitlines() if line.strip()]
             failures.append(f"{node_result.node.name}: {' '.join(lines[:2])}")

@@ -93,7 +93,7 @@ final as (
     from profiles
     inner join names using (cluster_id)
     inner join named using (cluster_id)
-    inner join top_genres using (cluster_id)
+    left join top_genres using (cluster_id)
     left join top_artists using (cluster_id)
     inner join sub_clusters using (cluster_id)
     order by profiles.cluster_id

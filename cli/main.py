@@ -64,8 +64,9 @@ def cli():
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--vars", "dbt_vars", default=None, metavar="YAML",
               help="dbt vars, e.g. '{neighbour_method: ivf, latent_dim: 16}' (see dbt_project.yml).")
+@click.argument("expanded", nargs=-1, required=False, metavar="")
 @user_errors
-def build(data, columns, encoding, full_refresh, dbt_vars):
+def build(data, columns, encoding, full_refresh, dbt_vars, expanded):
     """Run the dbt project into a private file and publish it atomically.
 
     Progress is dbt's own log. Readers of the published warehouse are never disturbed; a failed
@@ -85,6 +86,10 @@ def build(data, columns, encoding, full_refresh, dbt_vars):
       wavehouse build --vars '{neighbour_method: ivf, ivf_probe: 4}'
     """
     from wavehouse.build import build as run_build, column_map
+
+    if expanded:
+        raise click.UsageError(f"unexpected arguments {' '.join(expanded[:3])}{' ...' if len(expanded) > 3 else ''}: "
+                               f"if your shell expanded a glob, quote it (--data 'parts/*.csv') or give the folder (--data parts/)")
 
     def report(summary):
         click.echo(f"rows read {summary.rows_read:,}: kept {summary.rows_kept:,} tracks, "

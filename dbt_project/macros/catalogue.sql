@@ -230,3 +230,18 @@ select * from {{ catalogue_reader(catalogue_source()) }}
 {%- endif -%}
 {%- endif -%}
 {%- endmacro %}
+
+{#- Post-hook of stg_catalogue__records: what was read, for ml_runs (stage 'source' of ml_stage_log). -#}
+{% macro record_catalogue_source() -%}
+{%- if execute -%}
+{%- set source = catalogue_source() -%}
+{%- set params = {'path': source['path'], 'format': source['format'], 'files': source['files'], 'layout': source['layout'],
+                  'columns': source['mapping'], 'encoding': var('encoding', 'utf-8')} -%}
+create table if not exists ml_stage_log (stage varchar, recorded_at timestamp, seconds double, params json, metrics json);
+delete from ml_stage_log where stage = 'source';
+insert into ml_stage_log
+select 'source', now(), 0, {{ sql_string(tojson(params)) }}::json,
+       json_object('records', count(*), 'unreadable', count(read_error), 'files', count(distinct source_file))
+from {{ this }}
+{%- endif -%}
+{%- endmacro %}

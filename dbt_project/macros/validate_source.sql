@@ -2,13 +2,13 @@
     missing, empty, header-only, lacks required columns, or its parts disagree. -#}
 {% macro validate_source() %}
 {% if execute and flags.WHICH in ('build', 'run', 'seed', 'test', 'compile') %}
-    {% set source = catalogue_source() %}
-    {% for file in source['files'] %}
+    {% for file in catalogue_files(catalogue_path())['files'] %}
         {% set size = run_query("select size from read_blob(" ~ sql_string(file) ~ ")").columns[0].values()[0] %}
         {% if size == 0 %}
             {{ catalogue_error("input file is empty: " ~ file) }}
         {% endif %}
     {% endfor %}
+    {% set source = catalogue_source() %}
     {% set probe = run_query("select count(*) from (select 1 from " ~ catalogue_reader(source) ~ " limit 1)").columns[0].values()[0] %}
     {% if probe == 0 and source['format'] == 'csv' %}
         {% set probe = run_query("select count(*) from wh_reject_errors").columns[0].values()[0] %}

@@ -12,7 +12,7 @@ with
 
 stages as (
     select * from ml_stage_log
-    where stage <> 'environment'
+    where stage not in ('environment', 'source')
 ),
 
 final as (
@@ -20,6 +20,10 @@ final as (
         '{{ invocation_id }}' as run_id,
         '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'::timestamp as started_at,
         (select metrics -> 'versions' from ml_stage_log where stage = 'environment') as library_versions,
+        -- what was read: path, format, files, recognised layout, our column <- theirs, encoding
+        (select params from ml_stage_log where stage = 'source') as input,
+        (select metrics -> 'features' from ml_stage_log where stage = 'environment') as features_used,
+        (select (metrics ->> 'has_genres')::boolean from ml_stage_log where stage = 'environment') as has_genres,
         json_group_object(stage, params) as parameters,
         json_group_object(stage, metrics) as metrics,
         json_group_object(stage, seconds) as stage_seconds,

@@ -2,7 +2,8 @@
     reads the files once with DuckDB's reader into a temporary table; for CSV, records the reader
     cannot parse land in DuckDB's rejects tables and are added here with their raw text, file, line
     and the reader's reason, so nothing read is lost. -#}
-{{ config(pre_hook=["{{ read_catalogue() }}", "{{ check_catalogue_encoding() }}"]) }}
+{{ config(pre_hook=["{{ read_catalogue() }}", "{{ check_catalogue_encoding() }}"],
+          post_hook=["{{ record_catalogue_source() }}"]) }}
 {%- set source = catalogue_source() if execute else {'format': 'csv'} -%}
 {%- set ours = ['track_id', 'track_name', 'artists', 'album_name', 'genres', 'explicit'] + feature_columns() | reject('equalto', 'explicit') | list -%}
 

@@ -100,7 +100,7 @@ def wavehouse_build(data: Path, home: Path, dbt_vars: str | None = None) -> dict
 
 
 PROBES = (4, 8, 16)
-SQL_PREP = ["stg_spotify__tracks", "int_tracks_deduped", "feature_scaling", "int_track_features_scaled", "int_ml_inputs"]
+SQL_PREP = ["stg_catalogue__records", "stg_spotify__tracks", "int_tracks_deduped", "feature_scaling", "int_track_features_scaled", "int_ml_inputs"]
 
 
 def compare_with_peer(peer: dict, ours: dict) -> dict:

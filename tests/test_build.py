@@ -49,7 +49,7 @@ def test_kept_rows_with_blank_numbers_and_odd_unicode(built_home):
     name, artists = duckdb.connect(str(db), read_only=True).execute(
         "select track_name, artists from dim_tracks where track_id = '00000000000000000001ok'").fetchone()
     assert name == "Ça va, 東京 (feat. Ünïcödé)"
-    assert artists == 'Ñandú; Zoë "Q", Jr.'
+    assert artists == 'Ñandú;Zoë "Q", Jr.'   # names trimmed, ";"-joined as the rest of the file
 
 
 def test_every_genre_present_and_one_row_per_track(built_home):
@@ -83,7 +83,8 @@ def test_crlf_and_bom_files_build_the_same_tracks(tmp_path, fixture_text, built_
     (",track_id,artists,album_name,track_name,popularity,duration_ms,explicit,danceability,energy,key,"
      "loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo,time_signature,track_genre\n",
      "no data rows"),
-    ("track_id,artists,track_name,energy\nabc,A,B,0.5\n", "lacks required columns: album_name, popularity"),
+    ("track_id,artists,track_name,energy\nabc,A,B,0.5\n", "lacks required columns: danceability, loudness"),
+    ("\x00\x01binary\x02,\x03\n\x04\x05\n", "does not look like a text CSV"),
 ])
 def test_bad_files_fail_clearly_and_publish_nothing(tmp_path, content, message):
     path = tmp_path / "input.csv"
@@ -100,7 +101,11 @@ def test_missing_columns_error_lists_missing_and_expected(tmp_path):
     with pytest.raises(WavehouseError) as info:
         build(data=path, base=tmp_path / "home")
     text = str(info.value)
-    assert "track_genre" in text and "Expected: track_id, artists" in text and str(path) in text
+    assert str(path) in text
+    assert "lacks required columns: danceability, loudness, speechiness" in text
+    assert "Found: track_id, artists, track_name, energy" in text
+    assert "--columns danceability=<column>,loudness=<column>" in text
+    assert "track_genre" not in text and "album_name" not in text    # optional columns are not asked for
 
 
 def test_missing_file_names_the_path(tmp_path):

@@ -81,7 +81,7 @@ def test_two_builds_at_once_one_fails_clearly(tmp_path, fixture_csv):
 
 # ---------------------------------------------------------------- generated broken CSVs
 
-SQL_LAYER = ["--select", "stg_spotify__tracks", "int_tracks_rejected", "int_tracks_deduped"]
+SQL_LAYER = ["--select", "stg_catalogue__records", "stg_spotify__tracks", "int_tracks_rejected", "int_tracks_deduped"]
 # (a bare CR inside a line is left out: lines end with LF or CRLF, tested apart)
 JUNK = st.text(alphabet=st.sampled_from(list("abc,;\"'\\ \t-1.5e9Ü東")), max_size=12)
 
@@ -142,7 +142,7 @@ def test_generated_broken_csvs_are_quarantined_never_crash(tmp_path_factory, cas
 
 @pytest.mark.parametrize("content, message", [
     (b"just some text\nand more\n", "lacks required columns"),
-    (b"\x00\xff\xfe not a csv \x00\n\x01\x02", "not utf-8 encoded"),   # not UTF-8: refused, named
+    (b"\x00\xff\xfe not a csv \x00\n\x01\x02", "does not look like a text CSV"),   # binary: refused, named
 ])
 def test_cli_build_never_shows_a_traceback_on_garbage(tmp_path, content, message):
     data = tmp_path / "garbage.csv"

@@ -137,6 +137,10 @@ read_csv({{ sql_list(files) }}, all_varchar = true, header = true, filename = tr
         {%- endif -%}
     {%- endfor -%}
 {%- endif -%}
+{%- if source['format'] == 'csv' and modules.re.search('[\x00-\x08\x0b-\x1f]', header['names'] | join('')) -%}
+    {{ catalogue_error(source['files'][0] ~ " does not look like a text CSV file (its header holds control characters). "
+        ~ "Compressed? Name it .gz or .zst. Parquet? Name it .parquet. Another encoding? Try --encoding latin-1 or utf-16.") }}
+{%- endif -%}
 {%- set by_lower = {} -%}
 {%- for name in header['names'] -%}{%- do by_lower.setdefault(name | lower | trim, name) -%}{%- endfor -%}
 {%- set user_map = var('column_map', {}) or {} -%}

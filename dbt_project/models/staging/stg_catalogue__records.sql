@@ -4,7 +4,9 @@
     and the reader's reason, so nothing read is lost. -#}
 {{ config(pre_hook=["{{ read_catalogue() }}", "{{ check_catalogue_encoding() }}"],
           post_hook=["{{ record_catalogue_source() }}"]) }}
-{%- set source = catalogue_source() if execute else {'format': 'csv'} -%}
+{#- the input is read when the model runs (not for `dbt docs generate`, which needs no input) -#}
+{%- set reading = execute and flags.WHICH not in ('generate', 'serve') -%}
+{%- set source = catalogue_source() if reading else {'format': 'csv'} -%}
 {%- set ours = ['track_id', 'track_name', 'artists', 'album_name', 'genres', 'explicit'] + feature_columns() | reject('equalto', 'explicit') | list -%}
 
 with
@@ -14,7 +16,7 @@ parsed as (
         row_number() over () as record_number,
         filename as source_file,
         {%- for column in ours %}
-        {{ catalogue_text(source, column) if execute else 'null::varchar' }} as {{ column }},
+        {{ catalogue_text(source, column) if reading else 'null::varchar' }} as {{ column }},
         {%- endfor %}
         {%- if source['format'] == 'parquet' %}
         file_row_number + 1 as source_row

@@ -1,0 +1,179 @@
+"""Bring your own catalogue: every layout and format of tests/fixtures/make_layouts.py builds with no
+flags, keeps the invariant records read = kept + rejected + merged, and answers `wavehouse recommend`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from wavehouse.build import build
+from wavehouse.cli.main import cli
+from wavehouse.paths import WavehouseError, published_db
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+from make_layouts import MULTILINE_IDS, write_layouts  # noqa: E402
+
+pytestmark = pytest.mark.slow
+SHAPES = ["spotify_600k.csv", "seed_004.csv", "seed_003.csv", "kaggle.parquet", "kaggle.csv.gz", "parts",
+          "multiline.csv", "latin1_line.csv"]
+
+
+@pytest.fixture(scope="session")
+def layouts(tmp_path_factory) -> dict[str, Path]:
+    return write_layouts(tmp_path_factory.mktemp("layouts"))
+
+
+@pytest.fixture(scope="session")
+def homes(layouts, tmp_path_factory):
+    """Each shape built once (lazily), into its own warehouse folder."""
+    built: dict[str, Path] = {}
+
+    def home(shape: str) -> Path:
+        if shape not in built:
+            built[shape] = tmp_path_factory.mktemp(shape.replace(".", "_"))
+            build(data=layouts[shape], base=built[shape])
+        return built[shape]
+    return home
+
+
+def query(home: Path, sql: str, params=None, attach: Path | None = None) -> list[tuple]:
+    """Run sql read-only on home's warehouse (with another home's attached as `other`)."""
+    con = duckdb.connect(str(published_db(home)), read_only=True)
+    try:
+        if attach is not None:
+            con.execute("attach ? as other (read_only)", [str(published_db(attach))])
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_each_shape_builds_keeps_every_record_and_recommends(homes, layouts, shape):
+    home = homes(shape)
+    [(read, kept, rejected, merged)] = query(home, """
+        select (select count(*) from stg_spotify__tracks), (select count(*) from dim_tracks),
+               (select count(*) from int_tracks_rejected), (select coalesce(sum(n_source_rows - 1), 0) from dim_tracks)""")
+    assert read == kept + rejected + merged and kept > 700
+    files = {str(p) for p in (layouts[shape].glob("*") if layouts[shape].is_dir() else [layouts[shape]])}
+    sources = {row[0] for row in query(home, "select distinct source_file from dim_tracks")}
+    assert sources and sources <= files
+    result = CliRunner().invoke(cli, ["recommend", "ghost acoustic", "-k", "5", "--format", "json"],
+                                env={"WAVEHOUSE_HOME": str(home)})
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 5 and all(row["track_name"] for row in rows)
+
+
+def test_spotify_600k_layout_has_no_genres_and_says_so(homes):
+    home = homes("spotify_600k.csv")
+    [(layout, has_genres, features)] = query(home, "select input ->> 'layout', has_genres, features_used from ml_runs")
+    assert layout == "spotify_600k" and has_genres is False and len(json.loads(features)) == 15
+    assert query(home, "select distinct embedding_kind, is_default from ml_track_embeddings") == [("autoencoder", True)]
+    genre_metrics = query(home, "select value, null_reason from rpt_evaluation where metric like 'genre%'")
+    assert genre_metrics and all(value is None and "no genres" in reason for value, reason in genre_metrics)
+    assert query(home, "select count(*) from rpt_evaluation where metric = 'own_artist_share_at_10' and value is not null") == [(1,)]
+    names = [row[0] for row in query(home, "select cluster_name from dim_clusters")]
+    assert len(names) >= 2 and all(name and "·" not in name for name in names)   # features alone
+    assert query(home, "select count(*) from ml_track_maps where map = 'lda'") == [(0,)]
+
+
+def test_list_literal_artists_match_the_kaggle_form(homes):
+    # the same tracks, artists as ['A', 'B'] in one file and "A;B" in the other
+    diff = query(homes("spotify_600k.csv"), """
+        select count(*) from dim_tracks as a inner join other.dim_tracks as b using (track_id)
+        where a.artists <> b.artists or a.song_key <> b.song_key""", attach=homes("kaggle.csv.gz"))
+    assert diff == [(0,)]
+    assert query(homes("spotify_600k.csv"), "select count(*) from dim_tracks where artists like '[%'") == [(0,)]
+
+
+def test_genre_lists_keep_every_genre_first_as_primary(homes):
+    home = homes("seed_004.csv")
+    multi = query(home, "select primary_genre, genres from dim_tracks where len(genres) > 1 order by track_id limit 5")
+    assert multi and all(primary == genres[0] for primary, genres in multi)
+    # the same genres as the Kaggle file lists one row per genre
+    diff = query(home, """
+        select count(*) from dim_tracks as a inner join other.dim_tracks as b using (track_id)
+        where list_sort(a.genres) <> list_sort(b.genres)""", attach=homes("kaggle.csv.gz"))
+    assert diff == [(0,)]
+
+
+def test_missing_optional_columns_are_left_out_never_invented(homes):
+    home = homes("seed_003.csv")     # no id, duration_ms, key, mode, time_signature
+    [(layout, features)] = query(home, "select input ->> 'layout', features_used from ml_runs")
+    used = json.loads(features)
+    assert layout == "seed_003_capitalised"
+    assert not {"duration_ms", "key", "mode", "time_signature"} & set(used) and "valence" in used
+    assert query(home, "select count(duration_ms), count(key), count(mode), count(time_signature) from dim_tracks") == [(0, 0, 0, 0)]
+    assert query(home, "select count(*) from dim_tracks where is_imputed") == [(0,)]
+    [(width,)] = query(home, "select distinct len(features) from int_track_features_scaled")
+    assert width == len(used)
+    ids = [row[0] for row in query(home, "select track_id from dim_tracks")]
+    assert all(len(i) == 22 and i.startswith("wh") for i in ids)
+    # derived ids are stable: artists + title, lower-cased
+    derived = query(home, """select 'wh' || left(md5(lower(artists) || chr(31) || lower(track_name)), 20) = track_id
+                             from dim_tracks where track_name = 'Ghost - Acoustic'""")
+    assert derived and all(same for (same,) in derived)
+
+
+def test_parquet_and_parts_give_the_same_tracks_as_csv(homes, layouts):
+    reference = homes("kaggle.csv.gz")
+    for shape in ["kaggle.parquet", "parts"]:
+        diff = query(homes(shape), """
+            select count(*) from (
+                (select track_id, track_name, artists, genres, danceability, tempo, explicit, popularity from dim_tracks
+                 except select track_id, track_name, artists, genres, danceability, tempo, explicit, popularity from other.dim_tracks)
+                union all
+                (select track_id, track_name, artists, genres, danceability, tempo, explicit, popularity from other.dim_tracks
+                 except select track_id, track_name, artists, genres, danceability, tempo, explicit, popularity from dim_tracks))""",
+            attach=reference)
+        assert diff == [(0,)], shape
+    assert query(homes("parts"), "select count(distinct source_file) from stg_spotify__tracks") == [(3,)]
+
+
+def test_quoted_names_spanning_lines_are_kept_whole(homes):
+    home = homes("multiline.csv")
+    assert query(home, "select count(*) from int_tracks_rejected") == [(0,)]
+    names = query(home, "select track_name from dim_tracks where contains(track_name, chr(10))")
+    assert len(names) == MULTILINE_IDS and all(name.endswith("\n(live, line two)") for (name,) in names)
+
+
+def test_one_latin1_line_is_quarantined_the_rest_builds(homes):
+    home = homes("latin1_line.csv")
+    rejects = query(home, "select source_line, reject_reason, raw_record from int_tracks_rejected")
+    assert len(rejects) == 1
+    line, reason, raw = rejects[0]
+    assert line == 11 and reason == "invalid UTF-8" and raw
+    kept = query(home, "select count(*) from stg_spotify__tracks where reject_reason is null")[0][0]
+    assert kept == query(homes("kaggle.csv.gz"), "select count(*) from stg_spotify__tracks")[0][0] - 1
+
+
+def test_a_latin1_file_fails_at_once_and_builds_with_its_encoding(layouts, tmp_path):
+    with pytest.raises(WavehouseError, match=r"is not utf-8: \d+ of its 900 records.*--encoding latin-1.*iconv"):
+        build(data=layouts["latin1_file.csv"], base=tmp_path)
+    assert not published_db(tmp_path).exists()
+    summary = build(data=layouts["latin1_file.csv"], base=tmp_path, encoding="latin-1")
+    assert summary.rows_rejected == 0 and summary.rows_kept > 700
+    assert query(tmp_path, "select count(*) from dim_tracks where regexp_matches(track_name || artists, '[éáíóúñü]')")[0][0] > 0
+
+
+def test_other_layouts_map_with_columns(layouts, tmp_path):
+    custom = tmp_path / "custom.csv"
+    duckdb.connect().execute(f"""
+        copy (select id as ref, name as title, artists as performer, danceability, energy, loudness, speechiness,
+                     acousticness, instrumentalness, liveness, valence as mood_score, tempo
+              from read_csv(?, all_varchar = true)) to '{custom}' (header)""", [str(layouts["spotify_600k.csv"])])
+    with pytest.raises(WavehouseError) as refused:
+        build(data=custom, base=tmp_path / "a")
+    message = str(refused.value)
+    assert "lacks required columns: artists, valence" in message and "Found: ref, title, performer" in message
+    assert "--columns artists=<column>,valence=<column>" in message
+    summary = build(data=custom, base=tmp_path / "b",
+                    columns={"artists": "performer", "valence": "mood_score", "track_id": "ref"})
+    assert summary.rows_kept > 700
+    [(layout, mapping)] = query(tmp_path / "b", "select input ->> 'layout', input -> 'columns' from ml_runs")
+    assert layout == "custom+column_map" and json.loads(mapping)["valence"] == "mood_score"

@@ -213,14 +213,22 @@ list_filter(
 drop table if exists wh_reject_errors;
 drop table if exists wh_reject_scans;
 create or replace temporary table wh_catalogue_read as
-select * from {{ catalogue_reader(catalogue_source()) }}
+select * from {{ catalogue_reader(catalogue_files(catalogue_path())) }}
 {%- endif -%}
 {%- endmacro %}
 
 {#- A line of invalid UTF-8 is quarantined; a file that is mostly not UTF-8 (more than
     max_invalid_encoding_share of its records, default 1%) fails the build at once. -#}
 {% macro check_catalogue_encoding() -%}
-{%- if execute and catalogue_source()['format'] == 'csv' -%}
+{%- if execute -%}
+{%- set source = catalogue_files(catalogue_path()) -%}
+{%- set parsed = run_query("select count(*) from wh_catalogue_read").columns[0].values()[0] -%}
+{%- set unreadable = run_query("select count(*) from wh_reject_errors").columns[0].values()[0] if source['format'] == 'csv' else 0 -%}
+{%- if parsed + unreadable == 0 -%}
+    {{ catalogue_error("input has a header but no data rows: " ~ catalogue_path()) }}
+{%- endif -%}
+{%- endif -%}
+{%- if execute and unreadable -%}
 {%- set row = run_query("select scans.file_path, count(distinct errors.line), (select count(*) from wh_catalogue_read as r where r.filename = scans.file_path)
     from wh_reject_errors as errors inner join wh_reject_scans as scans using (scan_id, file_id)
     where errors.error_type::varchar like 'INVALID%' group by all order by 2 desc limit 1") -%}
@@ -235,17 +243,10 @@ select * from {{ catalogue_reader(catalogue_source()) }}
 {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook of stg_catalogue__records: what was read, for ml_runs (stage 'source' of ml_stage_log). -#}
-{% macro record_catalogue_source() -%}
-{%- if execute -%}
-{%- set source = catalogue_source() -%}
+{#- Part of validate_source (on-run-start): what is read, for ml_runs.input (stage 'source' of ml_stage_log). -#}
+{% macro record_catalogue_source(source) -%}
 {%- set params = {'path': source['path'], 'format': source['format'], 'files': source['files'], 'layout': source['layout'],
                   'columns': source['mapping'], 'encoding': var('encoding', 'utf-8')} -%}
-create table if not exists ml_stage_log (stage varchar, recorded_at timestamp, seconds double, params json, metrics json);
-delete from ml_stage_log where stage = 'source';
-insert into ml_stage_log
-select 'source', now(), 0, {{ sql_string(tojson(params)) }}::json,
-       json_object('records', count(*), 'unreadable', count(read_error), 'files', count(distinct source_file))
-from {{ this }}
-{%- endif -%}
+{%- do run_query("delete from ml_stage_log where stage = 'source'") -%}
+{%- do run_query("insert into ml_stage_log values ('source', now(), 0, " ~ sql_string(tojson(params)) ~ "::json, '{}'::json)") -%}
 {%- endmacro %}

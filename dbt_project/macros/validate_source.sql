@@ -1,5 +1,6 @@
 {#- Runs before any model (on-run-start): fail early, with one clear line, when the input is
-    missing, empty, header-only, lacks required columns, or its parts disagree. -#}
+    missing, empty, lacks required columns, or its parts disagree (a header-only file is caught by
+    the first model, right after the one read). Records what is read for ml_runs. -#}
 {% macro validate_source() %}
 {% if execute and flags.WHICH in ('build', 'run', 'seed', 'test', 'compile') %}
     {% for file in catalogue_files(catalogue_path())['files'] %}
@@ -9,13 +10,8 @@
         {% endif %}
     {% endfor %}
     {% set source = catalogue_source() %}
-    {% set probe = run_query("select count(*) from (select 1 from " ~ catalogue_reader(source) ~ " limit 1)").columns[0].values()[0] %}
-    {% if probe == 0 and source['format'] == 'csv' %}
-        {% set probe = run_query("select count(*) from wh_reject_errors").columns[0].values()[0] %}
-    {% endif %}
-    {% if probe == 0 %}
-        {{ catalogue_error("input has a header but no data rows: " ~ source['path']) }}
-    {% endif %}
+    {% do run_query("create table if not exists ml_stage_log (stage varchar, recorded_at timestamp, seconds double, params json, metrics json)") %}
+    {% do record_catalogue_source(source) %}
     {% do log("wavehouse: reading " ~ source['files'] | length ~ " " ~ source['format'] ~ " file(s) from " ~ source['path']
               ~ ", layout " ~ source['layout'] ~ "; columns: "
               ~ source['mapping'].items() | map('join', '<-') | join(', '), info=true) %}

@@ -2,8 +2,7 @@
     reads the files once with DuckDB's reader into a temporary table; for CSV, records the reader
     cannot parse land in DuckDB's rejects tables and are added here with their raw text, file, line
     and the reader's reason, so nothing read is lost. -#}
-{{ config(pre_hook=["{{ read_catalogue() }}", "{{ check_catalogue_encoding() }}"],
-          post_hook=["{{ record_catalogue_source() }}"]) }}
+{{ config(pre_hook=["{{ read_catalogue() }}", "{{ check_catalogue_encoding() }}"]) }}
 {#- the input is read when the model runs (not for `dbt docs generate`, which needs no input) -#}
 {%- set reading = execute and flags.WHICH not in ('generate', 'serve') -%}
 {%- set source = catalogue_source() if reading else {'format': 'csv'} -%}
@@ -29,7 +28,11 @@ parsed as (
 numbered as (
     select
         * exclude (source_row),
+        {%- if source.get('files', []) | length > 1 %}
         coalesce(source_row, row_number() over (partition by source_file order by record_number)) as source_row,
+        {%- else %}
+        coalesce(source_row, record_number) as source_row,
+        {%- endif %}
         null::bigint as source_line,
         null::varchar as read_error,
         null::varchar as raw_record,

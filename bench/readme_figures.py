@@ -116,6 +116,22 @@ def block_clusters(con) -> str:
     ])
 
 
+def block_ingest(ingest: dict) -> str:
+    """bench/ingest.py's run: the ingest stage before (line reader) and after (DuckDB's readers)."""
+    body = []
+    for size, run in ingest["sizes"].items():
+        before, after = run["before"], run["after"]
+        body.append((f"{int(size):,}", before["records"], before["stage_s_median"], after["stage_s_median"],
+                     f"**{run['after_over_before']}x**"))
+    return "\n".join([
+        f"Run started {ingest['started']}: `{ingest['before_revision']}` (the line-splitting reader) against "
+        f"`{ingest['after_revision']}`, median of {ingest['repeat']} alternating runs each "
+        "(staging + quarantine models and the run-start checks, dbt node times).",
+        "",
+        markdown(["rows", "records read", "before s", "after s", "after / before"], body),
+    ])
+
+
 def replace_block(text: str, name: str, content: str) -> str:
     pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(<!-- /figures:{name} -->)", re.S)
     if not pattern.search(text):
@@ -137,6 +153,9 @@ def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
         con.close()
     if bench:
         blocks["bench"] = bench_table.main(bench_json)
+    ingest_json = bench_json.with_name("ingest_latest.json")
+    if ingest_json.is_file():
+        blocks["ingest"] = block_ingest(json.loads(ingest_json.read_text()))
     for name, content in blocks.items():
         readme = replace_block(readme, name, content)
     return readme

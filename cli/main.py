@@ -190,7 +190,7 @@ def tracks(rejected, limit, fmt):
 @format_option
 @user_errors
 def info(fmt):
-    """Where the warehouse lives and what it holds: paths, build time, row counts.
+    """Where the warehouse lives and what it holds: paths, build time, input and its layout, counts.
 
     \b
     Examples:
@@ -205,11 +205,15 @@ def info(fmt):
         con = db.connect()
         try:
             _, rows = db.query(con, """select (select max(started_at) from ml_runs), (select count(*) from dim_tracks),
-                                              (select count(*) from int_tracks_rejected), (select count(*) from dim_clusters)""")
+                                              (select count(*) from int_tracks_rejected), (select count(*) from dim_clusters),
+                                              (select any_value(input ->> 'path') from ml_runs),
+                                              (select any_value(input ->> 'layout') from ml_runs),
+                                              (select any_value(has_genres) from ml_runs)""")
         finally:
             con.close()
-        built, n_tracks, n_rejected, n_clusters = rows[0]
-        facts.update(built_at_utc=str(built), tracks=n_tracks, rejected_rows=n_rejected, clusters=n_clusters)
+        built, n_tracks, n_rejected, n_clusters, source, layout, has_genres = rows[0]
+        facts.update(built_at_utc=str(built), input=source, layout=layout, genres=has_genres,
+                     tracks=n_tracks, rejected_rows=n_rejected, clusters=n_clusters)
     else:
         facts["built_at_utc"] = "not built yet: run `wavehouse build`"
     if fmt == "json":

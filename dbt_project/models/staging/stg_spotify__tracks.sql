@@ -40,7 +40,10 @@ typed as (
                       then try_cast({{ column }}_raw as double)::bigint end) as {{ column }}_typed,
         {%- endfor %}
         {%- for column in double_columns %}
-        try_cast({{ column }}_raw as double) as {{ column }}_typed,
+        -- a decimal comma ("0,52", as ";"-separated European exports write numbers) is read as 0.52
+        coalesce(try_cast({{ column }}_raw as double),
+                 try_cast(case when regexp_full_match({{ column }}_raw, '-?\d+,\d+([eE][-+]?\d+)?') then replace({{ column }}_raw, ',', '.') end as double))
+            as {{ column }}_typed,
         {%- endfor %}
         case
             when lower(explicit_raw) in ('true', 't', '1', 'yes', 'y', '1.0') then true

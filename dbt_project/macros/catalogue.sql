@@ -184,12 +184,13 @@ read_csv({{ sql_list(files) }}, all_varchar = true, header = true, filename = tr
 {#- One of the source's columns as text: lists (Parquet) as a list literal, like CSV exports write them. -#}
 {% macro catalogue_text(source, ours) -%}
 {%- set theirs = source['mapping'].get(ours) -%}
+{%- set quoted = '"' ~ (theirs or '') | replace('"', '""') ~ '"' -%}
 {%- if theirs is none -%}
 null::varchar
 {%- elif source['types'][theirs].endswith('[]') -%}
-'[' || array_to_string(list_transform("{{ theirs }}", lambda v: '"' || replace(v::varchar, '"', '\"') || '"'), ', ') || ']'
+'[' || array_to_string(list_transform({{ quoted }}, lambda v: '"' || replace(v::varchar, '"', '\"') || '"'), ', ') || ']'
 {%- else -%}
-"{{ theirs }}"::varchar
+{{ quoted }}::varchar
 {%- endif -%}
 {%- endmacro %}
 

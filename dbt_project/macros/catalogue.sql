@@ -199,7 +199,8 @@ null::varchar
 {% macro name_list(expr) -%}
 list_filter(
     case
-        when trim({{ expr }}) like '[%]' then list_transform(
+        -- a list literal has quoted items: a name such as "[Alexandros]" is a name, not a list
+        when regexp_full_match(trim({{ expr }}), '\[\s*([''"].*[''"])?\s*\]') then list_transform(
             regexp_extract_all(trim({{ expr }}), '''(?:[^''\\]|\\.)*''|"(?:[^"\\]|\\.)*"'),
             lambda q: trim(replace(replace(replace(q[2:-2], '\''', ''''), '\"', '"'), '\\', '\')))
         else list_transform(string_split(coalesce({{ expr }}, ''), ';'), lambda n: trim(n))

@@ -121,7 +121,7 @@ def block_ingest(ingest: dict) -> str:
     body = []
     for size, run in ingest["sizes"].items():
         before, after = run["before"], run["after"]
-        body.append((f"{int(size):,}", before["records"], before["stage_s_median"], after["stage_s_median"],
+        body.append((f"{int(size):,}", f"{before['records']:,}", before["stage_s_median"], after["stage_s_median"],
                      f"**{run['after_over_before']}x**"))
     return "\n".join([
         f"Run started {ingest['started']}: `{ingest['before_revision']}` (the line-splitting reader) against "

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from make_layouts import MULTILINE_IDS, write_layouts  # noqa: E402
 
 pytestmark = pytest.mark.slow
-SHAPES = ["spotify_600k.csv", "seed_004.csv", "seed_003.csv", "kaggle.parquet", "kaggle.csv.gz", "parts",
-          "multiline.csv", "latin1_line.csv", "european.csv"]
+SHAPES = ["spotify_600k.csv", "seed_004.csv", "seed_003.csv", "kaggle.parquet", "kaggle.csv.gz", "kaggle.csv.zst",
+          "parts", "multiline.csv", "latin1_line.csv", "european.csv"]
 
 
 @pytest.fixture(scope="session")
@@ -120,9 +120,9 @@ def test_missing_optional_columns_are_left_out_never_invented(homes):
     assert derived and all(same for (same,) in derived)
 
 
-def test_parquet_parts_and_european_csv_give_the_same_tracks(homes, layouts):
+def test_parquet_zstd_parts_and_european_csv_give_the_same_tracks(homes, layouts):
     reference = homes("kaggle.csv.gz")
-    for shape in ["kaggle.parquet", "parts", "european.csv"]:
+    for shape in ["kaggle.parquet", "kaggle.csv.zst", "parts", "european.csv"]:
         diff = query(homes(shape), """
             select count(*) from (
                 (select track_id, track_name, artists, genres, danceability, tempo, explicit, popularity from dim_tracks

@@ -346,6 +346,31 @@ def recommend(con, tracks, k, same_cluster, per_cluster, exclude_artist, max_per
 
 
 @cli.command()
+@click.argument("start")
+@click.argument("end")
+@click.option("--steps", type=click.IntRange(3, 100), default=12, show_default=True,
+              help="Tracks in the path, both ends included.")
+@click.option("--pick", type=click.IntRange(1), default=None, help="Take the Nth match of a search string.")
+@format_option
+@user_errors
+@_lookup
+def path(con, start, end, steps, pick, fmt):
+    """A path of tracks from START to END that moves smoothly through the embedding space: the
+    nearest unused song to each of STEPS evenly spaced points on the line between them, no song
+    twice; each step's similarity to its point, to the previous track and to END.
+
+    \b
+    Examples:
+      wavehouse path "ghost acoustic" "bohemian rhapsody"
+      wavehouse path 4qPNDBW1i3p13qLCt0Ki3A 7qiZfU4dY1lWllzX7mPBI3 --steps 8 --format json
+    """
+    from wavehouse import lookup
+
+    a, b = _resolve_all(con, [start, end], pick)
+    echo_rows(*lookup.song_path(con, a, b, steps), fmt)
+
+
+@cli.command()
 @click.argument("cluster", required=False)
 @click.option("--mood", default=None, help="A mood playlist, or only this mood inside CLUSTER.")
 @click.option("--sub", "sub_cluster", type=int, default=None, help="A sub-cluster of CLUSTER.")
@@ -436,6 +461,35 @@ def evaluate(con, fmt):
         click.echo(json.dumps({metric: value for metric, value, _ in rows}, indent=2))
     else:
         echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0 to share on your network).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@user_errors
+def serve(host, port):
+    """A local web app and JSON API over the published warehouse, read-only.
+
+    Pages: / (search), /track/<id> (recommendations with why, a path to another song),
+    /clusters (the catalogue on a map), /cluster/<id> (profile, playlist, M3U). The JSON API is
+    documented at /docs and /openapi.json. It keeps serving while `wavehouse build` runs and
+    answers from the new warehouse after a publish, without a restart.
+
+    \b
+    Examples:
+      wavehouse serve
+      wavehouse serve --port 8080
+      curl 'http://127.0.0.1:8000/api/recommend?seed=4qPNDBW1i3p13qLCt0Ki3A&k=5&explain=true'
+    """
+    import uvicorn
+
+    from wavehouse import db
+    from wavehouse.web.app import create_app
+
+    db.connect().close()           # a clear error now if nothing is built yet
+    click.echo(f"wavehouse: serving {db.published_db()} on http://{host}:{port} (API docs: /docs)", err=True)
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 
 @cli.command()

@@ -35,6 +35,7 @@ MACRO_EXAMPLES = {
     "wh_feature_agreement": "select wh_feature_agreement(a.features, b.features) from int_track_features_scaled as a, "
                             "int_track_features_scaled as b where a.track_id = '" + SEED + "' and b.track_id = '" + OTHER + "'",
     "wh_word_match": "select wh_word_match('rhapsdy', ['bohemian', 'rhapsody'])",
+    "song_path_candidates": f"select * from song_path_candidates('{SEED}', '{OTHER}', steps := 6, per_step := 3)",
 }
 
 # Runs statements read-only in whatever Python runs it (2.0 here, 1.5 in the side venv); prints

@@ -310,3 +310,79 @@ def cluster_detail(con: duckdb.DuckDBPyConnection, term: str) -> dict[str, Rows]
 
 def evaluation(con: duckdb.DuckDBPyConnection) -> Rows:
     return query(con, "select metric, round(value, 4) as value, coalesce(null_reason, protocol) as protocol from rpt_evaluation order by metric")
+
+
+def song_path(con: duckdb.DuckDBPyConnection, a_id: str, b_id: str, steps: int = 12, per_step: int = 8) -> Rows:
+    """A sequence of `steps` tracks from a to b that moves evenly along the line between their
+    embeddings: for each inner point the nearest candidate (song_path_candidates) whose song is not
+    in the path yet. Each step shows its similarity to its point on the line, to the previous track
+    and to b."""
+    if steps < 3:
+        raise WavehouseError("a path needs at least 3 steps (a, one track between, b)")
+    _, candidates = query(con, "select step, track_id, similarity_to_line from song_path_candidates(?, ?, steps := ?, per_step := ?)",
+                          [a_id, b_id, steps, per_step])
+    _, songs = query(con, "select track_id, song_key from dim_tracks where track_id in (select unnest(?))",
+                     [[a_id, b_id] + [c[1] for c in candidates]])
+    song = dict(songs)
+    if a_id not in song or b_id not in song:
+        missing = a_id if a_id not in song else b_id
+        raise TrackNotFound(f"no track with id {missing!r}")
+    used, picked = {song[a_id], song[b_id]}, [(0, a_id, 1.0)]
+    for step in range(1, steps - 1):
+        for _, track_id, similarity in (c for c in candidates if c[0] == step):
+            if song[track_id] not in used:
+                used.add(song[track_id])
+                picked.append((step, track_id, similarity))
+                break
+    picked.append((steps - 1, b_id, 1.0))
+    ids = [p[1] for p in picked]
+    _, rows = query(con, """
+        with path as (select unnest(?) as track_id, generate_subscripts(?, 1) as position),
+        vectors as (select p.position, p.track_id, e.embedding from path as p
+                    inner join ml_track_embeddings as e on e.track_id = p.track_id and e.is_default)
+        select v.position, v.track_id, d.track_name, d.artists, d.primary_genre,
+               round(array_cosine_similarity(v.embedding, prev.embedding), 4) as similarity_to_previous,
+               round(array_cosine_similarity(v.embedding, last.embedding), 4) as similarity_to_b
+        from vectors as v
+        inner join dim_tracks as d using (track_id)
+        left join vectors as prev on prev.position = v.position - 1
+        cross join (select embedding from vectors where position = ?) as last
+        order by v.position""", [ids, ids, len(ids)])
+    to_line = {p[1]: p[2] for p in picked}
+    columns = ["step", "track_id", "track_name", "artists", "primary_genre", "similarity_to_line",
+               "similarity_to_previous", "similarity_to_b"]
+    return columns, [(r[0], r[1], r[2], r[3], r[4], round(to_line[r[1]], 4), r[5], r[6]) for r in rows]
+
+
+TRACK_SQL = """
+select t.*, c.cluster_name
+from dim_tracks as t
+left join dim_clusters as c using (cluster_id)
+where t.track_id = ?
+"""
+
+
+def track(con: duckdb.DuckDBPyConnection, track_id: str) -> dict[str, Any]:
+    """One track: every column of dim_tracks and its cluster's name; TrackNotFound if unknown."""
+    columns, rows = query(con, TRACK_SQL, [track_id])
+    if not rows:
+        raise TrackNotFound(f"no track with id {track_id!r}")
+    return dict(zip(columns, rows[0]))
+
+
+MAP_SQL = """
+select m.track_id, round(m.x, 4) as x, round(m.y, 4) as y, t.cluster_id, t.track_name, t.artists
+from ml_track_maps as m
+inner join dim_tracks as t using (track_id)
+where m.map = ?
+order by hash(m.track_id), m.track_id
+limit ? offset ?
+"""
+
+
+def map_points(con: duckdb.DuckDBPyConnection, name: str = "pca", limit: int = 5000, offset: int = 0) -> Rows:
+    """2-D map coordinates with cluster, in a fixed pseudo-random order (the first page is a sample)."""
+    _, maps = query(con, "select distinct map from ml_track_maps order by 1")
+    if name not in [m for (m,) in maps]:
+        raise WavehouseError(f"unknown map {name!r}; maps: {', '.join(m for (m,) in maps)}")
+    return query(con, MAP_SQL, [name, limit, offset])

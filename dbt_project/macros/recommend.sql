@@ -159,6 +159,31 @@ select
 from dim_tracks as s, dim_tracks as r, int_track_features_scaled as fs, int_track_features_scaled as fr
 where s.track_id = seed_id and r.track_id = rec_id and fs.track_id = s.track_id and fr.track_id = r.track_id;
 
+-- a path from song a to song b through the default embedding: `steps` points evenly spaced on the
+-- line between their embeddings (a and b are the ends), and for each inner point the `per_step`
+-- tracks nearest it (never another release of a or b). `wavehouse path` and the API take, step by
+-- step, the nearest candidate whose song is not used yet.
+create or replace macro song_path_candidates(a_id, b_id, steps := 12, per_step := 8) as table
+with
+ends as (
+    select a.embedding::float[] as va, b.embedding::float[] as vb, da.song_key as song_a, db.song_key as song_b
+    from ml_track_embeddings as a, ml_track_embeddings as b, dim_tracks as da, dim_tracks as db
+    where a.is_default and b.is_default and a.track_id = a_id and b.track_id = b_id
+      and da.track_id = a_id and db.track_id = b_id
+),
+points as (
+    select i as step, i / (steps - 1) as t,
+           list_transform(list_zip(va, vb), lambda wh_pair: (1 - i / (steps - 1)) * wh_pair[1] + i / (steps - 1) * wh_pair[2])::float[{{ var('latent_dim') }}] as point
+    from ends, range(1, steps - 1) as r(i)
+),
+scored as (
+    select p.step, p.t, e.track_id, array_cosine_similarity(e.embedding, p.point) as similarity_to_line
+    from points as p, ml_track_embeddings as e, dim_tracks as d, ends
+    where e.is_default and d.track_id = e.track_id and d.song_key not in (ends.song_a, ends.song_b)
+    qualify row_number() over (partition by p.step order by similarity_to_line desc, e.track_id) <= per_step
+)
+select step, t, track_id, similarity_to_line from scored order by step, similarity_to_line desc, track_id;
+
 -- how well one word matches a list of words: 1 if it is one of them, 0.6 if it is close to one
 -- (a typo or a longer form: same first letter, Jaro-Winkler >= 0.9, words of 4+ letters), else 0. (Its lambda variable
 -- has a name no caller uses: a macro's lambda can capture a caller's variable of the same name.)

@@ -1,0 +1,248 @@
+"""`wavehouse serve`: every API endpoint and its 4xx paths in-process (FastAPI's TestClient), the
+read-only guarantees, reopening after a publish with no failed request, and the pages in a real
+headless Chromium (Debian's, driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from wavehouse.paths import published_db
+
+warnings.filterwarnings("ignore", message=".*httpx.*")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from wavehouse.web.app import create_app  # noqa: E402
+from wavehouse.web.store import Warehouse  # noqa: E402
+
+SEED = "4qPNDBW1i3p13qLCt0Ki3A"      # Ghost - Acoustic (Ben Woodward), in the fixture
+OTHER = "7qiZfU4dY1lWllzX7mPBI3"     # Shape of You (Ed Sheeran)
+
+
+@pytest.fixture(scope="module")
+def client(built_home):
+    return TestClient(create_app(published_db(built_home)))
+
+
+def ok(client, url: str) -> dict:
+    response = client.get(url)
+    assert response.status_code == 200, f"{url}: {response.status_code} {response.text[:300]}"
+    return response.json()
+
+
+def test_search_and_track(client):
+    found = ok(client, "/api/search?q=Ed%20Sheeran%20-%20Shape%20of%20You&k=3")["results"]
+    assert found[0]["track_id"] == OTHER
+    track = ok(client, f"/api/tracks/{SEED}")
+    assert track["track_name"] == "Ghost - Acoustic" and track["cluster_name"] and isinstance(track["genres"], list)
+
+
+def test_recommend_with_every_option(client):
+    plain = ok(client, f"/api/recommend?seed={SEED}&k=5&explain=true")
+    assert plain["seeds"] == [SEED] and len(plain["results"]) == 5
+    assert all(r["why"]["agree_most"] for r in plain["results"])
+    by_text = ok(client, "/api/recommend?seed=ghost%20acoustic&k=5")
+    assert [r["track_id"] for r in by_text["results"]] == [r["track_id"] for r in plain["results"]]
+    filtered = ok(client, f"/api/recommend?seed={SEED}&seed={OTHER}&k=8&exclude_artist=true&max_per_artist=1"
+                          "&explicit=false&min_popularity=10&mood=calm&diverse=true")["results"]
+    assert filtered and all(r["explicit"] is False and r["popularity"] >= 10 and r["mood"] == "calm" for r in filtered)
+    assert len({r["artists"] for r in filtered}) == len(filtered)
+    same = ok(client, f"/api/recommend?seed={SEED}&k=5&same_cluster=true")["results"]
+    assert {r["cluster_id"] for r in same} == {ok(client, f"/api/tracks/{SEED}")["cluster_id"]}
+    per_cluster = ok(client, f"/api/recommend?seed={SEED}&per_cluster=true")["results"]
+    assert len(per_cluster) > 11
+
+
+def test_path_moves_from_a_to_b_without_repeating_a_song(client):
+    path = ok(client, f"/api/path?a={SEED}&b=bohemian%20rhapsody&steps=8")
+    steps = path["steps"]
+    assert steps[0]["track_id"] == SEED and steps[-1]["track_id"] == path["to"] and 3 <= len(steps) <= 8
+    names = [(s["track_name"], s["artists"]) for s in steps]
+    assert len(set(names)) == len(names)
+    # it ends closer to b than it starts
+    assert steps[-2]["similarity_to_b"] > steps[1]["similarity_to_b"] - 0.2
+    assert all(s["similarity_to_previous"] is not None for s in steps[1:])
+
+
+def test_clusters_playlists_evaluation_and_map(client):
+    clusters = ok(client, "/api/clusters")["clusters"]
+    assert len(clusters) >= 2
+    first = clusters[0]["cluster_id"]
+    detail = ok(client, f"/api/clusters/{first}")
+    assert detail["cluster"]["cluster_id"] == first and detail["profile"] and detail["similar"]
+    playlist = ok(client, f"/api/clusters/{first}/playlist?n=5")["tracks"]
+    assert [t["position"] for t in playlist] == [1, 2, 3, 4, 5]
+    m3u = client.get(f"/api/clusters/{first}/playlist?n=5&format=m3u")
+    assert m3u.status_code == 200 and m3u.text.startswith("#EXTM3U") and "attachment" in m3u.headers["content-disposition"]
+    uris = client.get("/api/moods/calm/playlist?n=3&format=uris").text.splitlines()
+    assert len(uris) == 3 and all(re.fullmatch(r"spotify:track:\w{22}", u) for u in uris)
+    metrics = {m["metric"] for m in ok(client, "/api/evaluation")["metrics"]}
+    assert "genre_hit_rate_at_10_heldout" in metrics
+    page1 = ok(client, "/api/map?map=pca&limit=50")["points"]
+    page2 = ok(client, "/api/map?map=pca&limit=50&offset=50")["points"]
+    assert len(page1) == 50 and not {p["track_id"] for p in page1} & {p["track_id"] for p in page2}
+    assert ok(client, "/api/clusters?method=dbscan_pca")["clusters"]
+
+
+@pytest.mark.parametrize("url, status, fragment", [
+    ("/api/tracks/nope", 404, "no track with id"),
+    ("/api/recommend?seed=zzzqqqxxyy%20nothing", 404, "no track matches"),
+    ("/api/recommend?seed=love", 409, "several tracks"),
+    (f"/api/recommend?seed={SEED}&k=0", 422, "k: Input should be greater than or equal to 1"),
+    (f"/api/recommend?seed={SEED}&k=501", 422, "k:"),
+    (f"/api/recommend?seed={SEED}&explain=maybe", 422, "explain"),
+    (f"/api/recommend?seed={SEED}&mood=angry", 400, "unknown mood"),
+    (f"/api/recommend?seed={SEED}&seed={OTHER}&per_cluster=true", 400, "per_cluster takes one seed"),
+    ("/api/recommend", 422, "seed"),
+    ("/api/clusters/999", 404, "no cluster"),
+    ("/api/clusters?method=nope", 400, "unknown method"),
+    ("/api/clusters/1/playlist?format=mp3", 422, "format"),
+    ("/api/map?map=nope", 400, "unknown map"),
+    (f"/api/path?a={SEED}&b={OTHER}&steps=2", 422, "steps"),
+    ("/api/search?q=", 422, "q"),
+])
+def test_bad_input_gets_a_json_error(client, url, status, fragment):
+    response = client.get(url)
+    assert response.status_code == status, response.text
+    assert fragment in response.json()["error"]
+
+
+def test_user_text_is_never_sql(client):
+    hostile = "x'); drop table dim_tracks; --"
+    assert client.get("/api/search", params={"q": hostile}).status_code == 200
+    assert client.get(f"/api/tracks/{hostile}").status_code == 404
+    assert ok(client, f"/api/tracks/{SEED}")["track_id"] == SEED
+
+
+def test_pages_render_offline_and_escape(client):
+    for url in ["/", f"/track/{SEED}", "/clusters", "/cluster/1", "/docs"]:
+        response = client.get(url)
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+        # no CDN: no external script or stylesheet
+        assert not re.search(r"<(script|link)[^>]+(src|href)=['\"]?https?:", response.text), url
+    assert client.get("/track/<b>nope</b>").status_code == 404
+    assert "<b>nope</b>" not in client.get("/track/<b>nope</b>").text
+    assert "openapi" in client.get("/openapi.json").json()
+
+
+def test_the_server_connection_cannot_write_or_reach_files(built_home):
+    store = Warehouse(published_db(built_home))
+    with store.cursor() as con:
+        for statement in ["create table wh.x as select 1", "delete from dim_tracks",
+                          "select * from read_csv('/etc/passwd')", "copy dim_tracks to '/tmp/leak.csv'",
+                          "set enable_external_access = true", "attach '/tmp/other.duckdb' as other"]:
+            with pytest.raises(duckdb.Error):
+                con.execute(statement)
+
+
+def test_reopens_after_a_publish_with_no_failed_request(built_home, tmp_path):
+    served = tmp_path / "wavehouse.duckdb"
+    shutil.copy(published_db(built_home), served)
+    client = TestClient(create_app(served))
+    assert ok(client, f"/api/tracks/{SEED}")["track_name"] == "Ghost - Acoustic"
+    # the next build: a copy with one change, published by an atomic rename as wavehouse publish does
+    new = tmp_path / "next.duckdb"
+    shutil.copy(served, new)
+    con = duckdb.connect(str(new))
+    con.execute("update dim_tracks set track_name = 'Ghost - Rebuilt' where track_id = ?", [SEED])
+    con.close()
+    failures, done = [], threading.Event()
+
+    def hammer():
+        while not done.is_set():
+            response = client.get(f"/api/recommend?seed={SEED}&k=5")
+            if response.status_code != 200:
+                failures.append(response.text)
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    os.replace(new, served)
+    time.sleep(1.0)
+    done.set()
+    for t in threads:
+        t.join()
+    assert not failures
+    assert ok(client, f"/api/tracks/{SEED}")["track_name"] == "Ghost - Rebuilt"
+
+
+# ---------------------------------------------------------------- a real browser
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(built_home):
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(create_app(published_db(built_home)), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if instance.started:
+            break
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (CI installs Debian's chromium)")
+def test_a_person_searches_opens_a_track_and_a_cluster_in_chromium(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(server + "/")
+        page.fill("#q", "ghost acoustic")
+        page.wait_for_selector("tr.result a")
+        page.click("tr.result a >> nth=0")
+        page.wait_for_url("**/track/**")
+        assert page.inner_text("h1") == "Ghost - Acoustic"
+        rows = page.locator("table >> nth=0").locator("tr")
+        assert rows.count() == 11                      # header + 10 recommendations
+        assert "agree on" in page.inner_text("table >> nth=0")
+        # a path to another song, from the track page
+        page.fill("#to", "bohemian rhapsody")
+        page.fill("#steps", "6")
+        page.click("#pathform button")
+        page.wait_for_selector("tr.step")
+        assert page.locator("tr.step").count() >= 3
+        page.screenshot(path=str(tmp_path / "track.png"), full_page=True)
+        # the map: points drawn, hovering shows a track, a click opens it, the legend opens a cluster
+        page.goto(server + "/clusters")
+        page.wait_for_function("document.getElementById('map').dataset.ready > 0")
+        x, y = page.evaluate("""() => { const c = document.getElementById('map'), b = c.getBoundingClientRect();
+                                        const p = points[0], k = b.width / c.width;
+                                        return [b.left + sx(p.x) * k, b.top + sy(p.y) * k]; }""")
+        page.mouse.move(x, y)
+        assert page.is_visible("#tip") and page.inner_text("#tip")
+        page.mouse.click(x, y)
+        page.wait_for_url("**/track/**")
+        page.go_back()
+        page.wait_for_selector("a.legend")
+        page.click("a.legend >> nth=0")
+        page.wait_for_url("**/cluster/**")
+        assert page.inner_text("h1").startswith("Cluster ")
+        assert page.get_attribute("#m3u", "href").endswith("format=m3u&n=40")
+        browser.close()

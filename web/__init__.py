@@ -1,0 +1,1 @@
+"""`wavehouse serve`: the web app and JSON API (FastAPI, served by uvicorn)."""

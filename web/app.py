@@ -1,0 +1,235 @@
+"""`wavehouse serve`: a local web app and JSON API over the published warehouse, read-only.
+
+Every page has a JSON twin under /api (documented at /openapi.json and /docs). The app reads
+through the same look-up functions as the CLI, so search, recommend, playlists and clusters answer
+the same. It opens the published file read-only with external access off and a locked
+configuration (a request can neither write nor reach the file system), and reopens it when a build
+publishes a new one. All SQL is parameterised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+
+from wavehouse import __version__, lookup
+from wavehouse.paths import WavehouseError, published_db
+
+from . import pages
+from .store import Warehouse
+
+PLAYLIST_FORMATS = ("json", "m3u", "uris")
+
+
+def jsonable(value: Any) -> Any:
+    """DuckDB values as JSON values (lists, structs, decimals, dates; NaN as null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def records(rows: lookup.Rows) -> list[dict[str, Any]]:
+    columns, body = rows
+    return [{c: jsonable(v) for c, v in zip(columns, r)} for r in body]
+
+
+class NotFound(WavehouseError):
+    """An id or cluster that does not exist: 404."""
+
+
+def error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def create_app(db_path: Path | None = None) -> FastAPI:
+    store = Warehouse(db_path or published_db())
+    # /docs is our own page (FastAPI's Swagger UI loads its scripts from a CDN; this app works offline)
+    app = FastAPI(title="wavehouse", version=__version__, docs_url=None, redoc_url=None,
+                  description="Content-based music recommendations, clusters and playlists from a wavehouse "
+                              "warehouse (read-only). Every page of the app has its JSON twin here.")
+    app.state.store = store
+
+    @app.exception_handler(lookup.AmbiguousTrack)
+    async def ambiguous(_: Request, exc: lookup.AmbiguousTrack):
+        return error(409, str(exc).replace(" with --pick N", ""), candidates=records(exc.candidates))
+
+    @app.exception_handler(lookup.TrackNotFound)
+    async def track_not_found(_: Request, exc: lookup.TrackNotFound):
+        return error(404, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound):
+        return error(404, str(exc))
+
+    @app.exception_handler(WavehouseError)
+    async def bad_request(_: Request, exc: WavehouseError):
+        return error(400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError):
+        problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'query')}: {e['msg']}" for e in exc.errors()]
+        return error(422, "; ".join(problems), details=jsonable(exc.errors()))
+
+    def cluster_id(con, term: str) -> int:
+        try:
+            return lookup.resolve_cluster(con, term)
+        except WavehouseError as exc:
+            raise NotFound(str(exc).splitlines()[0]) from None
+
+    # ------------------------------------------------------------------ JSON API
+
+    @app.get("/api/search", tags=["tracks"], summary="Find tracks as people type them")
+    def api_search(q: Annotated[str, Query(min_length=1, max_length=200, description="title, artist, both, or a Spotify id/URI/link")],
+                   k: Annotated[int, Query(ge=1, le=100)] = 10):
+        with store.cursor() as con:
+            return {"query": q, "results": records(lookup.search(con, q, k))}
+
+    @app.get("/api/tracks/{track_id}", tags=["tracks"], summary="One track: metadata, features, cluster")
+    def api_track(track_id: str):
+        with store.cursor() as con:
+            return jsonable(lookup.track(con, track_id))
+
+    @app.get("/api/recommend", tags=["recommendations"], summary="Tracks like one or several seeds")
+    def api_recommend(
+            seed: Annotated[list[str], Query(min_length=1, max_length=20, description="track ids, URIs or search text; repeat for several")],
+            k: Annotated[int, Query(ge=1, le=500)] = 10,
+            exclude_artist: bool = False,
+            max_per_artist: Annotated[int | None, Query(ge=1)] = None,
+            explicit: bool | None = None,
+            min_popularity: Annotated[int, Query(ge=0, le=100)] = 0,
+            max_popularity: Annotated[int, Query(ge=0, le=100)] = 100,
+            mood: str | None = None,
+            same_cluster: bool = False,
+            diverse: bool = False,
+            per_cluster: bool = False,
+            explain: bool = False):
+        with store.cursor() as con:
+            seeds = [lookup.resolve_track(con, s).track_id for s in seed]
+            if per_cluster:
+                if len(seeds) > 1 or same_cluster:
+                    raise WavehouseError("per_cluster takes one seed and no same_cluster")
+                rows = lookup.recommend_per_cluster(con, seeds[0])
+            else:
+                filters = lookup.Filters(exclude_artist, max_per_artist, explicit, min_popularity, max_popularity,
+                                         mood, same_cluster)
+                rows = (lookup.recommend_diverse if diverse else lookup.recommend)(con, seeds, k, filters)
+            results = records(rows)
+            if explain and results:
+                why = lookup.explain(con, seeds[0], [r["track_id"] for r in results])
+                for r in results:
+                    agree, differ, shared = why.get(r["track_id"], (None, None, None))
+                    r["why"] = {"agree_most": agree, "differ_most": differ, "shared_genres": shared}
+            return {"seeds": seeds, "results": results}
+
+    @app.get("/api/path", tags=["recommendations"], summary="A smooth path of tracks from a to b")
+    def api_path(a: Annotated[str, Query(min_length=1)], b: Annotated[str, Query(min_length=1)],
+                 steps: Annotated[int, Query(ge=3, le=100)] = 12):
+        with store.cursor() as con:
+            start, end = (lookup.resolve_track(con, t).track_id for t in (a, b))
+            return {"from": start, "to": end, "steps": records(lookup.song_path(con, start, end, steps))}
+
+    @app.get("/api/clusters", tags=["clusters"], summary="Every cluster of a method")
+    def api_clusters(method: str | None = None):
+        with store.cursor() as con:
+            return {"clusters": records(lookup.clusters(con, method))}
+
+    @app.get("/api/clusters/{cluster}", tags=["clusters"], summary="One cluster's profile")
+    def api_cluster(cluster: str):
+        with store.cursor() as con:
+            cid = cluster_id(con, cluster)
+            sections = {name: records(rows) for name, rows in lookup.cluster_detail(con, str(cid)).items()}
+            sections["cluster"] = sections["cluster"][0]
+            return sections
+
+    @app.get("/api/clusters/{cluster}/playlist", tags=["playlists"], summary="The tracks nearest a cluster's centre")
+    def api_cluster_playlist(cluster: str, n: Annotated[int, Query(ge=1, le=1000)] = 40,
+                             mood: str | None = None, sub: int | None = None,
+                             format: Annotated[str, Query(pattern="^(json|m3u|uris)$")] = "json"):
+        with store.cursor() as con:
+            cid = cluster_id(con, cluster)
+            return playlist_response(lookup.playlist(con, str(cid), mood, n, sub), format, f"cluster-{cid}")
+
+    @app.get("/api/moods/{mood}/playlist", tags=["playlists"], summary="The tracks nearest a mood's centre")
+    def api_mood_playlist(mood: str, n: Annotated[int, Query(ge=1, le=1000)] = 40,
+                          format: Annotated[str, Query(pattern="^(json|m3u|uris)$")] = "json"):
+        with store.cursor() as con:
+            return playlist_response(lookup.playlist(con, None, mood, n), format, f"mood-{mood}")
+
+    @app.get("/api/evaluation", tags=["evaluation"], summary="How good the recommendations are (rpt_evaluation)")
+    def api_evaluation():
+        with store.cursor() as con:
+            return {"metrics": records(lookup.evaluation(con))}
+
+    @app.get("/api/map", tags=["clusters"], summary="2-D map points with cluster, paged")
+    def api_map(map: Annotated[str, Query(pattern="^[a-z_]+$")] = "pca",
+                limit: Annotated[int, Query(ge=1, le=100000)] = 5000,
+                offset: Annotated[int, Query(ge=0)] = 0):
+        with store.cursor() as con:
+            columns, rows = lookup.map_points(con, map, limit, offset)
+            return {"map": map, "offset": offset, "points": records((columns, rows))}
+
+    # ------------------------------------------------------------------ pages
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs_page():
+        return pages.api_docs(app.openapi())
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home_page():
+        with store.cursor() as con:
+            return pages.home(records(lookup.clusters(con)))
+
+    @app.get("/track/{track_id}", response_class=HTMLResponse, include_in_schema=False)
+    def track_page(track_id: str):
+        with store.cursor() as con:
+            try:
+                info = lookup.track(con, track_id)
+            except lookup.TrackNotFound as exc:
+                return HTMLResponse(pages.not_found(str(exc)), status_code=404)
+            recs = records(lookup.recommend(con, [track_id], 10))
+            why = lookup.explain(con, track_id, [r["track_id"] for r in recs]) if recs else {}
+            return pages.track(jsonable(info), recs, why)
+
+    @app.get("/clusters", response_class=HTMLResponse, include_in_schema=False)
+    def clusters_page():
+        with store.cursor() as con:
+            return pages.clusters(records(lookup.clusters(con)))
+
+    @app.get("/cluster/{cluster}", response_class=HTMLResponse, include_in_schema=False)
+    def cluster_page(cluster: str):
+        with store.cursor() as con:
+            try:
+                cid = cluster_id(con, cluster)
+            except NotFound as exc:
+                return HTMLResponse(pages.not_found(str(exc)), status_code=404)
+            sections = {name: records(rows) for name, rows in lookup.cluster_detail(con, str(cid)).items()}
+            tracks = records(lookup.playlist(con, str(cid), None, 40))
+            return pages.cluster(sections, tracks)
+
+    return app
+
+
+def playlist_response(rows: lookup.Rows, fmt: str, name: str):
+    from wavehouse.cli.output import playlist_text
+
+    if fmt == "json":
+        return {"playlist": name, "tracks": records(rows)}
+    text = playlist_text(*rows, fmt)
+    media = "audio/x-mpegurl" if fmt == "m3u" else "text/plain"
+    headers = {"Content-Disposition": f'attachment; filename="{name}.m3u"'} if fmt == "m3u" else {}
+    return PlainTextResponse(text, media_type=media, headers=headers)

@@ -135,7 +135,9 @@ def test_generated_broken_csvs_are_quarantined_never_crash(tmp_path_factory, cas
     rejected = con.execute("select count(*) from int_tracks_rejected").fetchone()[0]
     unexplained = con.execute("select count(*) from int_tracks_rejected where reject_reason is null or reject_reason = ''").fetchone()[0]
     con.close()
-    assert read == n_lines
+    # a stray quote opens a quoted field that may run over several lines (RFC 4180, as DuckDB's
+    # reader reads it), so lines can merge into one record, never split into more
+    assert 1 <= read <= n_lines
     assert read == kept + rejected + merged
     assert unexplained == 0
 

@@ -106,6 +106,8 @@ read_parquet({{ sql_list(files) }}, filename = true, file_row_number = true)
 {%- else -%}
 read_csv({{ sql_list(files) }}, all_varchar = true, header = true, filename = true,
          encoding = {{ sql_string(var('encoding', 'utf-8')) }}, max_line_size = 10000000
+         {%- if source.get('header_names') %}, auto_detect = false, delim = {{ sql_string(source['delim']) }}, quote = '"', escape = '"',
+         columns = { {%- for name in source['header_names'] %}{{ sql_string(name) }}: 'VARCHAR'{% if not loop.last %}, {% endif %}{% endfor -%} }{% endif %}
          {%- if rejects %}, store_rejects = true, rejects_table = 'wh_reject_errors', rejects_scan = 'wh_reject_scans'{% endif %})
 {%- endif -%}
 {%- endmacro %}
@@ -113,6 +115,27 @@ read_csv({{ sql_list(files) }}, all_varchar = true, header = true, filename = tr
 {#- Column names and types of one file (or of all files, for Parquet), in file order. -#}
 {% macro catalogue_header(source, files) -%}
 {%- set described = run_query("describe select * from " ~ catalogue_reader(source, files, rejects=source['format'] == 'csv')) -%}
+{%- set first = described.rows[0][0] -%}
+{%- if source['format'] == 'csv' and not source.get('delim') and described.rows | length <= 2 -%}
+    {#- the sniffer found no delimiter (junk rows in its sample): split the header line on its own
+        delimiter and read with explicit options (every column as text) -#}
+    {%- for delim in [',', ';', '\t', '|'] if not source.get('delim') and delim in first -%}
+        {%- do source.update({'delim': delim}) -%}
+    {%- endfor -%}
+    {%- if source.get('delim') -%}
+        {%- set line = run_query("select line from read_csv(" ~ sql_string(files[0]) ~ ", columns = {'line': 'VARCHAR'}, header = false, "
+              ~ "delim = chr(31), quote = '', escape = '', auto_detect = false, strict_mode = false) limit 1").columns[0].values()[0] -%}
+        {%- set names = [] -%}
+        {%- for name in line.lstrip('\ufeff').rstrip('\r').split(source['delim']) -%}
+            {%- set name = name.strip() -%}
+            {%- set name = name[1:-1].replace('""', '"') if name.startswith('"') and name.endswith('"') and name | length > 1 else name -%}
+            {#- an unnamed column is named as DuckDB's sniffer names it -#}
+            {%- do names.append(name or 'column%02d' % loop.index0) -%}
+        {%- endfor -%}
+        {%- do source.update({'header_names': names}) -%}
+        {%- set described = run_query("describe select * from " ~ catalogue_reader(source, files)) -%}
+    {%- endif -%}
+{%- endif -%}
 {%- set names = [] -%}{%- set types = {} -%}
 {%- for row in described.rows -%}
     {%- if row[0] not in ('filename', 'file_row_number') -%}
@@ -177,7 +200,8 @@ read_csv({{ sql_list(files) }}, all_varchar = true, header = true, filename = tr
 {%- for name, signature in catalogue_layouts() if layout.name == 'custom' -%}
     {%- if signature | reject('in', by_lower) | list | length == 0 -%}{%- set layout.name = name -%}{%- endif -%}
 {%- endfor -%}
-{{ return({'path': path, 'files': source['files'], 'format': source['format'], 'columns': header['names'],
+{{ return({'path': path, 'files': source['files'], 'format': source['format'], 'delim': source.get('delim'),
+           'header_names': source.get('header_names'), 'columns': header['names'],
            'types': header['types'], 'mapping': mapping, 'layout': layout.name if not user_map else layout.name ~ '+column_map'}) }}
 {%- endmacro %}
 
@@ -212,10 +236,12 @@ list_filter(
     model's connection (with, for CSV, fresh rejects tables beside it). -#}
 {% macro read_catalogue() -%}
 {%- if execute -%}
+{%- set source = catalogue_source() -%}
+{%- do record_catalogue_source(source) -%}
 drop table if exists wh_reject_errors;
 drop table if exists wh_reject_scans;
 create or replace temporary table wh_catalogue_read as
-select * from {{ catalogue_reader(catalogue_files(catalogue_path())) }}
+select * from {{ catalogue_reader(source) }}
 {%- endif -%}
 {%- endmacro %}
 
@@ -245,10 +271,13 @@ select * from {{ catalogue_reader(catalogue_files(catalogue_path())) }}
 {%- endif -%}
 {%- endmacro %}
 
-{#- Part of validate_source (on-run-start): what is read, for ml_runs.input (stage 'source' of ml_stage_log). -#}
+{#- Part of read_catalogue: what is read, for ml_runs.input (stage 'source' of ml_stage_log). -#}
 {% macro record_catalogue_source(source) -%}
 {%- set params = {'path': source['path'], 'format': source['format'], 'files': source['files'], 'layout': source['layout'],
                   'columns': source['mapping'], 'encoding': var('encoding', 'utf-8')} -%}
+{%- do log("wavehouse: reading " ~ source['files'] | length ~ " " ~ source['format'] ~ " file(s) from " ~ source['path']
+          ~ ", layout " ~ source['layout'] ~ "; columns: " ~ source['mapping'].items() | map('join', '<-') | join(', '), info=true) -%}
+{%- do run_query("create table if not exists ml_stage_log (stage varchar, recorded_at timestamp, seconds double, params json, metrics json)") -%}
 {%- do run_query("delete from ml_stage_log where stage = 'source'") -%}
 {%- do run_query("insert into ml_stage_log values ('source', now(), 0, " ~ sql_string(tojson(params)) ~ "::json, '{}'::json)") -%}
 {%- endmacro %}

@@ -18,7 +18,8 @@ exclude_seed_artists := false, max_per_artist := null, explicit := null,
 min_popularity := 0, max_popularity := 100, mood := null, same_cluster := false
 {%- endmacro %}
 
-{#- candidates (track_id, n_seeds, similarity) -> filtered, capped per artist, ranked, top k -#}
+{#- candidates (track_id, n_seeds, similarity and the track's columns of fct_recommendation_candidates)
+    -> filtered, capped per artist, ranked, top k -#}
 {% macro recommend_finish(candidates) -%}
 seed_rows as (
     select * from dim_tracks where track_id in (select unnest(seed_ids))
@@ -28,17 +29,14 @@ seed_artists as (
     from seed_rows, unnest(string_split(coalesce(seed_rows.artists, ''), ';')) as t(a)
 ),
 filtered as (
-    select c.n_seeds, c.similarity, d.*
-    from {{ candidates }} as c
-    inner join dim_tracks as d using (track_id)
+    select *
+    from {{ candidates }} as d
     where d.song_key not in (select song_key from seed_rows)
       and (explicit is null or d.explicit = explicit)
       and d.popularity between min_popularity and max_popularity
       and (mood is null or d.mood = mood)
       and (not same_cluster or d.cluster_id in (select cluster_id from seed_rows))
-      and (not exclude_seed_artists or not list_has_any(
-            list_transform(string_split(coalesce(d.artists, ''), ';'), lambda a: trim(a)),
-            (select artists from seed_artists)))
+      and (not exclude_seed_artists or not list_has_any(d.artist_list, (select artists from seed_artists)))
 ),
 one_per_song as (
     -- several seeds can reach several ids of one song: keep its best-ranked id
@@ -52,10 +50,9 @@ capped as (
 select
     row_number() over (order by n_seeds desc, similarity desc, track_id) as rank,
     capped.track_id, capped.track_name, capped.artists, capped.primary_genre, capped.genres,
-    capped.n_seeds, capped.similarity, capped.cluster_id, clusters.cluster_name, capped.mood,
+    capped.n_seeds, capped.similarity, capped.cluster_id, capped.cluster_name, capped.mood,
     capped.popularity, capped.explicit
 from capped
-left join dim_clusters as clusters using (cluster_id)
 where max_per_artist is null or artist_rank <= max_per_artist
 order by rank
 limit k
@@ -82,10 +79,15 @@ create or replace macro wh_feature_agreement(a, b) as {
 create or replace macro recommend(seed_ids, k := 10, {{ recommend_filter_params() }}) as table
 with
 candidates as (
-    select neighbour_track_id as track_id, count(*) as n_seeds, avg(similarity) as similarity
-    from fct_track_neighbours
-    where track_id in (select unnest(seed_ids))
-    group by neighbour_track_id
+    -- one seed: its list, a range read of a table sorted by seed (no join at query time)
+    select track_id, count(*) as n_seeds, avg(similarity) as similarity,
+           any_value(track_name) as track_name, any_value(artists) as artists, any_value(artist_list) as artist_list,
+           any_value(primary_genre) as primary_genre, any_value(genres) as genres, any_value(song_key) as song_key,
+           any_value(explicit) as explicit, any_value(popularity) as popularity, any_value(mood) as mood,
+           any_value(cluster_id) as cluster_id, any_value(cluster_name) as cluster_name
+    from fct_recommendation_candidates
+    where seed_track_id in (select unnest(seed_ids))
+    group by track_id
 ),
 {{ recommend_finish('candidates') }};
 
@@ -106,8 +108,14 @@ query as (
     )
 ),
 candidates as (
-    select e.track_id, 1 as n_seeds, array_cosine_similarity(e.embedding, q.v) as similarity
-    from ml_track_embeddings as e, query as q
+    select d.track_id, d.track_name, d.artists,
+           list_transform(string_split(coalesce(d.artists, ''), ';'), lambda a: trim(a)) as artist_list,
+           d.primary_genre, d.genres, d.song_key, d.explicit, d.popularity, d.mood, d.cluster_id, c.cluster_name,
+           1 as n_seeds, array_cosine_similarity(e.embedding, q.v) as similarity
+    from ml_track_embeddings as e
+    inner join dim_tracks as d using (track_id)
+    left join dim_clusters as c using (cluster_id)
+    cross join query as q
     where e.is_default
 ),
 {{ recommend_finish('candidates') }};
@@ -207,11 +215,28 @@ needle as (
         list_filter(list_distinct(string_split(wh_normalise(q), ' ')), lambda w: w <> '' and w <> 'by') as typed,
         regexp_extract(trim(q), '^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z_-]+/)?track/)?([A-Za-z0-9]{22})(?:[/?].*)?$', 1) as spotify_id
 ),
+-- candidates from the index: tracks holding a typed word, or a word close to one (the only tracks
+-- that can reach the 0.35 threshold), so only those are scored
+needle_words as (
+    select unnest(words) as w from needle
+),
+matched_words as (
+    select distinct i.word
+    from dim_search_words as i, needle_words as n
+    where i.word = n.w
+       or (i.first_letter = n.w[1] and (length(n.w) >= 4 or i.n_chars >= 4) and jaro_winkler_similarity(i.word, n.w) >= 0.9)
+),
+candidates as (
+    select distinct track_id from dim_search_words where word in (select word from matched_words)
+    union
+    select spotify_id from needle where spotify_id <> ''
+),
 tracks as (
     select d.track_id, d.track_name, d.artists, d.primary_genre, d.popularity, d.song_key,
            string_split(d.title_key, ' ') as title_words,
            string_split(d.artist_key, ' ') as artist_words
     from dim_tracks as d
+    where d.track_id in (select track_id from candidates)
 ),
 scored as (
     select t.track_id, t.track_name, t.artists, t.primary_genre, t.popularity, t.song_key,

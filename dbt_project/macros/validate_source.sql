@@ -1,6 +1,6 @@
 {#- Runs before any model (on-run-start): fail early, with one clear line, when the input is
-    missing, empty, lacks required columns, or its parts disagree (a header-only file is caught by
-    the first model, right after the one read). Records what is read for ml_runs. -#}
+    missing or empty. The header (required columns, parts that disagree) is checked by the first
+    model, stg_catalogue__records, before it reads; a header-only file right after the read. -#}
 {% macro validate_source() %}
 {% if execute and flags.WHICH in ('build', 'run', 'seed', 'test', 'compile') %}
     {% for file in catalogue_files(catalogue_path())['files'] %}
@@ -9,11 +9,5 @@
             {{ catalogue_error("input file is empty: " ~ file) }}
         {% endif %}
     {% endfor %}
-    {% set source = catalogue_source() %}
-    {% do run_query("create table if not exists ml_stage_log (stage varchar, recorded_at timestamp, seconds double, params json, metrics json)") %}
-    {% do record_catalogue_source(source) %}
-    {% do log("wavehouse: reading " ~ source['files'] | length ~ " " ~ source['format'] ~ " file(s) from " ~ source['path']
-              ~ ", layout " ~ source['layout'] ~ "; columns: "
-              ~ source['mapping'].items() | map('join', '<-') | join(', '), info=true) %}
 {% endif %}
 {% endmacro %}

@@ -1,6 +1,9 @@
 {{ config(pre_hook="{{ create_recommendation_macros() }}") }}
 {#- the macros' feature lists come from feature_scaling -#}
 {%- do ref('feature_scaling') -%}
+{#- the macros read these: built before the pre-hook creates them -#}
+{%- do ref('fct_recommendation_candidates') -%}
+{%- do ref('dim_search_words') -%}
 {#- Top-k recommendations of every track, with names, genres, cluster names and why: the features
     where seed and recommendation agree most and differ most, shared genres, same cluster.
     Filter on seed_track_id. Its pre-hook creates the recommendation macros (recommend,

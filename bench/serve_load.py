@@ -1,0 +1,222 @@
+"""A bounded load test of `wavehouse serve`, against 127.0.0.1 only.
+
+A copy of a published warehouse is served by `wavehouse serve` in its own process. Then:
+  1. warm single requests: one client, `--single` sequential requests each of recommend and search;
+  2. idle load: `--clients` concurrent clients sending `--requests` requests in all, half recommend,
+     half search (seeds and search texts drawn from the catalogue with a fixed seed);
+  3. the same load while `wavehouse build` rebuilds and publishes into the served folder: requests
+     go on in rounds of `--requests` until the publish has happened and one round after it
+     (bounded by the build), so every request during the swap is counted.
+It prints p50/p99 latency, throughput and failed requests per phase as JSON (and writes
+bench/results/serve_<time>.json), plus in-process SQL timings of the same look-ups on one warm
+connection for SQL users. It stops by itself.
+
+    python bench/serve_load.py                         # the published warehouse, rebuilt from the bundled file
+    python bench/serve_load.py --requests 2000 --clients 16 --data tests/fixtures/tracks_fixture.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def log(message: str) -> None:
+    print(f"[serve_load {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def summary(latencies: list[float], failures: int, seconds: float) -> dict:
+    ms = [x * 1000 for x in latencies]
+    return {"requests": len(ms) + failures, "failed": failures, "seconds": round(seconds, 2),
+            "throughput_rps": round((len(ms) + failures) / seconds, 1) if seconds else None,
+            "p50_ms": round(percentile(ms, 0.5), 2) if ms else None, "p99_ms": round(percentile(ms, 0.99), 2) if ms else None}
+
+
+def workload(db: Path, n: int, seed: int = 0) -> tuple[list[str], list[str]]:
+    con = duckdb.connect(str(db), read_only=True)
+    ids = [r[0] for r in con.execute("select track_id from dim_tracks order by hash(track_id) limit ?", [n]).fetchall()]
+    titles = [r[0] for r in con.execute("""select track_name || ' ' || split_part(artists, ';', 1) from dim_tracks
+                                           where track_name is not null order by hash(track_id || 's') limit ?""", [n]).fetchall()]
+    con.close()
+    rng = random.Random(seed)
+    rng.shuffle(ids)
+    rng.shuffle(titles)
+    return ids, titles
+
+
+def urls(kind: str, ids: list[str], titles: list[str], n: int) -> list[str]:
+    out = []
+    for i in range(n):
+        if kind == "recommend" or (kind == "mixed" and i % 2 == 0):
+            out.append(f"/api/recommend?seed={ids[i % len(ids)]}&k=10")
+        else:
+            out.append("/api/search?k=10&q=" + httpx.QueryParams({"q": titles[i % len(titles)]})["q"])
+    return out
+
+
+def run_load(base: str, paths: list[str], clients: int) -> tuple[dict[str, list[float]], int, float]:
+    """Send paths with `clients` concurrent clients; latencies per kind, failures, seconds."""
+    latencies: dict[str, list[float]] = {"recommend": [], "search": []}
+    failures = [0]
+    lock = threading.Lock()
+    queue = list(reversed(paths))
+
+    def worker():
+        with httpx.Client(base_url=base, timeout=30) as client:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    path = queue.pop()
+                started = time.perf_counter()
+                try:
+                    ok = client.get(path).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                elapsed = time.perf_counter() - started
+                with lock:
+                    if ok:
+                        latencies["recommend" if "/recommend" in path else "search"].append(elapsed)
+                    else:
+                        failures[0] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, failures[0], time.perf_counter() - started
+
+
+def phase(base: str, paths: list[str], clients: int) -> dict:
+    latencies, failures, seconds = run_load(base, paths, clients)
+    both = latencies["recommend"] + latencies["search"]
+    return {"all": summary(both, failures, seconds),
+            "recommend": summary(latencies["recommend"], 0, seconds),
+            "search": summary(latencies["search"], 0, seconds)}
+
+
+def sql_timings(db: Path, ids: list[str], titles: list[str], n: int = 100) -> dict:
+    """The same look-ups as SQL on one warm connection (what a SQL user or BI tool pays)."""
+    con = duckdb.connect(str(db), read_only=True)
+    out = {}
+    for name, sql, args in [
+        ("recommend([id])", "select * from recommend([?], k := 10)", lambda i: [ids[i]]),
+        ("search_tracks(text)", "select * from search_tracks(?, k := 10)", lambda i: [titles[i]]),
+        ("recommend_by_vector([id])", "select * from recommend_by_vector([?], k := 10)", lambda i: [ids[i]]),
+        ("neighbour table look-up", "select * from fct_track_neighbours where track_id = ? order by neighbour_rank limit 10", lambda i: [ids[i]]),
+    ]:
+        con.execute(sql, args(0)).fetchall()
+        times = []
+        for i in range(n):
+            started = time.perf_counter()
+            con.execute(sql, args(i % len(ids))).fetchall()
+            times.append(time.perf_counter() - started)
+        out[name] = {"p50_ms": round(statistics.median(times) * 1000, 2), "p99_ms": round(percentile(times, 0.99) * 1000, 2)}
+    con.close()
+    return out
+
+
+def main() -> None:
+    from wavehouse.paths import default_data, published_db
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", type=Path, default=None, help="published warehouse to copy (default: wavehouse info's)")
+    parser.add_argument("--data", type=Path, default=None, help="catalogue the rebuild reads (default: the bundled one)")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=2000, help="requests per load phase (and per round during the rebuild)")
+    parser.add_argument("--single", type=int, default=200, help="sequential warm requests of each kind")
+    parser.add_argument("--no-rebuild", action="store_true", help="skip the phase during a rebuild")
+    args = parser.parse_args()
+
+    source = args.db or published_db()
+    work = Path(tempfile.mkdtemp(prefix="wavehouse_serve_"))
+    shutil.copy(source, work / "wavehouse.duckdb")
+    ids, titles = workload(source, 5000)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "WAVEHOUSE_HOME": str(work)}
+    wavehouse = str(Path(sys.executable).with_name("wavehouse"))
+    server = subprocess.Popen([wavehouse, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    out = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "warehouse": str(source), "clients": args.clients,
+           "requests_per_phase": args.requests, "cores": os.cpu_count()}
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/api/evaluation", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        log("warm single requests")
+        run_load(base, urls("mixed", ids, titles, 100), 1)            # warm-up
+        out["single"] = {kind: phase(base, urls(kind, ids, titles, args.single), 1)[kind]
+                         for kind in ("recommend", "search")}
+        log(f"idle load: {args.requests} requests, {args.clients} clients")
+        out["idle"] = phase(base, urls("mixed", ids[::-1], titles[::-1], args.requests), args.clients)
+        if args.no_rebuild:
+            out["sql_one_warm_connection"] = sql_timings(work / "wavehouse.duckdb", ids, titles)
+            return finish(out, work, server)
+        log("load during a rebuild + publish")
+        before = os.stat(work / "wavehouse.duckdb").st_ino
+        build = subprocess.Popen([wavehouse, "build", "--data", str(args.data or default_data())], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rounds = []
+        while True:                  # rounds until the publish (or the build's end), then one more
+            rounds.append(phase(base, urls("mixed", ids, titles, args.requests), args.clients))
+            published_seen = os.stat(work / "wavehouse.duckdb").st_ino != before
+            if published_seen or build.poll() is not None:
+                break
+        rounds.append(phase(base, urls("mixed", ids[::-1], titles, args.requests), args.clients))
+        build.wait()
+        out["during_rebuild"] = {
+            "build_exit_code": build.returncode, "published_during_load": published_seen, "rounds": len(rounds),
+            "requests": sum(r["all"]["requests"] for r in rounds), "failed": sum(r["all"]["failed"] for r in rounds),
+            "p99_ms_worst_round": max(r["all"]["p99_ms"] or 0 for r in rounds), "rounds_detail": rounds}
+        out["sql_one_warm_connection"] = sql_timings(work / "wavehouse.duckdb", ids, titles)
+    except BaseException:
+        finish(None, work, server)
+        raise
+    finish(out, work, server)
+
+
+def finish(out: dict | None, work: Path, server: subprocess.Popen) -> None:
+    server.terminate()
+    server.wait(timeout=30)
+    shutil.rmtree(work, ignore_errors=True)
+    if out is None:
+        return
+    text = json.dumps(out, indent=2)
+    print(text)
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"serve_{time.strftime('%Y%m%d_%H%M%S')}.json").write_text(text + "\n")
+    (results / "serve_latest.json").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -132,6 +132,29 @@ def block_ingest(ingest: dict) -> str:
     ])
 
 
+def block_serve(serve: dict) -> str:
+    """bench/serve_load.py's run: single warm requests, 16 clients idle and during a rebuild + publish."""
+    single, idle, during = serve["single"], serve["idle"], serve.get("during_rebuild", {})
+    body = [
+        ("one client, warm: recommend", single["recommend"]["p50_ms"], single["recommend"]["p99_ms"], "", "< 5 ms p50"),
+        ("one client, warm: search", single["search"]["p50_ms"], single["search"]["p99_ms"], "", "< 10 ms p50"),
+        (f"{serve['clients']} clients, idle: recommend", idle["recommend"]["p50_ms"], idle["recommend"]["p99_ms"],
+         idle["all"]["throughput_rps"], "< 50 ms p99"),
+        (f"{serve['clients']} clients, idle: search", idle["search"]["p50_ms"], idle["search"]["p99_ms"], "", "< 100 ms p99"),
+    ]
+    sql = serve.get("sql_one_warm_connection", {})
+    lines = [f"Run started {serve['started']} on {serve['cores']} cores, {serve['requests_per_phase']:,} requests per load phase.", "",
+             markdown(["", "p50 ms", "p99 ms", "requests/s", "goal"], body)]
+    if during:
+        lines += ["", f"During a rebuild + publish: {during['requests']:,} requests in {during['rounds']} rounds, "
+                      f"**{during['failed']} failed**, publish seen while loaded: {during['published_during_load']}, "
+                      f"worst round p99 {during['p99_ms_worst_round']} ms."]
+    if sql:
+        lines += ["", "The same look-ups as SQL on one warm connection (what a SQL client pays): "
+                  + ", ".join(f"`{name}` p50 {v['p50_ms']} ms" for name, v in sql.items()) + "."]
+    return "\n".join(lines)
+
+
 def replace_block(text: str, name: str, content: str) -> str:
     pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(<!-- /figures:{name} -->)", re.S)
     if not pattern.search(text):
@@ -153,6 +176,9 @@ def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
         con.close()
     if bench:
         blocks["bench"] = bench_table.main(bench_json)
+    serve_json = bench_json.with_name("serve_latest.json")
+    if serve_json.is_file():
+        blocks["serve"] = block_serve(json.loads(serve_json.read_text()))
     ingest_json = bench_json.with_name("ingest_latest.json")
     if ingest_json.is_file():
         blocks["ingest"] = block_ingest(json.loads(ingest_json.read_text()))

@@ -124,7 +124,7 @@ def readme_lookup_commands() -> list[list[str]]:
             line = line.split("  #")[0].split(" > ")[0].strip()
             words = shlex.split(line) if line.startswith("wavehouse ") else []
             if len(words) > 1 and words[1] in {"search", "recommend", "playlist", "clusters", "cluster",
-                                               "evaluate", "sql", "tracks", "info", "rejects"}:
+                                               "evaluate", "sql", "tracks", "info", "rejects", "path"}:
                 commands.append(words[1:])
     return commands
 

@@ -116,6 +116,17 @@ def test_bad_input_gets_a_json_error(client, url, status, fragment):
     assert fragment in response.json()["error"]
 
 
+def test_readme_curl_examples_answer(client):
+    from wavehouse.paths import PACKAGE_ROOT
+
+    readme = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
+    urls = re.findall(r"curl '(http://127\.0\.0\.1:8000[^']+)'", readme)
+    assert len(urls) >= 10
+    for url in urls:
+        response = client.get(url.replace("http://127.0.0.1:8000", ""))
+        assert response.status_code == 200, f"{url}: {response.text[:300]}"
+
+
 def test_user_text_is_never_sql(client):
     hostile = "x'); drop table dim_tracks; --"
     assert client.get("/api/search", params={"q": hostile}).status_code == 200
@@ -246,3 +257,17 @@ def test_a_person_searches_opens_a_track_and_a_cluster_in_chromium(server, tmp_p
         assert page.inner_text("h1").startswith("Cluster ")
         assert page.get_attribute("#m3u", "href").endswith("format=m3u&n=40")
         browser.close()
+
+
+def test_the_single_seed_fast_path_equals_the_recommend_macro(built_home):
+    from wavehouse import lookup
+
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    seeds = [r[0] for r in con.execute("select track_id from dim_tracks order by hash(track_id) limit 60").fetchall()]
+    for seed in seeds:
+        columns, fast = lookup.recommend(con, [seed], 10)
+        macro_columns, macro = lookup.query(con, "select * from recommend([?], k := 10)", [seed])
+        assert columns == macro_columns
+        assert [r[1] for r in fast] == [r[1] for r in macro], seed
+        assert [round(r[7], 5) for r in fast] == [round(r[7], 5) for r in macro]
+    con.close()

@@ -120,11 +120,27 @@ def check_mood(con: duckdb.DuckDBPyConnection, mood: str | None) -> None:
         raise WavehouseError(f"unknown mood {mood!r}; moods: {', '.join(moods)}")
 
 
+LIST_SQL = """
+select neighbour_rank as rank, track_id, track_name, artists, primary_genre, genres, 1 as n_seeds, similarity,
+       cluster_id, cluster_name, mood, popularity, explicit
+from fct_recommendation_candidates
+where seed_track_id = ?
+order by neighbour_rank
+limit ?
+"""
+
+
 def recommend(con: duckdb.DuckDBPyConnection, seed_ids: list[str], k: int = 10,
               filters: Filters | None = None) -> Rows:
     """Top-k from the neighbour table (several seeds: ranked by how many reach a track, then mean
-    similarity); topped up from the vector path when filters leave fewer than k."""
+    similarity); topped up from the vector path when filters leave fewer than k. One seed and no
+    filter, the common case, is one range read of fct_recommendation_candidates (the same rows the
+    recommend() macro returns then)."""
     filters = filters or Filters()
+    if len(seed_ids) == 1 and filters == Filters():
+        columns, rows = query(con, LIST_SQL, [seed_ids[0], k])
+        if len(rows) == k:
+            return columns, rows
     check_mood(con, filters.mood)
     columns, rows = query(con, f"select * from recommend(?, k := ?, {filters.sql()})", [seed_ids, k, *filters.params()])
     if len(rows) < k:

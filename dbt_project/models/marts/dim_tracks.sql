@@ -58,6 +58,8 @@ final as (
     inner join ml_inputs using (track_id)
     inner join moods using (track_id)
     left join clusters using (track_id)
+    -- sorted by id: a look-up by track_id reads one row group (zone maps), not the table
+    order by tracks.track_id
 )
 
 select * from final

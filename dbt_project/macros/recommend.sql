@@ -215,42 +215,58 @@ needle as (
         list_filter(list_distinct(string_split(wh_normalise(q), ' ')), lambda w: w <> '' and w <> 'by') as typed,
         regexp_extract(trim(q), '^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z_-]+/)?track/)?([A-Za-z0-9]{22})(?:[/?].*)?$', 1) as spotify_id
 ),
--- candidates from the index: tracks holding a typed word, or a word close to one (the only tracks
--- that can reach the 0.35 threshold), so only those are scored
+-- the query's words against the vocabulary: each vocabulary word that equals a typed word or is
+-- close to one (same first letter, Jaro-Winkler >= 0.9, with wh_word_match's length rule in each
+-- direction); only the occurrences of those words are read, so only tracks that can score are scored
 needle_words as (
     select unnest(words) as w from needle
 ),
-matched_words as (
-    select distinct i.word
-    from dim_search_words as i, needle_words as n
-    where i.word = n.w
-       or (i.first_letter = n.w[1] and (length(n.w) >= 4 or i.n_chars >= 4) and jaro_winkler_similarity(i.word, n.w) >= 0.9)
+pairs as (
+    select v.word, n.w, v.occurrences,
+           case when v.word = n.w then 1.0
+                when length(n.w) >= 4 and jaro_winkler_similarity(v.word, n.w) >= 0.9 then 0.6 else 0.0 end as typed_value,
+           case when v.word = n.w then 1.0
+                when v.n_chars >= 4 and jaro_winkler_similarity(n.w, v.word) >= 0.9 then 0.6 else 0.0 end as word_value
+    from dim_search_vocabulary as v
+    inner join needle_words as n on v.first_letter = n.w[1]
+    where v.word = n.w
+       or (length(n.w) >= 4 and jaro_winkler_similarity(v.word, n.w) >= 0.9)
+       or (v.n_chars >= 4 and jaro_winkler_similarity(n.w, v.word) >= 0.9)
 ),
-candidates as (
-    select distinct track_id from dim_search_words where word in (select word from matched_words)
-    union
-    select spotify_id from needle where spotify_id <> ''
+occurrences as (
+    select p.word, p.w, p.typed_value, p.word_value, o.occurrence.track_id as track_id,
+           o.occurrence.field as field, o.occurrence.position as position
+    from pairs as p, unnest(p.occurrences) as o(occurrence)
 ),
-tracks as (
-    select d.track_id, d.track_name, d.artists, d.primary_genre, d.popularity, d.song_key,
-           string_split(d.title_key, ' ') as title_words,
-           string_split(d.artist_key, ' ') as artist_words
-    from dim_tracks as d
-    where d.track_id in (select track_id from candidates)
+-- share of the typed words ("by" excepted) found in the title or the artists (a close word 0.6)
+typed_found as (
+    select track_id, sum(best) as found
+    from (select track_id, w, max(typed_value) as best from occurrences
+          where w in (select unnest(typed) from needle) group by all)
+    group by track_id
+),
+-- per field, the words of the track that match a word of the query (a close word 0.6)
+words_found as (
+    select track_id,
+           sum(best) filter (where field = 'title') as title_found,
+           sum(best) filter (where field = 'artist') as artist_found
+    from (select track_id, field, position, max(word_value) as best from occurrences group by all)
+    group by track_id
 ),
 scored as (
-    select t.track_id, t.track_name, t.artists, t.primary_genre, t.popularity, t.song_key,
-        case when t.track_id = needle.spotify_id then 1.0 else
-            0.5 * list_sum(list_transform(needle.typed, lambda typed_word:
-                      greatest(wh_word_match(typed_word, t.title_words), wh_word_match(typed_word, t.artist_words))))
-                / greatest(len(needle.typed), 1)
-            + 0.35 * list_sum(list_transform(t.title_words, lambda title_word: wh_word_match(title_word, needle.words)))
-                / len(t.title_words)
-            + 0.15 * list_sum(list_transform(t.artist_words, lambda artist_word: wh_word_match(artist_word, needle.words)))
-                / len(t.artist_words)
+    select d.track_id, d.track_name, d.artists, d.primary_genre, d.popularity, d.song_key,
+        case when d.track_id = needle.spotify_id then 1.0 else
+            0.5 * coalesce(t.found, 0) / greatest(len(needle.typed), 1)
+            + 0.35 * coalesce(f.title_found, 0) / len(string_split(d.title_key, ' '))
+            + 0.15 * coalesce(f.artist_found, 0) / len(string_split(d.artist_key, ' '))
         end as score
-    from tracks as t, needle
-    where (needle.spotify_id = '' and len(needle.typed) > 0) or t.track_id = needle.spotify_id
+    from dim_tracks as d
+    cross join needle
+    left join typed_found as t using (track_id)
+    left join words_found as f using (track_id)
+    where ((needle.spotify_id = '' and len(needle.typed) > 0)
+           and d.track_id in (select track_id from words_found))
+       or d.track_id = needle.spotify_id
 ),
 best_per_song as (
     select * from scored

@@ -4,6 +4,7 @@
 {#- the macros read these: built before the pre-hook creates them -#}
 {%- do ref('fct_recommendation_candidates') -%}
 {%- do ref('dim_search_words') -%}
+{%- do ref('dim_search_vocabulary') -%}
 {#- Top-k recommendations of every track, with names, genres, cluster names and why: the features
     where seed and recommendation agree most and differ most, shared genres, same cluster.
     Filter on seed_track_id. Its pre-hook creates the recommendation macros (recommend,

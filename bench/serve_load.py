@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 import httpx
@@ -80,7 +81,7 @@ def urls(kind: str, ids: list[str], titles: list[str], n: int) -> list[str]:
         if kind == "recommend" or (kind == "mixed" and i % 2 == 0):
             out.append(f"/api/recommend?seed={ids[i % len(ids)]}&k=10")
         else:
-            out.append("/api/search?k=10&q=" + httpx.QueryParams({"q": titles[i % len(titles)]})["q"])
+            out.append("/api/search?k=10&q=" + quote(titles[i % len(titles)], safe=""))
     return out
 
 

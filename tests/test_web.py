@@ -271,3 +271,54 @@ def test_the_single_seed_fast_path_equals_the_recommend_macro(built_home):
         assert [r[1] for r in fast] == [r[1] for r in macro], seed
         assert [round(r[7], 5) for r in fast] == [round(r[7], 5) for r in macro]
     con.close()
+
+
+# The scoring of search_tracks as a full scan of dim_tracks (the macro before the word index),
+# kept here as the reference the indexed macro must equal.
+SCAN_SEARCH = r"""
+with
+needle as (
+    select list_filter(list_distinct(string_split(wh_normalise($q), ' ')), lambda w: w <> '') as words,
+           list_filter(list_distinct(string_split(wh_normalise($q), ' ')), lambda w: w <> '' and w <> 'by') as typed,
+           regexp_extract(trim($q), '^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z_-]+/)?track/)?([A-Za-z0-9]{22})(?:[/?].*)?$', 1) as spotify_id
+),
+tracks as (
+    select d.track_id, d.track_name, d.artists, d.primary_genre, d.popularity, d.song_key,
+           string_split(d.title_key, ' ') as title_words, string_split(d.artist_key, ' ') as artist_words
+    from dim_tracks as d
+),
+scored as (
+    select t.track_id, t.track_name, t.artists, t.primary_genre, t.popularity, t.song_key,
+        case when t.track_id = needle.spotify_id then 1.0 else
+            0.5 * list_sum(list_transform(needle.typed, lambda typed_word:
+                      greatest(wh_word_match(typed_word, t.title_words), wh_word_match(typed_word, t.artist_words))))
+                / greatest(len(needle.typed), 1)
+            + 0.35 * list_sum(list_transform(t.title_words, lambda title_word: wh_word_match(title_word, needle.words)))
+                / len(t.title_words)
+            + 0.15 * list_sum(list_transform(t.artist_words, lambda artist_word: wh_word_match(artist_word, needle.words)))
+                / len(t.artist_words)
+        end as score
+    from tracks as t, needle
+    where (needle.spotify_id = '' and len(needle.typed) > 0) or t.track_id = needle.spotify_id
+),
+best_per_song as (
+    select * from scored
+    qualify row_number() over (partition by song_key order by score desc, popularity desc, track_id) = 1
+)
+select track_id, track_name, artists, primary_genre, popularity, round(score, 3) as score
+from best_per_song where score >= 0.35 order by score desc, popularity desc, track_id limit 10
+"""
+
+
+def test_indexed_search_equals_the_full_scan(built_home):
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    rows = con.execute("select track_name, artists from dim_tracks order by hash(track_id) limit 80").fetchall()
+    queries = ["love", "by", "shape of you by ed sheeran", f"spotify:track:{SEED}", "bohemian rhapsdy", "the the", "!!!"]
+    for name, artists in rows:
+        first = (artists or "").split(";")[0]
+        queries += [name, f"{first} - {name}", " ".join(name.split()[:2]), name[:-1],
+                    " ".join(w[:-1] + "x" if len(w) > 4 else w for w in name.split())]
+    for q in queries:
+        assert con.execute("select * from search_tracks(?, k := 10)", [q]).fetchall() == \
+            con.execute(SCAN_SEARCH, {"q": q}).fetchall(), q
+    con.close()

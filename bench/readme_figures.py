@@ -146,7 +146,9 @@ def block_serve(serve: dict) -> str:
     lines = [f"Run started {serve['started']} on {serve['cores']} cores, {serve['requests_per_phase']:,} requests per load phase.", "",
              markdown(["", "p50 ms", "p99 ms", "requests/s", "goal"], body)]
     if during:
-        lines += ["", f"During a rebuild + publish: {during['requests']:,} requests in {during['rounds']} rounds, "
+        rebuilt = Path(serve.get("during_rebuild_data", "?")).name
+        lines += ["", f"During a rebuild + publish (of `{rebuilt}`, asking only for tracks both warehouses hold): "
+                      f"{during['requests']:,} requests in {during['rounds']} rounds, "
                       f"**{during['failed']} failed**, publish seen while loaded: {during['published_during_load']}, "
                       f"worst round p99 {during['p99_ms_worst_round']} ms."]
     if sql:

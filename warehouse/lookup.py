@@ -357,8 +357,8 @@ def song_path(con: duckdb.DuckDBPyConnection, a_id: str, b_id: str, steps: int =
         vectors as (select p.position, p.track_id, e.embedding from path as p
                     inner join ml_track_embeddings as e on e.track_id = p.track_id and e.is_default)
         select v.position, v.track_id, d.track_name, d.artists, d.primary_genre,
-               round(array_cosine_similarity(v.embedding, prev.embedding), 4) as similarity_to_previous,
-               round(array_cosine_similarity(v.embedding, last.embedding), 4) as similarity_to_b
+               round(array_cosine_similarity(v.embedding, prev.embedding)::double, 4) as similarity_to_previous,
+               round(array_cosine_similarity(v.embedding, last.embedding)::double, 4) as similarity_to_b
         from vectors as v
         inner join dim_tracks as d using (track_id)
         left join vectors as prev on prev.position = v.position - 1

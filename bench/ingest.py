@@ -103,12 +103,10 @@ def main() -> None:
             out["sizes"][str(size)] = summary
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before_tree)], capture_output=True)
-    text = json.dumps(out, indent=2)
-    print(text)
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    (results / f"ingest_{time.strftime('%Y%m%d_%H%M%S')}.json").write_text(text + "\n")
-    (results / "ingest_latest.json").write_text(text + "\n")
+    sys.path.insert(0, str(ROOT / "bench"))
+    import results
+
+    results.write("ingest", out)
 
 
 if __name__ == "__main__":

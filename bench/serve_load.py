@@ -21,7 +21,6 @@ connection for SQL users. It stops by itself.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -224,12 +223,10 @@ def finish(out: dict | None, work: Path, server: subprocess.Popen) -> None:
     shutil.rmtree(work, ignore_errors=True)
     if out is None:
         return
-    text = json.dumps(out, indent=2)
-    print(text)
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    (results / f"serve_{time.strftime('%Y%m%d_%H%M%S')}.json").write_text(text + "\n")
-    (results / "serve_latest.json").write_text(text + "\n")
+    sys.path.insert(0, str(ROOT / "bench"))
+    import results
+
+    results.write("serve", out)
 
 
 if __name__ == "__main__":

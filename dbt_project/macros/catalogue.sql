@@ -57,11 +57,6 @@
            'instrumentalness', 'liveness', 'valence', 'tempo']) }}
 {%- endmacro %}
 
-{% macro optional_columns() -%}
-{{ return(['track_id', 'album_name', 'genres', 'explicit', 'popularity', 'key', 'mode', 'duration_ms',
-           'time_signature']) }}
-{%- endmacro %}
-
 {% macro catalogue_error(message) -%}
 {{ exceptions.raise_compiler_error("wavehouse: " ~ message) }}
 {%- endmacro %}

@@ -135,15 +135,24 @@ def block_ingest(ingest: dict) -> str:
 def block_serve(serve: dict) -> str:
     """bench/serve_load.py's run: single warm requests, 16 clients idle and during a rebuild + publish."""
     single, idle, during = serve["single"], serve["idle"], serve.get("during_rebuild", {})
+    by_kind, n = serve["idle_by_kind"], serve["clients"]
     body = [
-        ("one client, warm: recommend", single["recommend"]["p50_ms"], single["recommend"]["p99_ms"], "", "< 5 ms p50"),
-        ("one client, warm: search", single["search"]["p50_ms"], single["search"]["p99_ms"], "", "< 10 ms p50"),
-        (f"{serve['clients']} clients, idle: recommend", idle["recommend"]["p50_ms"], idle["recommend"]["p99_ms"],
-         idle["all"]["throughput_rps"], "< 50 ms p99"),
-        (f"{serve['clients']} clients, idle: search", idle["search"]["p50_ms"], idle["search"]["p99_ms"], "", "< 100 ms p99"),
+        ("one client, warm: recommend", single["recommend"]["p50_ms"], single["recommend"]["p99_ms"],
+         single["recommend"]["throughput_rps"], "< 5 ms p50"),
+        ("one client, warm: search", single["search"]["p50_ms"], single["search"]["p99_ms"],
+         single["search"]["throughput_rps"], "< 10 ms p50"),
+        (f"{n} clients, idle, recommend only", by_kind["recommend"]["p50_ms"], by_kind["recommend"]["p99_ms"],
+         by_kind["recommend"]["throughput_rps"], "< 50 ms p99"),
+        (f"{n} clients, idle, search only", by_kind["search"]["p50_ms"], by_kind["search"]["p99_ms"],
+         by_kind["search"]["throughput_rps"], "< 100 ms p99"),
+        (f"{n} clients, idle, mixed: recommend", idle["recommend"]["p50_ms"], idle["recommend"]["p99_ms"], "", ""),
+        (f"{n} clients, idle, mixed: search", idle["search"]["p50_ms"], idle["search"]["p99_ms"], "", ""),
+        (f"{n} clients, idle, mixed: all", idle["all"]["p50_ms"], idle["all"]["p99_ms"], idle["all"]["throughput_rps"], ""),
     ]
     sql = serve.get("sql_one_warm_connection", {})
-    lines = [f"Run started {serve['started']} on {serve['cores']} cores, {serve['requests_per_phase']:,} requests per load phase.", "",
+    workers = serve.get("workers", 1)
+    lines = [f"Run started {serve['started']} on {serve['cores']} cores (load generator on the same cores), "
+             f"`wavehouse serve --workers {workers}`, {serve['requests_per_phase']:,} requests per load phase.", "",
              markdown(["", "p50 ms", "p99 ms", "requests/s", "goal"], body)]
     if during:
         rebuilt = Path(serve.get("during_rebuild_data", "?")).name

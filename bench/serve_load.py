@@ -2,8 +2,9 @@
 
 A copy of a published warehouse is served by `wavehouse serve` in its own process. Then:
   1. warm single requests: one client, `--single` sequential requests each of recommend and search;
-  2. idle load: `--clients` concurrent clients sending `--requests` requests in all, half recommend,
-     half search (seeds and search texts drawn from the catalogue with a fixed seed);
+  2. idle load: `--clients` concurrent clients sending `--requests` requests of one kind (recommend,
+     then search: the goals are per kind), then `--requests` mixed half and half (seeds and search
+     texts drawn from the catalogue with a fixed seed);
   3. the same load while `wavehouse build` rebuilds and publishes into the served folder: requests
      go on in rounds of `--requests` until the publish has happened and one round after it
      (bounded by the build), so every request during the swap is counted.
@@ -159,6 +160,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=2000, help="requests per load phase (and per round during the rebuild)")
     parser.add_argument("--single", type=int, default=200, help="sequential warm requests of each kind")
+    parser.add_argument("--workers", type=int, default=1, help="`wavehouse serve --workers`: server processes")
     parser.add_argument("--no-rebuild", action="store_true", help="skip the phase during a rebuild")
     args = parser.parse_args()
 
@@ -172,10 +174,10 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "WAVEHOUSE_HOME": str(work)}
     wavehouse = str(Path(sys.executable).with_name("wavehouse"))
-    server = subprocess.Popen([wavehouse, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+    server = subprocess.Popen([wavehouse, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     out = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "warehouse": str(source), "clients": args.clients,
-           "requests_per_phase": args.requests, "cores": os.cpu_count()}
+           "requests_per_phase": args.requests, "cores": os.cpu_count(), "workers": args.workers}
     try:
         for _ in range(200):
             try:
@@ -187,8 +189,10 @@ def main() -> None:
         run_load(base, urls("mixed", ids, titles, 100), 1)            # warm-up
         out["single"] = {kind: phase(base, urls(kind, ids, titles, args.single), 1)[kind]
                          for kind in ("recommend", "search")}
-        log(f"idle load: {args.requests} requests, {args.clients} clients")
-        out["idle"] = phase(base, urls("mixed", ids[::-1], titles[::-1], args.requests), args.clients)
+        log(f"idle load: {args.requests} requests per phase, {args.clients} clients")
+        out["idle_by_kind"] = {kind: phase(base, urls(kind, ids[::-1], titles[::-1], args.requests), args.clients)[kind]
+                               for kind in ("recommend", "search")}
+        out["idle"] = phase(base, urls("mixed", ids[1::2], titles[1::2], args.requests), args.clients)
         if args.no_rebuild:
             out["sql_one_warm_connection"] = sql_timings(work / "wavehouse.duckdb", ids, titles)
             return finish(out, work, server)

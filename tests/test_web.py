@@ -278,8 +278,8 @@ def test_the_single_seed_fast_path_equals_the_recommend_macro(built_home):
 SCAN_SEARCH = r"""
 with
 needle as (
-    select list_filter(list_distinct(string_split(wh_normalise($q), ' ')), lambda w: w <> '') as words,
-           list_filter(list_distinct(string_split(wh_normalise($q), ' ')), lambda w: w <> '' and w <> 'by') as typed,
+    select list_filter(list_distinct(string_split(wh_normalise($q), ' ')), lambda w: w <> '')[1:126] as words,
+           list_filter(list_filter(list_distinct(string_split(wh_normalise($q), ' ')), lambda w: w <> '')[1:126], lambda w: w <> 'by') as typed,
            regexp_extract(trim($q), '^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z_-]+/)?track/)?([A-Za-z0-9]{22})(?:[/?].*)?$', 1) as spotify_id
 ),
 tracks as (
@@ -303,10 +303,10 @@ scored as (
 ),
 best_per_song as (
     select * from scored
-    qualify row_number() over (partition by song_key order by score desc, popularity desc, track_id) = 1
+    qualify row_number() over (partition by song_key order by round(score, 9) desc, popularity desc, track_id) = 1
 )
 select track_id, track_name, artists, primary_genre, popularity, round(score, 3) as score
-from best_per_song where score >= 0.35 order by score desc, popularity desc, track_id limit 10
+from best_per_song where score >= 0.35 order by round(score, 9) desc, popularity desc, track_id limit 10
 """
 
 

@@ -124,9 +124,8 @@ LIST_SQL = """
 select neighbour_rank as rank, track_id, track_name, artists, primary_genre, genres, 1 as n_seeds, similarity,
        cluster_id, cluster_name, mood, popularity, explicit
 from fct_recommendation_candidates
-where seed_track_id = ?
+where seed_track_id = ? and neighbour_rank <= ?
 order by neighbour_rank
-limit ?
 """
 
 

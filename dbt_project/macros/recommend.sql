@@ -22,7 +22,7 @@ min_popularity := 0, max_popularity := 100, mood := null, same_cluster := false
     -> filtered, capped per artist, ranked, top k -#}
 {% macro recommend_finish(candidates) -%}
 seed_rows as (
-    select * from dim_tracks where track_id in (select unnest(seed_ids))
+    select * from dim_tracks where list_contains(seed_ids, track_id)
 ),
 seed_artists as (
     select list(distinct trim(a)) as artists
@@ -79,14 +79,16 @@ create or replace macro wh_feature_agreement(a, b) as {
 create or replace macro recommend(seed_ids, k := 10, {{ recommend_filter_params() }}) as table
 with
 candidates as (
-    -- one seed: its list, a range read of a table sorted by seed (no join at query time)
+    -- the seeds' lists: an index scan of fct_recommendation_candidates (a constant list of seeds,
+    -- no join at query time); the artists as a list from the text (cheaper than reading a list column)
     select track_id, count(*) as n_seeds, avg(similarity) as similarity,
-           any_value(track_name) as track_name, any_value(artists) as artists, any_value(artist_list) as artist_list,
+           any_value(track_name) as track_name, any_value(artists) as artists,
+           list_transform(string_split(coalesce(any_value(artists), ''), ';'), lambda a: trim(a)) as artist_list,
            any_value(primary_genre) as primary_genre, any_value(genres) as genres, any_value(song_key) as song_key,
            any_value(explicit) as explicit, any_value(popularity) as popularity, any_value(mood) as mood,
            any_value(cluster_id) as cluster_id, any_value(cluster_name) as cluster_name
     from fct_recommendation_candidates
-    where seed_track_id in (select unnest(seed_ids))
+    where list_contains(seed_ids, seed_track_id)
     group by track_id
 ),
 {{ recommend_finish('candidates') }};
@@ -205,76 +207,83 @@ create or replace macro wh_word_match(w, words) as
 -- Spotify id, URI (spotify:track:...) or link. Score (0..1) = 0.5 x the share of the typed words
 -- found in the title or the artists + 0.35 x the share of the title's words typed + 0.15 x the
 -- share of the artists' words typed (a close word counts 0.6), ties going to the more popular track.
--- Case, accents, "feat." parts and punctuation do not matter. One row (the best id) per song.
+-- Case, accents, "feat." parts and punctuation do not matter; a query's first 126 distinct words
+-- count. One row (the best id) per song. It reads the search index (dim_search_vocabulary,
+-- dim_search_words): only the occurrences of the words a query matches are scored.
 create or replace macro search_tracks(q, k := 10) as table
 with
 needle as (
     select
-        list_filter(list_distinct(string_split(wh_normalise(q), ' ')), lambda w: w <> '') as words,
+        list_filter(list_distinct(string_split(text, ' ')), lambda w: w <> '')[1:126] as words,
         -- "by" joins title and artist ("Shape of You by Ed Sheeran"): it need not be found
-        list_filter(list_distinct(string_split(wh_normalise(q), ' ')), lambda w: w <> '' and w <> 'by') as typed,
-        regexp_extract(trim(q), '^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z_-]+/)?track/)?([A-Za-z0-9]{22})(?:[/?].*)?$', 1) as spotify_id
+        list_filter(list_filter(list_distinct(string_split(text, ' ')), lambda w: w <> '')[1:126], lambda w: w <> 'by') as typed,
+        spotify_id
+    from (select wh_normalise(q) as text,
+                 regexp_extract(trim(q), '^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z_-]+/)?track/)?([A-Za-z0-9]{22})(?:[/?].*)?$', 1) as spotify_id)
 ),
--- the query's words against the vocabulary: each vocabulary word that equals a typed word or is
--- close to one (same first letter, Jaro-Winkler >= 0.9, with wh_word_match's length rule in each
--- direction); only the occurrences of those words are read, so only tracks that can score are scored
 needle_words as (
-    select unnest(words) as w from needle
+    select w, length(w) as n_chars, list_position(typed, w) as typed_position
+    from (select unnest(words) as w, typed from needle where spotify_id = '' and len(typed) > 0)
 ),
+-- the vocabulary words equal to a query word or close to one: same first letter, Jaro-Winkler
+-- >= 0.9 (which needs lengths within a factor of 2), and one of the two of 4+ letters
 pairs as (
-    select v.word, n.w, v.occurrences,
-           case when v.word = n.w then 1.0
-                when length(n.w) >= 4 and jaro_winkler_similarity(v.word, n.w) >= 0.9 then 0.6 else 0.0 end as typed_value,
-           case when v.word = n.w then 1.0
-                when v.n_chars >= 4 and jaro_winkler_similarity(n.w, v.word) >= 0.9 then 0.6 else 0.0 end as word_value
-    from dim_search_vocabulary as v
-    inner join needle_words as n on v.first_letter = n.w[1]
-    where v.word = n.w
-       or (length(n.w) >= 4 and jaro_winkler_similarity(v.word, n.w) >= 0.9)
-       or (v.n_chars >= 4 and jaro_winkler_similarity(n.w, v.word) >= 0.9)
+    select word_id, typed_position,
+           case when word = w then 1.0 when w_chars >= 4 and jw >= 0.9 then 0.6 else 0.0 end as typed_value,
+           case when word = w then 1.0 when word_chars >= 4 and jw >= 0.9 then 0.6 else 0.0 end as word_value
+    from (select v.word_id, v.word, v.n_chars as word_chars, n.w, n.n_chars as w_chars, n.typed_position,
+                 jaro_winkler_similarity(v.word, n.w) as jw
+          from dim_search_vocabulary as v
+          inner join needle_words as n
+             on v.first_letter = n.w[1] and v.n_chars * 2 >= n.n_chars and v.n_chars <= 2 * n.n_chars)
+    where word = w or (jw >= 0.9 and (w_chars >= 4 or word_chars >= 4))
 ),
-occurrences as (
-    select p.word, p.w, p.typed_value, p.word_value, o.occurrence.track_id as track_id,
-           o.occurrence.field as field, o.occurrence.position as position
-    from pairs as p, unnest(p.occurrences) as o(occurrence)
+-- per matched word: its value as a word of a title or of artists (the best over the query's
+-- words), and the typed words it matches exactly or closely, as bit masks of their positions
+matched as (
+    select word_id, max(word_value) as word_value,
+           coalesce(bit_or(1::hugeint << (typed_position - 1)) filter (where typed_value = 1.0), 0) as exact_typed,
+           coalesce(bit_or(1::hugeint << (typed_position - 1)) filter (where typed_value = 0.6), 0) as close_typed
+    from pairs
+    group by word_id
 ),
--- share of the typed words ("by" excepted) found in the title or the artists (a close word 0.6)
-typed_found as (
-    select track_id, sum(best) as found
-    from (select track_id, w, max(typed_value) as best from occurrences
-          where w in (select unnest(typed) from needle) group by all)
-    group by track_id
-),
--- per field, the words of the track that match a word of the query (a close word 0.6)
-words_found as (
-    select track_id,
-           sum(best) filter (where field = 'title') as title_found,
-           sum(best) filter (where field = 'artist') as artist_found
-    from (select track_id, field, position, max(word_value) as best from occurrences group by all)
-    group by track_id
+-- one pass over the matched words' occurrences: per track, the typed words found (exactly: 1, only
+-- closely: 0.6) and the matched words of its title and of its artists
+found as (
+    select o.track_number, any_value(o.song_number) as song_number, any_value(o.popularity) as popularity,
+           bit_or(m.exact_typed) as exact_typed, bit_or(m.close_typed) as close_typed,
+           sum(m.word_value) filter (where o.in_title) as title_found,
+           coalesce(any_value(o.field_words) filter (where o.in_title), 1) as title_words,
+           sum(m.word_value) filter (where not o.in_title) as artist_found,
+           coalesce(any_value(o.field_words) filter (where not o.in_title), 1) as artist_words
+    from dim_search_words as o
+    inner join matched as m using (word_id)
+    group by o.track_number
 ),
 scored as (
-    select d.track_id, d.track_name, d.artists, d.primary_genre, d.popularity, d.song_key,
-        case when d.track_id = needle.spotify_id then 1.0 else
-            0.5 * coalesce(t.found, 0) / greatest(len(needle.typed), 1)
-            + 0.35 * coalesce(f.title_found, 0) / len(string_split(d.title_key, ' '))
-            + 0.15 * coalesce(f.artist_found, 0) / len(string_split(d.artist_key, ' '))
-        end as score
-    from dim_tracks as d
-    cross join needle
-    left join typed_found as t using (track_id)
-    left join words_found as f using (track_id)
-    where ((needle.spotify_id = '' and len(needle.typed) > 0)
-           and d.track_id in (select track_id from words_found))
-       or d.track_id = needle.spotify_id
+    select f.track_number, f.song_number::varchar as song, f.popularity,
+           0.5 * (bit_count(f.exact_typed) + 0.6 * bit_count(f.close_typed & ~f.exact_typed)) / greatest(len(needle.typed), 1)
+           + 0.35 * coalesce(f.title_found, 0) / f.title_words
+           + 0.15 * coalesce(f.artist_found, 0) / f.artist_words as score
+    from found as f, needle
+    union all
+    -- a Spotify id, URI or link: that track
+    select d.track_number, 'id:' || d.track_id as song, d.popularity, 1.0 as score
+    from dim_tracks as d, needle
+    where d.track_id = needle.spotify_id
 ),
-best_per_song as (
-    select * from scored
-    qualify row_number() over (partition by song_key order by score desc, popularity desc, track_id) = 1
+-- the best track of each song, then the top k; scores equal to 9 places (sums of the same
+-- shares in another order) count as ties, which go to the more popular track
+best as (
+    select *, round(score, 9) as rank_score from scored
+    where score >= 0.35
+    -- track_number follows track_id: the same tie-break as by id
+    qualify row_number() over (partition by song order by rank_score desc, popularity desc, track_number) = 1
+    order by rank_score desc, popularity desc, track_number
+    limit k
 )
-select track_id, track_name, artists, primary_genre, popularity, round(score, 3) as score
-from best_per_song
-where score >= 0.35
-order by score desc, popularity desc, track_id
-limit k;
+select d.track_id, d.track_name, d.artists, d.primary_genre, d.popularity, round(best.score, 3) as score
+from best
+inner join dim_tracks as d using (track_number)
+order by best.rank_score desc, best.popularity desc, best.track_number;
 {% endmacro %}

@@ -1,6 +1,6 @@
-{#- The distinct words of dim_search_words with their first letter, length and every occurrence as
-    a list: search_tracks compares typed words with these (exact, or close: same first letter,
-    Jaro-Winkler >= 0.9) and unnests only the matched words' occurrences. -#}
+{#- The distinct words of dim_search_words with their id, first letter, length and number of
+    tracks: search_tracks compares typed words with these (exact, or close: same first letter,
+    Jaro-Winkler >= 0.9), then reads the occurrences of the matched word ids only. -#}
 with
 
 words as (
@@ -9,14 +9,14 @@ words as (
 
 final as (
     select
-        word,
-        any_value(first_letter) as first_letter,
-        any_value(n_chars) as n_chars,
-        count(distinct track_id) as n_tracks,
-        list({'track_id': track_id, 'field': field, 'position': position} order by track_id, field, position) as occurrences
+        word_id,
+        any_value(word) as word,
+        any_value(word)[1] as first_letter,
+        length(any_value(word)) as n_chars,
+        count(distinct track_number) as n_tracks
     from words
-    group by word
-    order by first_letter, word
+    group by word_id
+    order by word_id
 )
 
 select * from final

@@ -1,27 +1,44 @@
 {#- The search index: every normalised word of every track's title and artists, one row per
-    occurrence (track, field, position), sorted by word. dim_search_vocabulary groups it by word;
-    `search_tracks` scores a query from the occurrences of the typed words (and of close words). -#}
+    occurrence (track, field, position), sorted by word, with what search_tracks needs to score a
+    track from its occurrences alone (whether it is in the title, the number of words there,
+    popularity, the integer keys of the track and its song), so that a query reads only the rows of
+    the words it matches, and only integer columns. dim_search_vocabulary lists the distinct words. -#}
 with
 
 tracks as (
-    select track_id, title_key, artist_key from {{ ref('dim_tracks') }}
+    select track_id, track_number, title_key, artist_key, popularity,
+           dense_rank() over (order by song_key) as song_number
+    from {{ ref('dim_tracks') }}
+),
+
+fields as (
+    select track_id, track_number, song_number, popularity, true as in_title, string_split(title_key, ' ') as words
+    from tracks
+    union all
+    select track_id, track_number, song_number, popularity, false as in_title, string_split(artist_key, ' ') as words
+    from tracks
 ),
 
 occurrences as (
-    select track_id, 'title' as field, unnest(generate_series(1, len(string_split(title_key, ' ')))) as position,
-           unnest(string_split(title_key, ' ')) as word
-    from tracks
-    union all
-    select track_id, 'artist' as field, unnest(generate_series(1, len(string_split(artist_key, ' ')))) as position,
-           unnest(string_split(artist_key, ' ')) as word
-    from tracks
+    select track_id, track_number, song_number, popularity, in_title, len(words) as field_words,
+           unnest(generate_series(1, len(words))) as position, unnest(words) as word
+    from fields
 ),
 
 final as (
-    select word, word[1] as first_letter, length(word) as n_chars, track_id, field, position::integer as position
+    select
+        dense_rank() over (order by word[1], word)::integer as word_id,
+        word,
+        track_number,
+        song_number::integer as song_number,
+        in_title,
+        position::integer as position,
+        field_words::integer as field_words,
+        popularity,
+        track_id
     from occurrences
     where word <> ''
-    order by word, track_id, field, position
+    order by word_id, track_number, in_title, position
 )
 
 select * from final

@@ -1,4 +1,7 @@
 {#- The track dimension: one row per valid track_id, the table every later layer joins to. -#}
+{#- track_id is the primary key (an ART index: `where track_id = ?` is an index scan); the index on
+    track_number serves search_tracks, whose top k are joined back by number. -#}
+{{ config(post_hook="create unique index if not exists dim_tracks_track_number on {{ this }} (track_number)") }}
 with
 
 tracks as (
@@ -21,6 +24,8 @@ clusters as (
 final as (
     select
         tracks.track_id,
+        -- a dense integer key (the rank by track_id): the search index carries it instead of the id
+        row_number() over (order by tracks.track_id)::integer as track_number,
         track_name,
         artists,
         album_name,

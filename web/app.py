@@ -52,8 +52,8 @@ class NotFound(WavehouseError):
     """An id or cluster that does not exist: 404."""
 
 
-# Endpoints return JSONResponse themselves: the values are JSON-ready (jsonable), and FastAPI's
-# own encoder, which walks every value again, was a third of a recommendation's time.
+# Endpoints return JSONResponse themselves: the values are JSON-ready (jsonable) and FastAPI's
+# own encoder would walk every value again (0.19 ms of a 4 ms recommendation, measured).
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 

@@ -22,6 +22,7 @@ connection for SQL users. It stops by itself.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import random
 import shutil
@@ -33,7 +34,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import duckdb
 import httpx
@@ -92,24 +93,34 @@ def run_load(base: str, paths: list[str], clients: int) -> tuple[dict[str, list[
     lock = threading.Lock()
     queue = list(reversed(paths))
 
+    address = urlsplit(base)
+
     def worker():
-        with httpx.Client(base_url=base, timeout=30) as client:
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    path = queue.pop()
-                started = time.perf_counter()
-                try:
-                    ok = client.get(path).status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                elapsed = time.perf_counter() - started
-                with lock:
-                    if ok:
-                        latencies["recommend" if "/recommend" in path else "search"].append(elapsed)
-                    else:
-                        failures[0] += 1
+        # the standard library's client, one keep-alive connection per client: it costs the shared
+        # cores a third of httpx's CPU per request (0.11 ms against 0.37 ms, measured here)
+        conn = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        while True:
+            with lock:
+                if not queue:
+                    conn.close()
+                    return
+                path = queue.pop()
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+            elapsed = time.perf_counter() - started
+            with lock:
+                if ok:
+                    latencies["recommend" if "/recommend" in path else "search"].append(elapsed)
+                else:
+                    failures[0] += 1
 
     started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(clients)]
@@ -160,7 +171,6 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=2000, help="requests per load phase (and per round during the rebuild)")
     parser.add_argument("--single", type=int, default=200, help="sequential warm requests of each kind")
-    parser.add_argument("--workers", type=int, default=1, help="`wavehouse serve --workers`: server processes")
     parser.add_argument("--no-rebuild", action="store_true", help="skip the phase during a rebuild")
     args = parser.parse_args()
 
@@ -174,10 +184,10 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "WAVEHOUSE_HOME": str(work)}
     wavehouse = str(Path(sys.executable).with_name("wavehouse"))
-    server = subprocess.Popen([wavehouse, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)], env=env,
+    server = subprocess.Popen([wavehouse, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     out = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "warehouse": str(source), "clients": args.clients,
-           "requests_per_phase": args.requests, "cores": os.cpu_count(), "workers": args.workers}
+           "requests_per_phase": args.requests, "cores": os.cpu_count()}
     try:
         for _ in range(200):
             try:

@@ -467,10 +467,8 @@ def evaluate(con, fmt):
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0 to share on your network).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Server processes (each with its own read-only connection); more use more cores for many clients.")
 @user_errors
-def serve(host, port, workers):
+def serve(host, port):
     """A local web app and JSON API over the published warehouse, read-only.
 
     Pages: / (search), /track/<id> (recommendations with why, a path to another song),
@@ -482,7 +480,6 @@ def serve(host, port, workers):
     Examples:
       wavehouse serve
       wavehouse serve --port 8080
-      wavehouse serve --workers 2          # two processes: both cores for many clients
       curl 'http://127.0.0.1:8000/api/recommend?seed=4qPNDBW1i3p13qLCt0Ki3A&k=5&explain=true'
     """
     import uvicorn
@@ -492,11 +489,7 @@ def serve(host, port, workers):
 
     db.connect().close()           # a clear error now if nothing is built yet
     click.echo(f"wavehouse: serving {db.published_db()} on http://{host}:{port} (API docs: /docs)", err=True)
-    if workers == 1:
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
-    else:                          # uvicorn starts each worker from the factory's import path
-        uvicorn.run("wavehouse.web.app:create_app", factory=True, workers=workers, host=host, port=port,
-                    log_level="warning")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 
 @cli.command()

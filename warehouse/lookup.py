@@ -129,6 +129,13 @@ order by neighbour_rank
 """
 
 
+def list_of(con: duckdb.DuckDBPyConnection, term: str, k: int = 10) -> Rows | None:
+    """The top k of one track's neighbour list, if `term` is a track_id whose list holds k tracks
+    (the hot path of the API: one index read, no separate look-up of the id); else None."""
+    columns, rows = query(con, LIST_SQL, [term.strip(), k])
+    return (columns, rows) if len(rows) == k else None
+
+
 def recommend(con: duckdb.DuckDBPyConnection, seed_ids: list[str], k: int = 10,
               filters: Filters | None = None) -> Rows:
     """Top-k from the neighbour table (several seeds: ranked by how many reach a track, then mean
@@ -136,10 +143,8 @@ def recommend(con: duckdb.DuckDBPyConnection, seed_ids: list[str], k: int = 10,
     filter, the common case, is one range read of fct_recommendation_candidates (the same rows the
     recommend() macro returns then)."""
     filters = filters or Filters()
-    if len(seed_ids) == 1 and filters == Filters():
-        columns, rows = query(con, LIST_SQL, [seed_ids[0], k])
-        if len(rows) == k:
-            return columns, rows
+    if len(seed_ids) == 1 and filters == Filters() and (found := list_of(con, seed_ids[0], k)):
+        return found
     check_mood(con, filters.mood)
     columns, rows = query(con, f"select * from recommend(?, k := ?, {filters.sql()})", [seed_ids, k, *filters.params()])
     if len(rows) < k:

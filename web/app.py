@@ -120,15 +120,18 @@ def create_app(db_path: Path | None = None) -> FastAPI:
             diverse: bool = False,
             per_cluster: bool = False,
             explain: bool = False):
+        filters = lookup.Filters(exclude_artist, max_per_artist, explicit, min_popularity, max_popularity,
+                                 mood, same_cluster)
+        plain = len(seed) == 1 and filters == lookup.Filters() and not (diverse or per_cluster)
         with store.cursor() as con:
-            seeds = [lookup.resolve_track(con, s).track_id for s in seed]
-            if per_cluster:
+            # the common case (a track_id, no options) is its list, read without looking the id up first
+            rows = lookup.list_of(con, seed[0], k) if plain else None
+            seeds = [seed[0].strip()] if rows else [lookup.resolve_track(con, s).track_id for s in seed]
+            if rows is None and per_cluster:
                 if len(seeds) > 1 or same_cluster:
                     raise WavehouseError("per_cluster takes one seed and no same_cluster")
                 rows = lookup.recommend_per_cluster(con, seeds[0])
-            else:
-                filters = lookup.Filters(exclude_artist, max_per_artist, explicit, min_popularity, max_popularity,
-                                         mood, same_cluster)
+            elif rows is None:
                 rows = (lookup.recommend_diverse if diverse else lookup.recommend)(con, seeds, k, filters)
             results = records(rows)
             if explain and results:

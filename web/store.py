@@ -21,8 +21,11 @@ from wavehouse.paths import WavehouseError
 def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     """The file attached read-only to a fresh in-memory database (so a republished file at the same
     path is opened anew, not served from DuckDB's per-path instance cache), then external access
-    switched off and the configuration locked: no request can write or reach the file system."""
-    con = duckdb.connect(":memory:")
+    switched off and the configuration locked: no request can write or reach the file system.
+    One DuckDB thread: each request's query runs in the request's own thread, and concurrent
+    requests fill the cores (measured at 16 clients: 8% more recommendations and 12% more
+    searches per second than with a thread per core, whose workers the queries contend for)."""
+    con = duckdb.connect(":memory:", config={"threads": 1})
     con.execute("attach ? as wh (read_only)", [str(path)])
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")

@@ -212,7 +212,7 @@ create or replace macro wh_word_match(w, words) as
 -- dim_search_words): only the occurrences of the words a query matches are scored.
 create or replace macro search_tracks(q, k := 10) as table
 with
-needle as (
+needle as materialized (
     select
         list_filter(list_distinct(string_split(text, ' ')), lambda w: w <> '')[1:126] as words,
         -- "by" joins title and artist ("Shape of You by Ed Sheeran"): it need not be found

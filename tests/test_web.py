@@ -273,6 +273,34 @@ def test_the_single_seed_fast_path_equals_the_recommend_macro(built_home):
     con.close()
 
 
+def scan_types(con, sql: str, params: list) -> dict[str, set[str]]:
+    """{table: {scan types}} of a statement's executed plan (EXPLAIN ANALYZE)."""
+    plan = con.execute("explain analyze " + sql, params).fetchall()[0][1]
+    found: dict[str, set[str]] = {}
+    tables: dict[int, str] = {}              # boxes side by side: the table last named at each column
+    for line in plan.splitlines():
+        for match in re.finditer(r"(Table|Type): ([^│]+)", line):
+            kind, value, column = match.group(1), match.group(2).strip(), match.start()
+            if kind == "Table":
+                tables[column] = value.split(".")[-1]
+            elif column in tables:
+                found.setdefault(tables.pop(column), set()).add(value)
+    return found
+
+
+def test_the_hot_paths_read_by_index(built_home):
+    """The look-ups the server lives on are ART index reads, not row-group scans: one seed's list
+    (API and recommend()), a track by id, and search's top k joined back by track_number."""
+    from wavehouse import lookup
+
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    assert scan_types(con, lookup.LIST_SQL, [SEED]) == {"fct_recommendation_candidates": {"Index Scan"}}
+    assert "Index Scan" in scan_types(con, "select * from recommend([?], k := 10)", [SEED])["fct_recommendation_candidates"]
+    assert scan_types(con, lookup.TRACK_SQL, [SEED])["dim_tracks"] == {"Index Scan"}
+    assert scan_types(con, "select * from search_tracks(?, k := 10)", ["ghost acoustic"])["dim_tracks"] == {"Index Scan"}
+    con.close()
+
+
 # The scoring of search_tracks as a full scan of dim_tracks (the macro before the word index),
 # kept here as the reference the indexed macro must equal.
 SCAN_SEARCH = r"""

@@ -124,15 +124,17 @@ LIST_SQL = """
 select neighbour_rank as rank, track_id, track_name, artists, primary_genre, genres, 1 as n_seeds, similarity,
        cluster_id, cluster_name, mood, popularity, explicit
 from fct_recommendation_candidates
-where seed_track_id = ? and neighbour_rank <= ?
-order by neighbour_rank
+where seed_track_id = ?
 """
 
 
 def list_of(con: duckdb.DuckDBPyConnection, term: str, k: int = 10) -> Rows | None:
     """The top k of one track's neighbour list, if `term` is a track_id whose list holds k tracks
-    (the hot path of the API: one index read, no separate look-up of the id); else None."""
-    columns, rows = query(con, LIST_SQL, [term.strip(), k])
+    (the hot path of the API: one index read, no separate look-up of the id); else None. The list
+    is ranked here: DuckDB reads a table by its ART index only for a lone equality filter (with
+    `and neighbour_rank <= k` or an ORDER BY ... LIMIT it scans a row group instead, 1.8x slower)."""
+    columns, rows = query(con, LIST_SQL, [term.strip()])
+    rows = sorted(rows, key=lambda r: r[0])[:k]
     return (columns, rows) if len(rows) == k else None
 
 

@@ -142,7 +142,7 @@ def recommend(con: duckdb.DuckDBPyConnection, seed_ids: list[str], k: int = 10,
               filters: Filters | None = None) -> Rows:
     """Top-k from the neighbour table (several seeds: ranked by how many reach a track, then mean
     similarity); topped up from the vector path when filters leave fewer than k. One seed and no
-    filter, the common case, is one range read of fct_recommendation_candidates (the same rows the
+    filter, the common case, is one index read of fct_recommendation_candidates (the same rows the
     recommend() macro returns then)."""
     filters = filters or Filters()
     if len(seed_ids) == 1 and filters == Filters() and (found := list_of(con, seed_ids[0], k)):

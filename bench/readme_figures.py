@@ -76,6 +76,18 @@ def block_quality(con, bench: dict) -> str:
     return markdown(["metric (`rpt_evaluation`)", "wavehouse", "seed pipeline"], body)
 
 
+def block_embeddings(con) -> str:
+    """rpt_evaluation_by_embedding: every embedding on the same held-out queries."""
+    body = rows(con, """
+        select embedding_kind || case when is_default then ' (default)' else '' end, n_queries,
+               round(genre_hit_rate_at_10_heldout, 3), round(own_artist_share_at_10, 3),
+               round(catalogue_coverage_at_10, 3), round(intra_list_diversity_at_10, 3),
+               round(popularity_lift, 3)
+        from rpt_evaluation_by_embedding order by is_default desc, embedding_kind""")
+    return markdown(["embedding", "held-out queries", "genre hit@10", "own artist@10", "coverage",
+                     "intra-list diversity", "popularity lift"], body)
+
+
 def block_clusters(con) -> str:
     k, pca_components, variance, eps, noise = rows(con, """
         select chosen_k_embedding, pca_components, pca_variance_kept, dbscan_eps, dbscan_noise_share from ml_runs""")[0]
@@ -180,6 +192,7 @@ def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
             "provenance": block_provenance(con, commit, bench),
             "build": block_build(con),
             "quality": block_quality(con, bench),
+            "embeddings": block_embeddings(con),
             "clusters": block_clusters(con),
         }
     finally:

@@ -157,9 +157,7 @@ def create_app(db_path: Path | None = None) -> FastAPI:
     def api_cluster(cluster: str):
         with store.cursor() as con:
             cid = cluster_id(con, cluster)
-            sections = {name: records(rows) for name, rows in lookup.cluster_detail(con, str(cid)).items()}
-            sections["cluster"] = sections["cluster"][0]
-            return JSONResponse(sections)
+            return JSONResponse(cluster_sections(con, cid))
 
     @app.get("/api/clusters/{cluster}/playlist", tags=["playlists"], summary="The tracks nearest a cluster's centre")
     def api_cluster_playlist(cluster: str, n: Annotated[int, Query(ge=1, le=1000)] = 40,
@@ -222,11 +220,17 @@ def create_app(db_path: Path | None = None) -> FastAPI:
                 cid = cluster_id(con, cluster)
             except NotFound as exc:
                 return HTMLResponse(pages.not_found(str(exc)), status_code=404)
-            sections = {name: records(rows) for name, rows in lookup.cluster_detail(con, str(cid)).items()}
             tracks = records(lookup.playlist(con, str(cid), None, 40))
-            return pages.cluster(sections, tracks)
+            return pages.cluster(cluster_sections(con, cid), tracks)
 
     return app
+
+
+def cluster_sections(con, cid: int) -> dict[str, Any]:
+    """A cluster's profile as JSON values: its row, feature profile, importance, similar clusters."""
+    sections = {name: records(rows) for name, rows in lookup.cluster_detail(con, str(cid)).items()}
+    sections["cluster"] = sections["cluster"][0]
+    return sections
 
 
 def playlist_response(rows: lookup.Rows, fmt: str, name: str):

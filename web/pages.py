@@ -177,7 +177,7 @@ draw();
 
 
 def cluster(sections: dict[str, Any], tracks: list[dict[str, Any]]) -> str:
-    info = sections["cluster"][0]
+    info = sections["cluster"]
     cid = info["cluster_id"]
     genres = "".join(f'<span class="pill">{e(g["genre"])} {g["share"]:.0%}</span>' for g in info.get("top_genres") or [])
     artists = "".join(f'<span class="pill">{e(a["artist"])}</span>' for a in info.get("top_artists") or [])

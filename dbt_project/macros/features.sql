@@ -34,6 +34,16 @@ trim(regexp_replace(lower(strip_accents(coalesce({{ expr }}, ''))), '{{ name_sep
 [\x00-\x2F\x3A-\x40\x5B-\x60\x7B-\xA9\xAB-\xB1\xB4\xB6-\xB8\xBB\xBF\xD7\xF7\x{02D8}-\x{02DD}\x{055A}-\x{055F}\x{0589}\x{05BE}\x{05C0}\x{05C3}\x{05C6}\x{05F3}\x{05F4}\x{060C}\x{061B}\x{061F}\x{066A}-\x{066D}\x{06D4}\x{0964}\x{0965}\x{0970}\x{0E4F}\x{0E5A}\x{0E5B}\x{1361}-\x{1368}\x{2000}-\x{206F}\x{20A0}-\x{20FF}\x{2116}\x{2117}\x{2120}\x{2122}\x{2190}-\x{245F}\x{2500}-\x{2775}\x{2794}-\x{2BFF}\x{2E00}-\x{2E2E}\x{2E30}-\x{2E7F}\x{3000}-\x{3004}\x{3008}-\x{3020}\x{3030}\x{303D}-\x{303F}\x{30FB}\x{E000}-\x{F8FF}\x{FE00}-\x{FE1F}\x{FE30}-\x{FE6F}\x{FEFF}\x{FF00}-\x{FF0F}\x{FF1A}-\x{FF20}\x{FF3B}-\x{FF40}\x{FF5B}-\x{FF65}\x{FFF0}-\x{FFFF}\x{1F000}-\x{1F0FF}\x{1F10D}-\x{1FAFF}]
 {%- endmacro %}
 
+{#- The artists of a ";"-separated artists text as a list (trimmed; empty text: ['']). -#}
+{% macro artist_list(expr) -%}
+list_transform(string_split(coalesce({{ expr }}, ''), ';'), lambda a: trim(a))
+{%- endmacro %}
+
+{#- True when two ";"-separated artists texts share an artist. -#}
+{% macro shares_an_artist(a, b) -%}
+list_has_any({{ artist_list(a) }}, {{ artist_list(b) }})
+{%- endmacro %}
+
 {#- A title without "(feat. X)", "[with X]", " feat. X", " ft. X" parts. -#}
 {% macro strip_featuring(expr) -%}
 regexp_replace(

@@ -83,7 +83,7 @@ candidates as (
     -- no join at query time); the artists as a list from the text (cheaper than reading a list column)
     select track_id, count(*) as n_seeds, avg(similarity) as similarity,
            any_value(track_name) as track_name, any_value(artists) as artists,
-           list_transform(string_split(coalesce(any_value(artists), ''), ';'), lambda a: trim(a)) as artist_list,
+           {{ artist_list('any_value(artists)') }} as artist_list,
            any_value(primary_genre) as primary_genre, any_value(genres) as genres, any_value(song_key) as song_key,
            any_value(explicit) as explicit, any_value(popularity) as popularity, any_value(mood) as mood,
            any_value(cluster_id) as cluster_id, any_value(cluster_name) as cluster_name
@@ -111,7 +111,7 @@ query as (
 ),
 candidates as (
     select d.track_id, d.track_name, d.artists,
-           list_transform(string_split(coalesce(d.artists, ''), ';'), lambda a: trim(a)) as artist_list,
+           {{ artist_list('d.artists') }} as artist_list,
            d.primary_genre, d.genres, d.song_key, d.explicit, d.popularity, d.mood, d.cluster_id, c.cluster_name,
            1 as n_seeds, array_cosine_similarity(e.embedding, q.v) as similarity
     from ml_track_embeddings as e

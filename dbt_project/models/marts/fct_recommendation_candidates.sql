@@ -1,5 +1,5 @@
 {#- The neighbour lists with every column the recommendation macros filter and show, one row per
-    (seed, neighbour), sorted by seed: `recommend()` reads one seed's rows as a range of this
+    (seed, neighbour), sorted by seed: `recommend()` reads one seed's rows from this
     table (no join at query time), which keeps a look-up in the low milliseconds. The ART index on
     seed_track_id makes `where seed_track_id = ?` an index scan (a row group holds 122,880 rows:
     without it, one seed's 20 rows cost a scan of a whole row group). -#}
@@ -26,7 +26,6 @@ final as (
         tracks.track_id,
         tracks.track_name,
         tracks.artists,
-        list_transform(string_split(coalesce(tracks.artists, ''), ';'), lambda a: trim(a)) as artist_list,
         tracks.primary_genre,
         tracks.genres,
         tracks.song_key,

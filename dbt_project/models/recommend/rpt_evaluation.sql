@@ -23,8 +23,7 @@ pairs as (
         count(*) over (partition by neighbours.embedding_kind, neighbours.track_id, n.song_key) > 1
             and row_number() over (partition by neighbours.embedding_kind, neighbours.track_id, n.song_key
                                    order by neighbours.neighbour_rank) > 1 as repeats_song,
-        list_has_any(list_transform(string_split(coalesce(q.artists, ''), ';'), lambda a: trim(a)),
-                     list_transform(string_split(coalesce(n.artists, ''), ';'), lambda a: trim(a))) as same_artist,
+        {{ shares_an_artist('q.artists', 'n.artists') }} as same_artist,
         neighbours.neighbour_track_id
     from neighbours
     inner join tracks as q on q.track_id = neighbours.track_id

@@ -32,8 +32,7 @@ lists as (
         neighbours.neighbour_rank,
         neighbours.neighbour_track_id,
         q.primary_genre = n.primary_genre as genre_hit,
-        list_has_any(list_transform(string_split(coalesce(q.artists, ''), ';'), lambda a: trim(a)),
-                     list_transform(string_split(coalesce(n.artists, ''), ';'), lambda a: trim(a))) as same_artist,
+        {{ shares_an_artist('q.artists', 'n.artists') }} as same_artist,
         n.popularity
     from neighbours
     inner join tracks as q on q.track_id = neighbours.track_id

@@ -299,6 +299,10 @@ def search(con, text, limit, fmt):
 @click.option("--min-popularity", type=click.IntRange(0, 100), default=0, show_default=True)
 @click.option("--max-popularity", type=click.IntRange(0, 100), default=100, show_default=True)
 @click.option("--diverse", is_flag=True, help="Re-rank for variety (maximal marginal relevance over the embeddings).")
+@click.option("--embedding", type=click.Choice(["hybrid", "audio", "unsupervised"]), default=None,
+              help="hybrid: sound + the genres of the artists' other tracks (the default); audio: sound "
+                   "alone; unsupervised: the autoencoder, no genre labels (see `wavehouse sql \"from "
+                   "rpt_evaluation_by_embedding\"`).")
 @click.option("--explain", is_flag=True, help="Show why: features that agree/differ most, shared genres.")
 @click.option("--pick", type=click.IntRange(1), default=None,
               help="Take the Nth match of a search string (as numbered by `wavehouse search`).")
@@ -306,7 +310,7 @@ def search(con, text, limit, fmt):
 @user_errors
 @_lookup
 def recommend(con, tracks, k, same_cluster, per_cluster, exclude_artist, max_per_artist, mood, explicit,
-              min_popularity, max_popularity, diverse, explain, pick, fmt):
+              min_popularity, max_popularity, diverse, embedding, explain, pick, fmt):
     """Recommend tracks like TRACKS: track ids, Spotify URIs or links, or what you would type
     ("title", "title artist", "Artist - Title", "Title by Artist"). Several seeds combine. A search
     takes its clearly best match and says so on stderr; truly tied matches are listed (exit 1).
@@ -321,16 +325,19 @@ def recommend(con, tracks, k, same_cluster, per_cluster, exclude_artist, max_per
       wavehouse recommend "ghost acoustic" "comedy gen hoshino" --mood calm --no-explicit
       wavehouse recommend 4qPNDBW1i3p13qLCt0Ki3A --per-cluster
       wavehouse recommend 4qPNDBW1i3p13qLCt0Ki3A --diverse --format json
+      wavehouse recommend "Ed Sheeran - Shape of You" --embedding audio
     """
     from wavehouse import lookup
 
-    if per_cluster and (same_cluster or len(tracks) > 1):
-        raise click.UsageError("--per-cluster takes one seed track and no --same-cluster")
+    if per_cluster and (same_cluster or len(tracks) > 1 or embedding):
+        raise click.UsageError("--per-cluster takes one seed track and no --same-cluster or --embedding")
+    kind = lookup.resolve_embedding(con, embedding)
     seed_ids = _resolve_all(con, tracks, pick)
     if per_cluster:
         columns, rows = lookup.recommend_per_cluster(con, seed_ids[0])
     else:
-        filters = lookup.Filters(exclude_artist, max_per_artist, explicit, min_popularity, max_popularity, mood, same_cluster)
+        filters = lookup.Filters(exclude_artist, max_per_artist, explicit, min_popularity, max_popularity, mood,
+                                 same_cluster, kind)
         run = lookup.recommend_diverse if diverse else lookup.recommend
         columns, rows = run(con, seed_ids, k, filters)
         keep = ["rank", "track_id", "track_name", "artists", "primary_genre", "similarity", "cluster_name", "mood"]

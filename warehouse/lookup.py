@@ -103,12 +103,38 @@ class Filters:
     max_popularity: int = 100
     mood: str | None = None
     same_cluster: bool = False
+    embedding: str | None = None      # None = the default embedding (see resolve_embedding)
 
     def sql(self) -> str:
         return ", ".join(f"{name} := ?" for name in self.__dataclass_fields__)
 
     def params(self) -> list[Any]:
         return [getattr(self, name) for name in self.__dataclass_fields__]
+
+
+# what users call the embeddings they can recommend from -> ml_track_embeddings.embedding_kind
+EMBEDDINGS = {"hybrid": "hybrid", "audio": "audio", "unsupervised": "autoencoder"}
+
+
+def embedding_choices(con: duckdb.DuckDBPyConnection) -> tuple[list[str], str]:
+    """The embedding names this warehouse offers (EMBEDDINGS keys whose kind was built) and the
+    name of its default."""
+    _, rows = query(con, "select embedding_kind, bool_or(is_default) from ml_track_embeddings group by all")
+    built = dict(rows)
+    names = [name for name, kind in EMBEDDINGS.items() if kind in built]
+    default = next(name for name in names if built[EMBEDDINGS[name]])
+    return names, default
+
+
+def resolve_embedding(con: duckdb.DuckDBPyConnection, name: str | None) -> str | None:
+    """The `embedding` argument of the SQL macros for a user's choice: None for the default (so
+    the default keeps its fast path), else the kind; a clear error for a name not built here."""
+    if name is None:
+        return None
+    names, default = embedding_choices(con)
+    if name not in names:
+        raise WavehouseError(f"unknown embedding {name!r}; this warehouse has: {', '.join(names)} (default {default})")
+    return None if name == default else EMBEDDINGS[name]
 
 
 def check_mood(con: duckdb.DuckDBPyConnection, mood: str | None) -> None:
@@ -195,8 +221,9 @@ def recommend_diverse(con: duckdb.DuckDBPyConnection, seed_ids: list[str], k: in
     columns, rows = query(con, f"select * from recommend_by_vector(?, k := ?, {filters.sql()})",
                           [seed_ids, max(pool, k), *filters.params()])
     ids = [r[1] for r in rows]
-    _, vecs = query(con, """select track_id, embedding::float[] from ml_track_embeddings
-                            where is_default and track_id in (select unnest(?))""", [ids + seed_ids])
+    _, vecs = query(con, """select track_id, embedding from ml_track_embeddings
+                            where ((?::varchar is null and is_default) or embedding_kind = ?)
+                              and track_id in (select unnest(?))""", [filters.embedding, filters.embedding, ids + seed_ids])
     by_id = {tid: list(vec) for tid, vec in vecs}
     seeds = [by_id[s] for s in seed_ids if s in by_id]
     query_vec = [sum(col) / len(seeds) for col in zip(*seeds)]
@@ -363,8 +390,8 @@ def song_path(con: duckdb.DuckDBPyConnection, a_id: str, b_id: str, steps: int =
         vectors as (select p.position, p.track_id, e.embedding from path as p
                     inner join ml_track_embeddings as e on e.track_id = p.track_id and e.is_default)
         select v.position, v.track_id, d.track_name, d.artists, d.primary_genre,
-               round(array_cosine_similarity(v.embedding, prev.embedding)::double, 4) as similarity_to_previous,
-               round(array_cosine_similarity(v.embedding, last.embedding)::double, 4) as similarity_to_b
+               round(list_cosine_similarity(v.embedding, prev.embedding)::double, 4) as similarity_to_previous,
+               round(list_cosine_similarity(v.embedding, last.embedding)::double, 4) as similarity_to_b
         from vectors as v
         inner join dim_tracks as d using (track_id)
         left join vectors as prev on prev.position = v.position - 1

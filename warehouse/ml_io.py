@@ -6,6 +6,7 @@ parameters and metrics; the SQL model `ml_runs` folds those rows into one row pe
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import resource
@@ -15,6 +16,7 @@ from typing import Any, Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 
 # The 15 features in feature_columns() order (dbt_project/macros/features.sql); a catalogue's
@@ -36,9 +38,18 @@ def table(relation) -> pa.Table:
 
 
 def matrix(tbl: pa.Table, column: str) -> np.ndarray:
-    """A FLOAT[N] column as an (n, N) float32 array."""
+    """A FLOAT[N] column, or a FLOAT[] column whose lists all have one length, as an (n, N)
+    float32 array."""
     col = tbl.column(column).combine_chunks()
-    width = col.type.list_size
+    if pa.types.is_fixed_size_list(col.type):
+        width = col.type.list_size
+    else:
+        lengths = np.unique(pa.compute.list_value_length(col).to_numpy(zero_copy_only=False))
+        if len(lengths) > 1:
+            raise ValueError(f"{column}: vectors of different lengths {lengths.tolist()}")
+        width = int(lengths[0]) if len(lengths) else 0
+        flat = pa.compute.list_flatten(col)
+        return flat.to_numpy(zero_copy_only=False).reshape(-1, width).astype(np.float32, copy=False)
     return col.values.to_numpy(zero_copy_only=False).reshape(-1, width).astype(np.float32, copy=False)
 
 
@@ -46,6 +57,15 @@ def vectors(values: np.ndarray) -> pa.FixedSizeListArray:
     """(n, N) floats as an Arrow FixedSizeList (lands in DuckDB as FLOAT[N])."""
     values = np.ascontiguousarray(values, dtype=np.float32)
     return pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), values.shape[1])
+
+
+def variable_vectors(values: np.ndarray) -> pa.ListArray:
+    """(n, N) floats as an Arrow list array (lands in DuckDB as FLOAT[], so kinds of different
+    widths share a column)."""
+    values = np.ascontiguousarray(values, dtype=np.float32)
+    n, width = values.shape
+    offsets = pa.array(np.arange(0, (n + 1) * width, width, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(values.reshape(-1)))
 
 
 def config(**values: Any) -> dict[str, Any]:
@@ -59,7 +79,8 @@ def config(**values: Any) -> dict[str, Any]:
         if kind is bool:
             out[name] = str(raw).lower() in ("true", "1", "yes")
         elif kind is list:
-            out[name] = raw if isinstance(raw, list) else json.loads(str(raw).replace("'", '"'))
+            # a var rendered into YAML arrives as its Python repr ([{'smote': True}]): a literal
+            out[name] = raw if isinstance(raw, list) else ast.literal_eval(str(raw))
         else:
             out[name] = kind(raw)
     return out
@@ -107,11 +128,11 @@ def library_versions() -> dict[str, str]:
 
 def clustering_spaces(inputs_rel, pca_rel, embeddings_rel) -> tuple[pa.Table, dict[str, np.ndarray]]:
     """The inputs (track_id order) and the three spaces KMeans runs in, rows aligned with them:
-    scaled features, PCA, and the default (genre_aware) embedding. (The models pass their refs in:
+    scaled features, PCA, and the cluster-space embedding (genre_aware, or autoencoder without genres). (The models pass their refs in:
     dbt finds a Python model's dependencies only in the model file itself.)"""
     inputs = table(inputs_rel.order("track_id"))
     pca = table(pca_rel.order("track_id"))
-    emb = table(embeddings_rel.filter("is_default").order("track_id"))
+    emb = table(embeddings_rel.filter("is_cluster_space").order("track_id"))
     for other in (pca, emb):
         if not other.column("track_id").equals(inputs.column("track_id")):
             raise ValueError("ML inputs are not aligned by track_id")

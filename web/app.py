@@ -13,7 +13,7 @@ import datetime as dt
 import decimal
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -119,17 +119,24 @@ def create_app(db_path: Path | None = None) -> FastAPI:
             same_cluster: bool = False,
             diverse: bool = False,
             per_cluster: bool = False,
+            embedding: Annotated[Literal["hybrid", "audio", "unsupervised"] | None, Query(
+                description="hybrid (sound + the artists' other genres), audio (sound alone) or "
+                            "unsupervised (autoencoder); default: the warehouse's default")] = None,
             explain: bool = False):
+        kind = None
+        if embedding is not None:
+            with store.cursor() as con:
+                kind = lookup.resolve_embedding(con, embedding)
         filters = lookup.Filters(exclude_artist, max_per_artist, explicit, min_popularity, max_popularity,
-                                 mood, same_cluster)
+                                 mood, same_cluster, kind)
         plain = len(seed) == 1 and filters == lookup.Filters() and not (diverse or per_cluster)
         with store.cursor() as con:
             # the common case (a track_id, no options) is its list, read without looking the id up first
             rows = lookup.list_of(con, seed[0], k) if plain else None
             seeds = [seed[0].strip()] if rows else [lookup.resolve_track(con, s).track_id for s in seed]
             if rows is None and per_cluster:
-                if len(seeds) > 1 or same_cluster:
-                    raise WavehouseError("per_cluster takes one seed and no same_cluster")
+                if len(seeds) > 1 or same_cluster or kind:
+                    raise WavehouseError("per_cluster takes one seed and no same_cluster or embedding")
                 rows = lookup.recommend_per_cluster(con, seeds[0])
             elif rows is None:
                 rows = (lookup.recommend_diverse if diverse else lookup.recommend)(con, seeds, k, filters)

@@ -12,10 +12,16 @@
 [{% for f in available if f not in discrete %}{{ available.index(f) + 1 }}{% if not loop.last %}, {% endif %}{% endfor %}]
 {%- endmacro %}
 
-{#- shared filter parameters of the recommendation macros -#}
+{#- shared filter parameters of the recommendation macros; embedding: null = the default
+    (ml_track_embeddings.is_default), or 'hybrid' | 'audio' | 'autoencoder' ('unsupervised') -#}
 {% macro recommend_filter_params() -%}
 exclude_seed_artists := false, max_per_artist := null, explicit := null,
-min_popularity := 0, max_popularity := 100, mood := null, same_cluster := false
+min_popularity := 0, max_popularity := 100, mood := null, same_cluster := false, embedding := null
+{%- endmacro %}
+
+{#- the embedding_kind an `embedding` argument names ('unsupervised' is the autoencoder) -#}
+{% macro embedding_kind_of(expr) -%}
+case when {{ expr }} = 'unsupervised' then 'autoencoder' else {{ expr }} end
 {%- endmacro %}
 
 {#- candidates (track_id, n_seeds, similarity and the track's columns of fct_recommendation_candidates)
@@ -79,8 +85,9 @@ create or replace macro wh_feature_agreement(a, b) as {
 create or replace macro recommend(seed_ids, k := 10, {{ recommend_filter_params() }}) as table
 with
 candidates as (
-    -- the seeds' lists: an index scan of fct_recommendation_candidates (a constant list of seeds,
-    -- no join at query time); the artists as a list from the text (cheaper than reading a list column)
+    -- the default embedding: the seeds' lists are an index scan of fct_recommendation_candidates
+    -- (a constant list of seeds, no join at query time); the artists as a list from the text
+    -- (cheaper than reading a list column)
     select track_id, count(*) as n_seeds, avg(similarity) as similarity,
            any_value(track_name) as track_name, any_value(artists) as artists,
            {{ artist_list('any_value(artists)') }} as artist_list,
@@ -88,8 +95,20 @@ candidates as (
            any_value(explicit) as explicit, any_value(popularity) as popularity, any_value(mood) as mood,
            any_value(cluster_id) as cluster_id, any_value(cluster_name) as cluster_name
     from fct_recommendation_candidates
-    where list_contains(seed_ids, seed_track_id)
+    where embedding is null and list_contains(seed_ids, seed_track_id)
     group by track_id
+    union all
+    -- a named embedding: its lists in ml_track_neighbours
+    select d.track_id, count(*), avg(n.similarity), any_value(d.track_name), any_value(d.artists),
+           {{ artist_list('any_value(d.artists)') }},
+           any_value(d.primary_genre), any_value(d.genres), any_value(d.song_key), any_value(d.explicit),
+           any_value(d.popularity), any_value(d.mood), any_value(d.cluster_id), any_value(c.cluster_name)
+    from ml_track_neighbours as n
+    inner join dim_tracks as d on d.track_id = n.neighbour_track_id
+    left join dim_clusters as c on c.cluster_id = d.cluster_id
+    where embedding is not null and n.embedding_kind = {{ embedding_kind_of('embedding') }}
+      and n.embedding_kind in ('hybrid', 'audio', 'autoencoder') and list_contains(seed_ids, n.track_id)
+    group by d.track_id
 ),
 {{ recommend_finish('candidates') }};
 
@@ -97,15 +116,18 @@ candidates as (
 -- filters, tracks added later)
 create or replace macro recommend_by_vector(seed_ids, k := 10, {{ recommend_filter_params() }}) as table
 with
+chosen as (
+    select * from ml_track_embeddings
+    where (embedding is null and is_default) or embedding_kind = {{ embedding_kind_of('embedding') }}
+),
 seed_vectors as (
-    select embedding from ml_track_embeddings
-    where is_default and track_id in (select unnest(seed_ids))
+    select embedding from chosen where track_id in (select unnest(seed_ids))
 ),
 query as (
-    select list(v order by pos)::float[{{ var('latent_dim') }}] as v
+    select list(v order by pos)::float[] as v
     from (
         select pos, avg(embedding[pos]) as v
-        from seed_vectors, range(1, {{ var('latent_dim') }} + 1) as t(pos)
+        from seed_vectors, range(1, len(embedding) + 1) as t(pos)
         group by pos
     )
 ),
@@ -113,12 +135,11 @@ candidates as (
     select d.track_id, d.track_name, d.artists,
            {{ artist_list('d.artists') }} as artist_list,
            d.primary_genre, d.genres, d.song_key, d.explicit, d.popularity, d.mood, d.cluster_id, c.cluster_name,
-           1 as n_seeds, array_cosine_similarity(e.embedding, q.v) as similarity
-    from ml_track_embeddings as e
+           1 as n_seeds, list_cosine_similarity(e.embedding, q.v) as similarity
+    from chosen as e
     inner join dim_tracks as d using (track_id)
     left join dim_clusters as c using (cluster_id)
     cross join query as q
-    where e.is_default
 ),
 {{ recommend_finish('candidates') }};
 
@@ -135,7 +156,7 @@ seed as (
 scored as (
     select d.track_id, d.track_name, d.artists, d.primary_genre, d.cluster_id, d.song_key,
            d.cluster_id = seed.cluster_id as same_cluster,
-           array_cosine_similarity(e.embedding, seed.embedding) as similarity
+           list_cosine_similarity(e.embedding, seed.embedding) as similarity
     from dim_tracks as d
     inner join ml_track_embeddings as e using (track_id)
     cross join seed
@@ -176,18 +197,18 @@ where s.track_id = seed_id and r.track_id = rec_id and fs.track_id = s.track_id 
 create or replace macro song_path_candidates(a_id, b_id, steps := 12, per_step := 8) as table
 with
 ends as (
-    select a.embedding::float[] as va, b.embedding::float[] as vb, da.song_key as song_a, db.song_key as song_b
+    select a.embedding as va, b.embedding as vb, da.song_key as song_a, db.song_key as song_b
     from ml_track_embeddings as a, ml_track_embeddings as b, dim_tracks as da, dim_tracks as db
     where a.is_default and b.is_default and a.track_id = a_id and b.track_id = b_id
       and da.track_id = a_id and db.track_id = b_id
 ),
 points as (
     select i as step, i / (steps - 1) as t,
-           list_transform(list_zip(va, vb), lambda wh_pair: (1 - i / (steps - 1)) * wh_pair[1] + i / (steps - 1) * wh_pair[2])::float[{{ var('latent_dim') }}] as point
+           list_transform(list_zip(va, vb), lambda wh_pair: (1 - i / (steps - 1)) * wh_pair[1] + i / (steps - 1) * wh_pair[2])::float[] as point
     from ends, range(1, steps - 1) as r(i)
 ),
 scored as (
-    select p.step, p.t, e.track_id, array_cosine_similarity(e.embedding, p.point) as similarity_to_line
+    select p.step, p.t, e.track_id, list_cosine_similarity(e.embedding, p.point) as similarity_to_line
     from points as p, ml_track_embeddings as e, dim_tracks as d, ends
     where e.is_default and d.track_id = e.track_id and d.song_key not in (ends.song_a, ends.song_b)
     qualify row_number() over (partition by p.step order by similarity_to_line desc, e.track_id) <= per_step

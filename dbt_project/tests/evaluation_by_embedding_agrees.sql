@@ -3,6 +3,6 @@
 select by_embedding.genre_hit_rate_at_10_heldout, evaluation.value
 from {{ ref('rpt_evaluation_by_embedding') }} as by_embedding
 cross join {{ ref('rpt_evaluation') }} as evaluation
-where by_embedding.is_default
+where by_embedding.is_default and by_embedding.query_group = 'all'
   and evaluation.metric = 'genre_hit_rate_at_10_heldout'
   and abs(by_embedding.genre_hit_rate_at_10_heldout - evaluation.value) > 1e-9

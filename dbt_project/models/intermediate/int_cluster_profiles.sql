@@ -1,5 +1,5 @@
 {#- Per cluster of the default method: size, mean raw features, mean z-scores (the profile) and
-    the centroid of the default embedding. -#}
+    the centroid in the embedding clusters are computed in (is_cluster_space). -#}
 with
 
 tracks as (
@@ -19,7 +19,7 @@ embedded as (
     select clusters.cluster_id, embeddings.embedding
     from {{ ref('ml_track_embeddings') }} as embeddings
     inner join clusters using (track_id)
-    where embeddings.is_default
+    where embeddings.is_cluster_space
 ),
 
 centroids as (

@@ -1,16 +1,30 @@
-"""Autoencoder embeddings of every track: `autoencoder` (unsupervised, seed 001's design) and
-`genre_aware` (the same network with a genre head trained on the SMOTE-balanced training split).
-`is_default` marks the embedding recommendations use: genre_aware, or autoencoder for a catalogue
-without genres (no genre_aware is trained then)."""
+"""Every embedding of every track, one row per (track, kind); `embedding` is a FLOAT[] list (its
+length depends on the kind: use list_cosine_similarity, or cast a kind to FLOAT[n]).
+
+- `autoencoder` (unsupervised, seed 001's design; FLOAT[latent_dim]).
+- `genre_aware`: the same network with a genre head trained on the SMOTE-balanced training split
+  (FLOAT[latent_dim]); the space clusters and the 2-D maps are computed in (is_cluster_space).
+- `audio`: the genre probabilities of an MLP on the audio features alone (FLOAT[n_genres]), its
+  config the best of the search in ml_genre_head_tuning.
+- `hybrid`: audio_weight x those probabilities + the rest x the genre distribution of the track's
+  artists' other labelled tracks (int_artist_genre_evidence, training labels only); audio alone
+  for a track whose artists have none.
+
+`is_default` marks the embedding recommendations use: hybrid, or autoencoder for a catalogue
+without genres (only autoencoder is trained then)."""
+
+import json
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
     from wavehouse.models_py.embed import train_autoencoder
+    from wavehouse.models_py.genre_head import HeadConfig, artist_evidence_matrix, hybrid_embedding, train_genre_head
 
     p = ml_io.config(
         latent_dim=(dbt.config.get("latent_dim"), int),
@@ -20,13 +34,15 @@ def model(dbt, session):
         learning_rate=(dbt.config.get("learning_rate"), float),
         aux_weight=(dbt.config.get("aux_weight"), float),
         feature_weights=(dbt.config.get("feature_weights"), list),
+        hybrid_audio_weight=(dbt.config.get("hybrid_audio_weight"), float),
         seed=(dbt.config.get("seed"), int),
     )
-    inputs = ml_io.table(dbt.ref("int_ml_inputs"))
+    inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     names = ml_io.available_features(dbt.ref("feature_scaling"))
     # feature_weights are given for all 15 features (feature_columns order); keep those present
     weights = dict(zip(ml_io.FEATURES, p["feature_weights"]))
-    X = ml_io.matrix(inputs, "features") * np.asarray([weights[f] for f in names], dtype=np.float32)
+    features = ml_io.matrix(inputs, "features")
+    X = features * np.asarray([weights[f] for f in names], dtype=np.float32)
     genres = ml_io.genre_labels(inputs)
     train = ~inputs.column("is_holdout").to_numpy(zero_copy_only=False)
     shared = dict(latent_dim=p["latent_dim"], batch_size=p["batch_size"], max_epochs=p["max_epochs"],
@@ -38,23 +54,39 @@ def model(dbt, session):
         plain = train_autoencoder(X, **shared)
         m.update(epochs=plain.epochs, recon_mse_mean=plain.recon_mse_mean, recon_mse_max=plain.recon_mse_max)
     kinds = [("autoencoder", plain.embeddings)]
+    tuning = ml_io.table(dbt.ref("ml_genre_head_tuning").filter("is_chosen"))
     if genres is not None:
+        labelled = train & (genres >= 0)
         with ml_io.stage(session, "genre_aware", p) as m:
-            labelled = train & (genres >= 0)
             aware = train_autoencoder(X, labels=np.maximum(genres, 0), train_mask=labelled,
                                       aux_weight=p["aux_weight"], **shared)
             m.update(epochs=aware.epochs, recon_mse_mean=aware.recon_mse_mean, recon_mse_max=aware.recon_mse_max,
                      aux_accuracy_holdout=aware.aux_accuracy_holdout, train_rows=aware.n_train_rows,
                      smote_synthetic_rows=aware.n_synthetic_rows)
         kinds.append(("genre_aware", aware.embeddings))
+        if tuning.num_rows:
+            config = HeadConfig(**json.loads(tuning.column("config")[0].as_py()))
+            with ml_io.stage(session, "genre_head", {**p, "head": config.__dict__}) as m:
+                head = train_genre_head(features, genres, labelled, config, seed=p["seed"], log=ml_io.log)
+                m.update(accuracy_holdout=head.accuracy, train_rows=head.n_train_rows,
+                         smote_synthetic_rows=head.n_synthetic_rows)
+            evidence = ml_io.table(dbt.ref("int_artist_genre_evidence").order("track_id"))
+            row_of = pc.index_in(evidence.column("track_id"), value_set=inputs.column("track_id")).to_numpy()
+            artists = artist_evidence_matrix(len(features), head.probabilities.shape[1], row_of,
+                                             evidence.column("genre_ids").to_pylist(),
+                                             evidence.column("genre_counts").to_pylist())
+            kinds.append(("audio", head.embeddings))
+            kinds.append(("hybrid", hybrid_embedding(head.probabilities, artists, p["hybrid_audio_weight"])))
 
     ids = inputs.column("track_id").combine_chunks()
     n = len(ids)
-    default = kinds[-1][0]
-    result = pa.table({
+    names_of = [kind for kind, _ in kinds]
+    default = "hybrid" if "hybrid" in names_of else names_of[-1]
+    cluster_space = "genre_aware" if "genre_aware" in names_of else "autoencoder"
+    return pa.table({
         "track_id": pa.concat_arrays([ids] * len(kinds)),
-        "embedding_kind": pa.array([kind for kind, _ in kinds for _ in range(n)]),
-        "embedding": pa.concat_arrays([ml_io.vectors(values) for _, values in kinds]),
-        "is_default": pa.array([kind == default for kind, _ in kinds for _ in range(n)]),
+        "embedding_kind": pa.array([kind for kind in names_of for _ in range(n)]),
+        "embedding": pa.concat_arrays([ml_io.variable_vectors(values) for _, values in kinds]),
+        "is_default": pa.array([kind == default for kind in names_of for _ in range(n)]),
+        "is_cluster_space": pa.array([kind == cluster_space for kind in names_of for _ in range(n)]),
     })
-    return result

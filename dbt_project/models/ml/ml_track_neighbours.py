@@ -1,11 +1,12 @@
-"""Top-K cosine neighbours of every track in the default (genre_aware) embedding, never the track
-itself nor another id of the same song, and no song twice in a list (the best-ranked id of each
+"""Top-K cosine neighbours of every track in each embedding users can recommend from (the default,
+hybrid, first; then audio and autoencoder), never the track itself nor another id of the same song, and no song twice in a list (the best-ranked id of each
 song is kept and the list refilled from further down); exact (default) or through an inverted-list index (neighbour_method: ivf: a fine KMeans of the
 same embedding into ivf_lists lists, each query list probing the ivf_probe nearest lists of its
 queries), with its recall@10 against exact measured on a sample of queries.
-Also, for evaluation only: the unsupervised embedding's top-10 of held-out tracks, and seed 001's
-protocol (tracks deduplicated by name, every query, top-10)."""
+Also, for evaluation only: the cluster-space (genre_aware) embedding's top-10 of held-out tracks,
+and seed 001's protocol in the default embedding (tracks deduplicated by name, every query, top-10)."""
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,10 +30,15 @@ def model(dbt, session):
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     names = ml_io.table(dbt.ref("int_tracks_deduped").select("track_id, track_name").order("track_id"))
     embeddings = dbt.ref("ml_track_embeddings")
-    default = ml_io.table(embeddings.filter("is_default").order("track_id"))
-    default_kind = default.column("embedding_kind")[0].as_py()
-    aware = ml_io.matrix(default, "embedding")
-    plain = ml_io.matrix(ml_io.table(embeddings.filter("embedding_kind = 'autoencoder'").order("track_id")), "embedding")
+    kinds = [r[0] for r in embeddings.filter("not is_cluster_space or is_default")
+             .aggregate("embedding_kind, bool_or(is_default) as d").order("d desc, embedding_kind").fetchall()]
+
+    def vectors(condition):
+        return ml_io.matrix(ml_io.table(embeddings.filter(condition).order("track_id")), "embedding")
+
+    def of_kind(kind):
+        return duckdb.ColumnExpression("embedding_kind") == duckdb.ConstantExpression(kind)
+
     has_genres = ml_io.genre_labels(inputs) is not None
     ids = inputs.column("track_id").combine_chunks()
     songs = inputs.column("song_id").to_numpy()
@@ -52,19 +58,25 @@ def model(dbt, session):
         }))
 
     everyone = np.arange(len(ids))
-    with ml_io.stage(session, "neighbours", p) as m:
-        if p["neighbour_method"] == "ivf":
-            labels = ivf_lists(aware, p["ivf_lists"], seed=p["seed"])
-            idx, sim, share = ivf_topk_distinct(aware, p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
-            sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
-            exact_idx, _ = exact_topk_distinct(aware, p["neighbours_k"], songs, memory, queries=sample)
-            m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10), ivf_pairs_share=share)
-        elif p["neighbour_method"] == "exact":
-            idx, sim = exact_topk_distinct(aware, p["neighbours_k"], songs, memory)
-        else:
-            raise ValueError(f"neighbour_method must be exact or ivf, not {p['neighbour_method']!r}")
-        add(default_kind, everyone, idx, sim, is_default=True)
-        m.update(rows=int(idx.size))
+    for kind in kinds:   # the default first; then the others users can choose (recommend --embedding)
+        stage_name = "neighbours" if kind == kinds[0] else f"neighbours_{kind}"
+        E = vectors(of_kind(kind))
+        with ml_io.stage(session, stage_name, p) as m:
+            if p["neighbour_method"] == "ivf":
+                labels = ivf_lists(E, p["ivf_lists"], seed=p["seed"])
+                idx, sim, share = ivf_topk_distinct(E, p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
+                sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
+                exact_idx, _ = exact_topk_distinct(E, p["neighbours_k"], songs, memory, queries=sample)
+                m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10), ivf_pairs_share=share)
+            elif p["neighbour_method"] == "exact":
+                idx, sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory)
+            else:
+                raise ValueError(f"neighbour_method must be exact or ivf, not {p['neighbour_method']!r}")
+            add(kind, everyone, idx, sim, is_default=kind == kinds[0])
+            m.update(rows=int(idx.size), embedding_kind=kind, dims=int(E.shape[1]))
+        if kind == kinds[0]:
+            default = E
+        del E
     cap = p["eval_max_queries"]
 
     def capped(rows):
@@ -75,15 +87,17 @@ def model(dbt, session):
 
     if has_genres:   # the evaluation lists only serve genre metrics
         with ml_io.stage(session, "neighbours_evaluation", p) as m:
+            # the cluster space (genre_aware) is not offered for recommendations: its lists exist
+            # for the held-out queries only, to compare it in rpt_evaluation_by_embedding
             queries = capped(holdout)
-            idx, sim = exact_topk_distinct(plain, 10, songs, memory, queries=queries)
-            add("autoencoder", queries, idx, sim)
+            idx, sim = exact_topk_distinct(vectors("is_cluster_space"), 10, songs, memory, queries=queries)
+            add("genre_aware", queries, idx, sim)
             # seed 001: first track of each name, neighbours among those only, no song exclusion
             name_col = pc.fill_null(names.column("track_name"), "").to_numpy(zero_copy_only=False)
             _, first = np.unique(name_col.astype(str), return_index=True)
             first = np.sort(first)
             queries = capped(np.arange(len(first)))
-            idx, sim = exact_topk(aware[first], 10, None, memory, queries=queries)
+            idx, sim = exact_topk(default[first], 10, None, memory, queries=queries)
             add("seed_protocol", first[queries], first[idx], sim)
             m.update(seed_protocol_tracks=len(first), heldout_queries=len(holdout))
     return pa.concat_tables(parts)

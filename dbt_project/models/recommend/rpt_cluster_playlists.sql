@@ -1,6 +1,6 @@
 {{ config(materialized="table") }}
 {#- Playlists: the tracks nearest each cluster's centroid (level = cluster) and each sub-cluster's
-    centroid (level = sub_cluster), one track per song, playlist_size tracks each (seed 002). -#}
+    centroid (level = sub_cluster) in the cluster space (ml_track_embeddings.is_cluster_space), one track per song, playlist_size tracks each (seed 002). -#}
 with
 
 tracks as (
@@ -9,10 +9,10 @@ tracks as (
 
 embedded as (
     select tracks.track_id, tracks.song_key, tracks.cluster_id, tracks.sub_cluster_id, tracks.popularity,
-           embeddings.embedding
+           embeddings.embedding::float[{{ var('latent_dim') }}] as embedding
     from {{ ref('ml_track_embeddings') }} as embeddings
     inner join tracks using (track_id)
-    where embeddings.is_default
+    where embeddings.is_cluster_space
 ),
 
 cluster_centroids as (

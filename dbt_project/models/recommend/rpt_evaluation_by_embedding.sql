@@ -3,7 +3,10 @@
     genres never reached the genre head), top 10, the same song excluded as in every list. Beside
     accuracy (genre hit rate) it reports what a listener notices: how often the list repeats the
     seed's artist, how much of the catalogue the lists reach, how varied one list is, and whether
-    the lists lean to popular tracks. -#}
+    the lists lean to popular tracks. Each embedding is reported for all held-out queries
+    (query_group 'all'), and apart for those whose artists have other labelled tracks
+    ('artist_evidence': the hybrid embedding can use them) and those whose artists have none
+    ('audio_only': the hybrid embedding is their audio embedding). -#}
 with
 
 neighbours as (
@@ -19,6 +22,10 @@ tracks as (
     select * from {{ ref('dim_tracks') }}
 ),
 
+evidence as (
+    select track_id from {{ ref('int_artist_genre_evidence') }}
+),
+
 catalogue as (
     select count(*) as n_tracks, avg(popularity) as mean_popularity from tracks
 ),
@@ -31,6 +38,7 @@ lists as (
         neighbours.track_id,
         neighbours.neighbour_rank,
         neighbours.neighbour_track_id,
+        case when q.track_id in (select track_id from evidence) then 'artist_evidence' else 'audio_only' end as query_group,
         q.primary_genre = n.primary_genre as genre_hit,
         {{ shares_an_artist('q.artists', 'n.artists') }} as same_artist,
         n.popularity
@@ -44,7 +52,7 @@ lists as (
 -- list's own embedding space
 list_pairs as (
     select a.embedding_kind, a.track_id,
-           1 - avg(array_cosine_similarity(ea.embedding, eb.embedding)) as diversity
+           1 - avg(list_cosine_similarity(ea.embedding, eb.embedding)) as diversity
     from lists as a
     inner join lists as b
         on b.embedding_kind = a.embedding_kind and b.track_id = a.track_id and b.neighbour_rank > a.neighbour_rank
@@ -54,29 +62,48 @@ list_pairs as (
 ),
 
 per_query as (
-    select embedding_kind, any_value(is_default) as is_default, track_id,
-           avg(genre_hit::int) as hit_rate, avg(same_artist::int) as own_artist_share, avg(popularity) as mean_popularity
+    select lists.embedding_kind, any_value(lists.is_default) as is_default, lists.track_id,
+           any_value(lists.query_group) as query_group,
+           avg(lists.genre_hit::int) as hit_rate, avg(lists.same_artist::int) as own_artist_share,
+           avg(lists.popularity) as mean_popularity, any_value(list_pairs.diversity) as diversity
     from lists
-    group by embedding_kind, track_id
+    left join list_pairs using (embedding_kind, track_id)
+    group by lists.embedding_kind, lists.track_id
+),
+
+-- the share of the catalogue the group's lists reach
+coverage as (
+    select embedding_kind, coalesce(query_group, 'all') as query_group, count(distinct neighbour_track_id) as n_reached
+    from lists
+    group by grouping sets ((embedding_kind), (embedding_kind, query_group))
+),
+
+by_group as (
+    select embedding_kind, coalesce(query_group, 'all') as query_group, any_value(is_default) as is_default,
+           count(*) as n_queries, avg(hit_rate) as hit_rate, avg(own_artist_share) as own_artist_share,
+           avg(diversity) as diversity, avg(mean_popularity) as mean_popularity
+    from per_query
+    group by grouping sets ((embedding_kind), (embedding_kind, query_group))
 ),
 
 final as (
     select
-        per_query.embedding_kind,
-        any_value(per_query.is_default) as is_default,
-        count(*) as n_queries,
-        avg(per_query.hit_rate) as genre_hit_rate_at_10_heldout,
-        avg(per_query.own_artist_share) as own_artist_share_at_10,
-        (select count(distinct l.neighbour_track_id) from lists as l where l.embedding_kind = per_query.embedding_kind)
-            / any_value(catalogue.n_tracks) as catalogue_coverage_at_10,
-        (select avg(p.diversity) from list_pairs as p where p.embedding_kind = per_query.embedding_kind) as intra_list_diversity_at_10,
-        avg(per_query.mean_popularity) as mean_popularity_recommended,
-        any_value(catalogue.mean_popularity) as mean_popularity_catalogue,
-        avg(per_query.mean_popularity) / nullif(any_value(catalogue.mean_popularity), 0) as popularity_lift
-    from per_query
+        by_group.embedding_kind,
+        by_group.query_group,
+        by_group.is_default,
+        by_group.n_queries,
+        by_group.hit_rate as genre_hit_rate_at_10_heldout,
+        by_group.own_artist_share as own_artist_share_at_10,
+        coverage.n_reached / catalogue.n_tracks as catalogue_coverage_at_10,
+        by_group.diversity as intra_list_diversity_at_10,
+        by_group.mean_popularity as mean_popularity_recommended,
+        catalogue.mean_popularity as mean_popularity_catalogue,
+        by_group.mean_popularity / nullif(catalogue.mean_popularity, 0) as popularity_lift
+    from by_group
+    inner join coverage using (embedding_kind, query_group)
     cross join catalogue
-    group by per_query.embedding_kind
-    order by is_default desc, per_query.embedding_kind
+    order by by_group.is_default desc, by_group.embedding_kind,
+             case by_group.query_group when 'all' then 0 when 'artist_evidence' then 1 else 2 end
 )
 
 select * from final

@@ -1,0 +1,223 @@
+"""The audio-only genre embedding: an MLP that predicts a track's genre from its audio features,
+whose output (a probability per genre) is the embedding. Two tracks are near when the model
+hears them as the same mix of genres.
+
+Network: d -> width (ReLU, dropout) x depth -> n_genres; AdamW; one-cycle learning rate (or a
+constant one); cross-entropy, optionally on a SMOTE-balanced training set. A fixed number of
+epochs (no early stopping): the search picks the epochs on a validation split instead.
+
+The embedding is one of: `probabilities` (softmax), `sqrt_probabilities` (their square roots: the
+cosine of two such vectors is the Bhattacharyya coefficient of the two distributions), `logits`,
+or `hidden` (the last hidden layer).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+OUTPUTS = ("probabilities", "sqrt_probabilities", "logits", "hidden")
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    width: int = 256
+    depth: int = 2
+    epochs: int = 40
+    lr: float = 3e-3
+    schedule: str = "one_cycle"       # or "constant"
+    smote: bool = False
+    output: str = "probabilities"
+    dropout: float = 0.1
+    weight_decay: float = 1e-4
+    batch_size: int = 512
+
+
+@dataclass
+class HeadResult:
+    embeddings: np.ndarray            # (n, dims) float32: the chosen output for every row of X
+    probabilities: np.ndarray         # (n, n_classes) float32 softmax
+    accuracy: float | None            # top-1 on the rows outside train_mask (None if there are none)
+    logits: np.ndarray                # (n, n_classes) float32
+    hidden: np.ndarray                # (n, width) float32: the last hidden layer
+    n_train_rows: int
+    n_synthetic_rows: int
+    seconds: float
+
+
+def embedding_of(logits: np.ndarray, hidden: np.ndarray, output: str) -> np.ndarray:
+    """The embedding a config asks for, from the network's logits and last hidden layer."""
+    if output == "logits":
+        return logits.astype(np.float32)
+    if output == "hidden":
+        return hidden.astype(np.float32)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(shifted)
+    p /= p.sum(axis=1, keepdims=True)
+    if output == "probabilities":
+        return p.astype(np.float32)
+    if output == "sqrt_probabilities":
+        return np.sqrt(p).astype(np.float32)
+    raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, not {output!r}")
+
+
+def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, config: HeadConfig,
+                     seed: int = 0, threads: int | None = None, log=None) -> HeadResult:
+    """Train on the rows of X where train_mask is true (labels >= 0 there), return every row's
+    embedding and probabilities, and the top-1 accuracy on the other labelled rows."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    from .embed import _set_threads
+
+    if config.output not in OUTPUTS:
+        raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, not {config.output!r}")
+    started = time.perf_counter()
+    _set_threads(threads)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    labels = np.asarray(labels, dtype=np.int64)
+    train_mask = np.asarray(train_mask, dtype=bool) & (labels >= 0)
+    n_classes = int(labels.max()) + 1
+    X_fit, y_fit = X[train_mask], labels[train_mask]
+    n_synthetic = 0
+    if config.smote:
+        from .balance import smote_balance
+
+        X_fit, y_fit, synthetic = smote_balance(X_fit, y_fit, seed=seed)
+        n_synthetic = int(synthetic.sum())
+
+    layers, width_in = [], X.shape[1]
+    for _ in range(config.depth):
+        layers += [nn.Linear(width_in, config.width), nn.ReLU(), nn.Dropout(config.dropout)]
+        width_in = config.width
+    body = nn.Sequential(*layers)
+    out = nn.Linear(width_in, n_classes)
+    params = list(body.parameters()) + list(out.parameters())
+    optimiser = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    steps_per_epoch = -(-len(X_fit) // config.batch_size)
+    scheduler = None
+    if config.schedule == "one_cycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=config.epochs,
+                                                        steps_per_epoch=steps_per_epoch)
+    elif config.schedule != "constant":
+        raise ValueError(f"schedule must be one_cycle or constant, not {config.schedule!r}")
+
+    Xf, yf = torch.from_numpy(X_fit), torch.from_numpy(y_fit)
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in range(config.epochs):
+        body.train()
+        out.train()
+        order = torch.randperm(len(Xf), generator=generator)
+        total = 0.0
+        for start in range(0, len(Xf), config.batch_size):
+            idx = order[start:start + config.batch_size]
+            optimiser.zero_grad()
+            loss = F.cross_entropy(out(body(Xf[idx])), yf[idx])
+            loss.backward()
+            optimiser.step()
+            if scheduler is not None:
+                scheduler.step()
+            total += loss.item() * len(idx)
+        if log:
+            log(f"genre head epoch {epoch + 1}/{config.epochs}: training loss {total / len(Xf):.4f}")
+    body.eval()
+    out.eval()
+    with torch.no_grad():
+        hidden = body(torch.from_numpy(X))
+        logits = out(hidden).numpy()
+        hidden = hidden.numpy()
+    probabilities = embedding_of(logits, hidden, "probabilities")
+    others = ~train_mask & (labels >= 0)
+    accuracy = float((probabilities[others].argmax(axis=1) == labels[others]).mean()) if others.any() else None
+    return HeadResult(
+        embeddings=embedding_of(logits, hidden, config.output),
+        probabilities=probabilities,
+        accuracy=accuracy,
+        logits=logits.astype(np.float32),
+        hidden=hidden.astype(np.float32),
+        n_train_rows=int(train_mask.sum()),
+        n_synthetic_rows=n_synthetic,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def validation_split(songs: np.ndarray, train_mask: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
+    """A validation mask inside the training rows, by song (no song on both sides): `share` of the
+    training songs, drawn with `seed`."""
+    songs = np.asarray(songs)
+    train_mask = np.asarray(train_mask, dtype=bool)
+    train_songs = np.unique(songs[train_mask])
+    rng = np.random.default_rng(seed)
+    chosen = rng.permutation(train_songs)[: int(round(len(train_songs) * share))]
+    return train_mask & np.isin(songs, chosen)
+
+
+def genre_hit_at(E: np.ndarray, labels: np.ndarray, songs: np.ndarray, queries: np.ndarray, k: int = 10,
+                 memory_mb: float = 256.0) -> float:
+    """Mean share of each query's k nearest rows (cosine; never the same song) whose label is the
+    query's: the genre hit rate@k."""
+    from .neighbours import exact_topk_distinct
+
+    idx, _ = exact_topk_distinct(E, k, songs, memory_mb, queries=queries)
+    return float((labels[idx] == labels[queries][:, None]).mean())
+
+
+def search_genre_head(X: np.ndarray, labels: np.ndarray, songs: np.ndarray, train_mask: np.ndarray,
+                      configs: list[HeadConfig], validation_share: float = 0.2, seed: int = 0,
+                      outputs: tuple[str, ...] = OUTPUTS, log=None) -> list[dict]:
+    """Each config trained on the training rows minus a validation split of their songs, and each
+    of its `outputs` as the embedding scored by the validation songs' genre hit rate@10 among the
+    training rows (the rows outside train_mask are never read: neither labels nor features).
+    Returns one dict per (config, output) with the config's fields (output set),
+    validation_hit_at_10, validation_accuracy, seconds (training), fit_rows, validation_rows."""
+    train_rows = np.flatnonzero(np.asarray(train_mask, dtype=bool) & (np.asarray(labels) >= 0))
+    Xt, yt, st = X[train_rows], np.asarray(labels)[train_rows], np.asarray(songs)[train_rows]
+    validation = validation_split(st, np.ones(len(train_rows), dtype=bool), validation_share, seed)
+    queries = np.flatnonzero(validation)
+    results = []
+    for i, config in enumerate(configs):
+        if log:
+            log(f"genre head search {i + 1}/{len(configs)}: training {config}")
+        r = train_genre_head(Xt, yt, ~validation, config, seed=seed)
+        for output in outputs:
+            hit = genre_hit_at(embedding_of(r.logits, r.hidden, output), yt, st, queries)
+            results.append({**config.__dict__, "output": output, "validation_hit_at_10": hit,
+                            "validation_accuracy": r.accuracy, "seconds": r.seconds,
+                            "fit_rows": r.n_train_rows, "validation_rows": len(queries)})
+            if log:
+                log(f"genre head search {i + 1}/{len(configs)}, {output}: validation hit@10 {hit:.4f}")
+    return results
+
+
+def best_config(results: list[dict]) -> int:
+    """Index of the config with the highest validation hit rate (the first of equals)."""
+    scores = [r["validation_hit_at_10"] for r in results]
+    return int(np.argmax(scores))
+
+
+def artist_evidence_matrix(n_rows: int, n_classes: int, rows: np.ndarray, genre_ids: list, counts: list) -> np.ndarray:
+    """Dense (n_rows, n_classes) genre distributions from sparse lists (int_artist_genre_evidence):
+    row rows[i] gets counts[i] at genre_ids[i], normalised to sum 1; rows without evidence stay 0."""
+    E = np.zeros((n_rows, n_classes), dtype=np.float32)
+    if len(rows):
+        lengths = np.fromiter((len(g) for g in genre_ids), dtype=np.int64, count=len(rows))
+        r = np.repeat(np.asarray(rows, dtype=np.int64), lengths)
+        g = np.concatenate([np.asarray(x, dtype=np.int64) for x in genre_ids])
+        c = np.concatenate([np.asarray(x, dtype=np.float32) for x in counts])
+        np.add.at(E, (r, g), c)
+    totals = E.sum(axis=1, keepdims=True)
+    return np.divide(E, totals, out=E, where=totals > 0)
+
+
+def hybrid_embedding(audio_probabilities: np.ndarray, artist_distribution: np.ndarray, audio_weight: float) -> np.ndarray:
+    """audio_weight x the head's genre probabilities + (1 - audio_weight) x the artists' genre
+    distribution; a row without artist evidence (all zeros) is its audio probabilities alone (up to
+    scale, which cosine ignores)."""
+    if not 0 < audio_weight <= 1:
+        raise ValueError(f"audio_weight must be in (0, 1], not {audio_weight}")
+    return (audio_weight * audio_probabilities + (1 - audio_weight) * artist_distribution).astype(np.float32)

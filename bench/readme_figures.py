@@ -58,11 +58,13 @@ def block_build(con) -> str:
 def block_quality(con, bench: dict) -> str:
     peer = bench.get("peer_seed_pipeline", {}).get("genre_hit_rate_at_10")
     values = dict(rows(con, "select metric, value from rpt_evaluation"))
+    default = rows(con, "select any_value(embedding_kind) from ml_track_embeddings where is_default")[0][0]
     labels = [
-        ("genre_hit_rate_at_10_heldout", "genre hit rate@10, held-out songs as queries (default genre_aware embedding)"),
-        ("genre_hit_rate_at_10_seed_protocol", "genre hit rate@10, seed 001's protocol (name-deduped, every query)"),
+        ("genre_hit_rate_at_10_heldout", f"genre hit rate@10, held-out songs as queries (default {default} embedding)"),
+        ("genre_hit_rate_at_10_seed_protocol", "genre hit rate@10, seed 001's protocol (name-deduped, every query; audio embedding, sound alone as the seed)"),
         ("genre_hit_rate_at_10_unsupervised", "genre hit rate@10, unsupervised autoencoder, held-out queries"),
-        ("genre_head_accuracy_heldout", "genre head top-1 accuracy on held-out tracks (114 genres)"),
+        ("audio_head_accuracy_heldout", "audio genre head (the audio embedding) top-1 accuracy on held-out tracks (114 genres)"),
+        ("genre_head_accuracy_heldout", "genre_aware autoencoder's genre head top-1 accuracy on held-out tracks"),
         ("duplicate_song_rate_at_10", "a song twice in one top-10 list"),
         ("same_song_rate_at_10", "the seed's own song (another release) in its top-10"),
         ("own_artist_share_at_10", "top-10 recommendations sharing an artist with the seed"),
@@ -77,15 +79,32 @@ def block_quality(con, bench: dict) -> str:
 
 
 def block_embeddings(con) -> str:
-    """rpt_evaluation_by_embedding: every embedding on the same held-out queries."""
+    """rpt_evaluation_by_embedding: every embedding on the same held-out queries, all of them and
+    by whether the query's artists have other labelled tracks."""
     body = rows(con, """
-        select embedding_kind || case when is_default then ' (default)' else '' end, n_queries,
+        select embedding_kind || case when is_default then ' (default)' else '' end, query_group, n_queries,
                round(genre_hit_rate_at_10_heldout, 3), round(own_artist_share_at_10, 3),
                round(catalogue_coverage_at_10, 3), round(intra_list_diversity_at_10, 3),
                round(popularity_lift, 3)
-        from rpt_evaluation_by_embedding order by is_default desc, embedding_kind""")
-    return markdown(["embedding", "held-out queries", "genre hit@10", "own artist@10", "coverage",
+        from rpt_evaluation_by_embedding""")
+    return markdown(["embedding", "queries", "n", "genre hit@10", "own artist@10", "coverage",
                      "intra-list diversity", "popularity lift"], body)
+
+
+def block_tuning(con) -> str:
+    """ml_genre_head_tuning: the searches behind the audio and hybrid embeddings."""
+    heads = rows(con, """
+        select width, depth, epochs, lr, schedule, smote, output, round(validation_hit_at_10, 4),
+               round(validation_accuracy, 3), round(seconds, 1), case when is_chosen then 'chosen' else '' end
+        from ml_genre_head_tuning where search = 'genre_head' order by candidate_id""")
+    mixes = rows(con, """
+        select audio_weight, round(validation_hit_at_10, 4), round(validation_own_artist_share, 4),
+               case when is_chosen then 'chosen' else '' end
+        from ml_genre_head_tuning where search = 'hybrid_mix' order by candidate_id""")
+    return (markdown(["width", "depth", "epochs", "lr", "schedule", "SMOTE", "embedding = output",
+                      "validation hit@10", "validation top-1", "training s", ""], heads)
+            + "\n\nThe hybrid mix (audio weight w; artist evidence from the training songs outside the validation band):\n\n"
+            + markdown(["w", "validation hit@10", "validation own-artist share", ""], mixes))
 
 
 def block_clusters(con) -> str:
@@ -193,6 +212,7 @@ def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
             "build": block_build(con),
             "quality": block_quality(con, bench),
             "embeddings": block_embeddings(con),
+            "tuning": block_tuning(con),
             "clusters": block_clusters(con),
         }
     finally:

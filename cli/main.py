@@ -450,19 +450,26 @@ def cluster(con, cluster, fmt):
 
 
 @cli.command()
+@click.option("--by-embedding", is_flag=True,
+              help="Each embedding (hybrid, audio, autoencoder, genre_aware) on the same held-out queries, "
+                   "by whether the query's artists have other labelled tracks.")
 @format_option
 @user_errors
 @_lookup
-def evaluate(con, fmt):
+def evaluate(con, by_embedding, fmt):
     """Recommendation quality: genre hit rates@10 under several protocols, same-song rate, coverage.
 
     \b
     Examples:
       wavehouse evaluate
       wavehouse evaluate --format json
+      wavehouse evaluate --by-embedding
     """
     from wavehouse import lookup
 
+    if by_embedding:
+        echo_rows(*lookup.evaluation_by_embedding(con), fmt)
+        return
     columns, rows = lookup.evaluation(con)
     if fmt == "json":
         click.echo(json.dumps({metric: value for metric, value, _ in rows}, indent=2))

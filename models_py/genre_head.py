@@ -146,17 +146,6 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
     )
 
 
-def validation_split(songs: np.ndarray, train_mask: np.ndarray, share: float, seed: int = 0) -> np.ndarray:
-    """A validation mask inside the training rows, by song (no song on both sides): `share` of the
-    training songs, drawn with `seed`."""
-    songs = np.asarray(songs)
-    train_mask = np.asarray(train_mask, dtype=bool)
-    train_songs = np.unique(songs[train_mask])
-    rng = np.random.default_rng(seed)
-    chosen = rng.permutation(train_songs)[: int(round(len(train_songs) * share))]
-    return train_mask & np.isin(songs, chosen)
-
-
 def genre_hit_at(E: np.ndarray, labels: np.ndarray, songs: np.ndarray, queries: np.ndarray, k: int = 10,
                  memory_mb: float = 256.0) -> float:
     """Mean share of each query's k nearest rows (cosine; never the same song) whose label is the
@@ -168,18 +157,20 @@ def genre_hit_at(E: np.ndarray, labels: np.ndarray, songs: np.ndarray, queries: 
 
 
 def search_genre_head(X: np.ndarray, labels: np.ndarray, songs: np.ndarray, train_mask: np.ndarray,
-                      configs: list[HeadConfig], validation_share: float = 0.2, seed: int = 0,
-                      outputs: tuple[str, ...] = OUTPUTS, log=None) -> list[dict]:
-    """Each config trained on the training rows minus a validation split of their songs, and each
-    of its `outputs` as the embedding scored by the validation songs' genre hit rate@10 among the
-    training rows (the rows outside train_mask are never read: neither labels nor features).
+                      validation_mask: np.ndarray, configs: list[HeadConfig], seed: int = 0,
+                      outputs: tuple[str, ...] = OUTPUTS, log=None) -> tuple[list[dict], np.ndarray]:
+    """Each config trained on the training rows outside the validation mask, and each of its
+    `outputs` as the embedding scored by the validation rows' genre hit rate@10 among the training
+    rows (the rows outside train_mask are never read: neither labels nor features).
+
     Returns one dict per (config, output) with the config's fields (output set),
-    validation_hit_at_10, validation_accuracy, seconds (training), fit_rows, validation_rows."""
+    validation_hit_at_10, validation_accuracy, seconds (training), fit_rows, validation_rows; and the
+    genre probabilities, for the training rows in order, of the model of the best row."""
     train_rows = np.flatnonzero(np.asarray(train_mask, dtype=bool) & (np.asarray(labels) >= 0))
     Xt, yt, st = X[train_rows], np.asarray(labels)[train_rows], np.asarray(songs)[train_rows]
-    validation = validation_split(st, np.ones(len(train_rows), dtype=bool), validation_share, seed)
+    validation = np.asarray(validation_mask, dtype=bool)[train_rows]
     queries = np.flatnonzero(validation)
-    results = []
+    results, best_probabilities, best = [], None, -1.0
     for i, config in enumerate(configs):
         if log:
             log(f"genre head search {i + 1}/{len(configs)}: training {config}")
@@ -189,15 +180,51 @@ def search_genre_head(X: np.ndarray, labels: np.ndarray, songs: np.ndarray, trai
             results.append({**config.__dict__, "output": output, "validation_hit_at_10": hit,
                             "validation_accuracy": r.accuracy, "seconds": r.seconds,
                             "fit_rows": r.n_train_rows, "validation_rows": len(queries)})
+            if hit > best:
+                best, best_probabilities = hit, r.probabilities
             if log:
                 log(f"genre head search {i + 1}/{len(configs)}, {output}: validation hit@10 {hit:.4f}")
-    return results
+    return results, best_probabilities
 
 
 def best_config(results: list[dict]) -> int:
     """Index of the config with the highest validation hit rate (the first of equals)."""
     scores = [r["validation_hit_at_10"] for r in results]
     return int(np.argmax(scores))
+
+
+def shares_an_artist(artist_ids: list, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For index arrays a and b of one shape: whether rows a[i] and b[i] have an artist in common
+    (artist_ids: one list of artist ids per row)."""
+    sets = [frozenset(x) for x in artist_ids]
+    return np.fromiter((not sets[i].isdisjoint(sets[j]) for i, j in zip(a.ravel(), b.ravel())),
+                       dtype=bool, count=a.size).reshape(a.shape)
+
+
+def search_hybrid_weight(probabilities: np.ndarray, artists: np.ndarray, labels: np.ndarray, songs: np.ndarray,
+                         artist_ids: list, queries: np.ndarray, weights: list[float], log=None) -> list[dict]:
+    """Each audio weight w of the hybrid mix (hybrid_embedding) scored on the query rows: genre hit
+    rate@10 and the share of the 10 that share an artist with the query (never the same song)."""
+    from .neighbours import exact_topk_distinct
+
+    results = []
+    for w in weights:
+        idx, _ = exact_topk_distinct(hybrid_embedding(probabilities, artists, w), 10, songs, queries=queries)
+        hit = float((labels[idx] == labels[queries][:, None]).mean())
+        own = float(shares_an_artist(artist_ids, np.repeat(queries[:, None], idx.shape[1], axis=1), idx).mean())
+        results.append({"audio_weight": float(w), "validation_hit_at_10": hit, "validation_own_artist_share": own})
+        if log:
+            log(f"hybrid mix, audio weight {w}: validation hit@10 {hit:.4f}, own-artist share {own:.4f}")
+    return results
+
+
+def choose_hybrid_weight(results: list[dict], max_own_artist_share: float) -> int:
+    """Index of the best validation hit rate among the mixes whose own-artist share is at most
+    max_own_artist_share (first of equals); if none is, the mix with the lowest own-artist share."""
+    allowed = [i for i, r in enumerate(results) if r["validation_own_artist_share"] <= max_own_artist_share]
+    if not allowed:
+        return int(np.argmin([r["validation_own_artist_share"] for r in results]))
+    return max(allowed, key=lambda i: (results[i]["validation_hit_at_10"], -i))
 
 
 def artist_evidence_matrix(n_rows: int, n_classes: int, rows: np.ndarray, genre_ids: list, counts: list) -> np.ndarray:

@@ -74,6 +74,30 @@ def test_recommend_filters(run, tracks):
     assert all(not seed_artists & set((r["artists"] or "").split(";")) for r in recs)
 
 
+def test_recommend_from_each_embedding_is_its_neighbour_list(run, built_home):
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+
+    def top(kind):
+        return [r[0] for r in con.execute("""select neighbour_track_id from ml_track_neighbours
+            where embedding_kind = ? and track_id = ? order by neighbour_rank limit 10""", [kind, SEED]).fetchall()]
+
+    default = [r["track_id"] for r in as_json(run("recommend", SEED, "--format", "json"))]
+    assert default == top("hybrid")
+    for name, kind in [("hybrid", "hybrid"), ("audio", "audio"), ("unsupervised", "autoencoder")]:
+        recs = as_json(run("recommend", SEED, "--embedding", name, "--format", "json"))
+        assert [r["track_id"] for r in recs] == top(kind), name
+        # the SQL macro takes the same names
+        sql = [r[0] for r in con.execute("select track_id from recommend([?], embedding := ?)", [SEED, name]).fetchall()]
+        assert sql == top(kind), name
+    assert top("audio") != top("hybrid") and top("autoencoder") != top("audio")
+    filtered = as_json(run("recommend", SEED, "--embedding", "audio", "--max-per-artist", "1", "-k", "5",
+                           "--diverse", "--format", "json"))
+    assert len(filtered) == 5
+    con.close()
+    bad = run("recommend", SEED, "--embedding", "genre")
+    assert bad.exit_code == 2 and "'genre' is not one of 'hybrid', 'audio', 'unsupervised'" in bad.output
+
+
 def test_recommend_several_seeds_ranks_by_seeds_reaching(run, tracks):
     other = "00000000000000000001ok"
     recs = as_json(run("recommend", SEED, other, "-k", "10", "--format", "json"))

@@ -19,9 +19,27 @@ def rows(db, sql):
 def test_ml_tables_are_complete(built_home):
     db = published_db(built_home)
     n = rows(db, "select count(*) from dim_tracks")[0][0]
-    assert rows(db, "select embedding_kind, count(*) from ml_track_embeddings group by 1 order by 1") == \
-        [("autoencoder", n), ("genre_aware", n)]
-    assert rows(db, "select typeof(embedding) from ml_track_embeddings limit 1")[0][0] == "FLOAT[32]"
+    n_genres = rows(db, "select count(distinct primary_genre) from dim_tracks")[0][0]
+    assert rows(db, """select embedding_kind, count(*), min(len(embedding)), max(len(embedding)),
+                              bool_and(is_default), bool_and(is_cluster_space)
+                       from ml_track_embeddings group by 1 order by 1""") == \
+        [("audio", n, n_genres, n_genres, False, False), ("autoencoder", n, 32, 32, False, False),
+         ("genre_aware", n, 32, 32, False, True), ("hybrid", n, n_genres, n_genres, True, False)]
+    assert rows(db, "select typeof(embedding) from ml_track_embeddings limit 1")[0][0] == "FLOAT[]"
+    # every embedding users can choose has a full list for every track
+    assert rows(db, """select embedding_kind, count(distinct track_id) from ml_track_neighbours
+                       where embedding_kind in ('hybrid', 'audio', 'autoencoder') group by 1 order by 1""") == \
+        [("audio", n), ("autoencoder", n), ("hybrid", n)]
+    # the searches: every config x output and every mix scored, one of each chosen
+    searched = rows(db, """select search, count(*), count(*) filter (where is_chosen), max(validation_hit_at_10),
+                                  max(validation_hit_at_10) filter (where is_chosen)
+                           from ml_genre_head_tuning group by 1 order by 1""")
+    assert [r[:3] for r in searched] == [("genre_head", 16, 1), ("hybrid_mix", 8, 1)]
+    assert searched[0][3] == searched[0][4]          # the best config is the chosen one
+    # the chosen mix: the best hit rate among mixes within the own-artist cap
+    (best,), = rows(db, """select max(validation_hit_at_10) from ml_genre_head_tuning
+                           where search = 'hybrid_mix' and validation_own_artist_share <= 0.15""")
+    assert best is None or best == searched[1][4]
     methods = rows(db, "select method, count(*) from ml_track_clusters group by 1 order by 1")
     assert methods == [(m, n) for m in ("dbscan_pca", "kmeans_embedding", "kmeans_features", "kmeans_pca")]
     sweep = rows(db, "select space, count(*), count(*) filter (where is_chosen) from ml_k_selection group by 1 order by 1")
@@ -59,6 +77,7 @@ def test_same_input_gives_identical_ml_tables(built_home, fixture_csv, tmp_path)
     con = duckdb.connect(str(published_db(home)), read_only=True)
     con.execute("attach ? as first (read_only)", [str(published_db(built_home))])
     for table, key in [("ml_track_embeddings", "track_id, embedding_kind, embedding"),
+                       ("ml_genre_head_tuning", "search, candidate_id, config, output, audio_weight, validation_hit_at_10, is_chosen"),
                        ("ml_track_clusters", "track_id, method, cluster_id, sub_cluster_id"),
                        ("ml_k_selection", "space, k, inertia, is_chosen"),
                        ("ml_track_maps", "track_id, map, x, y")]:
@@ -67,4 +86,54 @@ def test_same_input_gives_identical_ml_tables(built_home, fixture_csv, tmp_path)
             union all
             (select {key} from first.{table} except all select {key} from {table}))""").fetchone()[0]
         assert diff == 0, table
+    con.close()
+
+
+def test_no_held_out_label_reaches_a_model(built_home, fixture_csv, tmp_path):
+    """Rebuild with the genres of the held-out songs shuffled among them: every table the models
+    learn from or write (and the artist evidence) must come out identical, while the evaluation,
+    which reads held-out labels, changes. So no held-out label reaches a model or a feature."""
+    import csv
+    import io
+
+    db = published_db(built_home)
+    held_out = {tid for (tid,) in rows(db, "select track_id from dim_tracks where is_holdout")}
+    lines = fixture_csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = next(csv.reader([lines[0]]))
+    id_col, genre_col = header.index("track_id"), header.index("track_genre")
+    parsed = [next(csv.reader([line])) if line.strip() else None for line in lines]
+    targets = [i for i, r in enumerate(parsed) if i and r and len(r) == len(header) and r[id_col] in held_out]
+    genres = [parsed[i][genre_col] for i in targets]
+    rotated = genres[7:] + genres[:7]          # the same genres, on other held-out rows
+    for i, genre in zip(targets, rotated):
+        parsed[i][genre_col] = genre
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow(parsed[i])
+        lines[i] = out.getvalue() + ("\r\n" if lines[i].endswith("\r\n") else "\n")
+    shuffled = tmp_path / "held_out_genres_shuffled.csv"
+    shuffled.write_text("".join(lines), encoding="utf-8")
+    home = tmp_path / "shuffled"
+    build(data=shuffled, base=home)
+
+    con = duckdb.connect(str(published_db(home)), read_only=True)
+    con.execute("attach ? as first (read_only)", [str(db)])
+    genre_ids = "select primary_genre, genre_id from int_ml_inputs where not is_holdout group by all order by 1"
+    assert con.execute(genre_ids).fetchall() == con.execute(genre_ids.replace("int_ml_inputs", "first.int_ml_inputs")).fetchall()
+    changed = con.execute("""select count(*) from int_ml_inputs as a join first.int_ml_inputs as b using (track_id)
+                             where a.genre_id is distinct from b.genre_id""").fetchone()[0]
+    assert changed > 50, "the shuffle changed too few held-out labels to show anything"
+    assert con.execute("""select count(*) from int_ml_inputs as a join first.int_ml_inputs as b using (track_id)
+                          where a.genre_id is distinct from b.genre_id and not a.is_holdout""").fetchone()[0] == 0
+    for table, key in [("ml_genre_head_tuning", "search, candidate_id, config, output, audio_weight, validation_hit_at_10, "
+                                                "validation_accuracy, validation_own_artist_share"),
+                       ("ml_track_embeddings", "track_id, embedding_kind, embedding"),
+                       ("int_artist_genre_evidence", "track_id, genre_ids, genre_counts, fit_genre_ids, fit_genre_counts"),
+                       ("ml_track_neighbours", "track_id, embedding_kind, neighbour_rank, neighbour_track_id, similarity")]:
+        diff = con.execute(f"""select count(*) from (
+            (select {key} from {table} except all select {key} from first.{table})
+            union all
+            (select {key} from first.{table} except all select {key} from {table}))""").fetchone()[0]
+        assert diff == 0, f"{table} changed when only held-out labels did"
+    hit = "select genre_hit_rate_at_10_heldout from rpt_evaluation_by_embedding where is_default and query_group = 'all'"
+    assert con.execute(hit).fetchone() != con.execute(hit.replace("rpt_eval", "first.rpt_eval")).fetchone()
     con.close()

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from wavehouse.models_py.balance import smote_balance
 from wavehouse.models_py.cluster import (KScore, choose_k, dbscan_labels, eps_at_knee, knee_index,
                                          kmeans_labels, sub_clusters, sweep_k)
 from wavehouse.models_py.embed import train_autoencoder
+from wavehouse.models_py.genre_head import (OUTPUTS, HeadConfig, artist_evidence_matrix, best_config, choose_hybrid_weight,
+                                            embedding_of,
+                                            hybrid_embedding, search_genre_head, search_hybrid_weight,
+                                            shares_an_artist, train_genre_head)
 from wavehouse.models_py.neighbours import CANDIDATE_TILE, block_rows_for_budget, exact_topk, ivf_lists, ivf_topk, recall_at
 from wavehouse.models_py.project import lda_2d, pca_for_variance, tsne_2d
 from wavehouse.models_py.sampling import stratified_sample
@@ -246,3 +251,82 @@ def test_ivf_for_some_queries_and_distinct_ivf_with_every_list_probed_is_exact()
     exact_idx, exact_sim = exact_topk_distinct(E, 8, songs)
     assert share == 1.0 and np.array_equal(distinct_idx, exact_idx) and np.allclose(distinct_sim, exact_sim)
     assert all(len(set(songs[row])) == 8 for row in distinct_idx)
+
+
+def test_mlp_genre_head_learns_separable_genres_and_is_deterministic():
+    X, y = blobs(n_per=60)
+    train = np.arange(len(X)) % 5 != 0
+    config = HeadConfig(width=16, depth=2, epochs=30, lr=0.01, batch_size=32)
+    a = train_genre_head(X, y, train, config, seed=0, threads=1)
+    b = train_genre_head(X, y, train, config, seed=0, threads=1)
+    assert a.accuracy is not None and a.accuracy > 0.9
+    assert np.array_equal(a.embeddings, b.embeddings)
+    assert a.embeddings.shape == (len(X), 3)
+    assert np.allclose(a.probabilities.sum(axis=1), 1, atol=1e-5)
+    assert a.n_train_rows == int(train.sum()) and a.n_synthetic_rows == 0
+
+
+def test_genre_head_outputs():
+    logits = np.array([[2.0, 0.0], [0.0, 0.0]], np.float32)
+    hidden = np.ones((2, 3), np.float32)
+    p = embedding_of(logits, hidden, "probabilities")
+    assert np.allclose(p[1], [0.5, 0.5]) and p[0, 0] > p[0, 1]
+    assert np.allclose(embedding_of(logits, hidden, "sqrt_probabilities") ** 2, p)
+    assert embedding_of(logits, hidden, "hidden").shape == (2, 3)
+    with pytest.raises(ValueError, match="output must be one of"):
+        embedding_of(logits, hidden, "softmax")
+
+
+def test_genre_head_search_never_reads_rows_outside_training():
+    X, y = blobs(n_per=40)
+    songs = np.arange(len(X))
+    train = np.arange(len(X)) % 4 != 0
+    validation = train & (np.arange(len(X)) % 4 == 1)
+    configs = [HeadConfig(width=8, epochs=5, batch_size=32), HeadConfig(width=16, epochs=5, batch_size=32)]
+    results, probabilities = search_genre_head(X, y, songs, train, validation, configs, seed=0)
+    assert len(results) == len(configs) * len(OUTPUTS)
+    assert {r["output"] for r in results} == set(OUTPUTS)
+    assert {r["validation_rows"] for r in results} == {int(validation.sum())}
+    assert {r["fit_rows"] for r in results} == {int((train & ~validation).sum())}
+    assert probabilities.shape == (int(train.sum()), 3)
+    # the rows outside training are garbage (NaN features, impossible labels): same results
+    X2, y2 = X.copy(), y.copy()
+    X2[~train] = np.nan
+    y2[~train] = 99
+    again, _ = search_genre_head(X2, y2, songs, train, validation, configs, seed=0)
+    assert [r["validation_hit_at_10"] for r in again] == [r["validation_hit_at_10"] for r in results]
+    assert best_config([{"validation_hit_at_10": v} for v in (0.1, 0.3, 0.3)]) == 1
+
+
+def test_artist_evidence_and_hybrid_mix():
+    E = artist_evidence_matrix(3, 4, np.array([0, 2]), [[1, 3], [0]], [[3, 1], [5]])
+    assert np.allclose(E, [[0, 0.75, 0, 0.25], [0, 0, 0, 0], [1, 0, 0, 0]])
+    P = np.full((3, 4), 0.25, np.float32)
+    H = hybrid_embedding(P, E, 0.5)
+    assert np.allclose(H[0], 0.5 * P[0] + 0.5 * E[0])
+    assert np.allclose(H[1], 0.5 * P[1])          # no evidence: the audio probabilities (scaled)
+    with pytest.raises(ValueError):
+        hybrid_embedding(P, E, 0.0)
+
+
+def test_hybrid_mix_search_measures_hits_and_own_artist_share():
+    # rows 0-11 by artist 1 (genre 0), rows 12-23 by artist 2 (genre 1); audio is noise
+    labels = np.repeat([0, 1], 12)
+    artists = artist_evidence_matrix(24, 2, np.arange(24), [[0]] * 12 + [[1]] * 12, [[5]] * 24)
+    P = np.random.default_rng(0).dirichlet([1, 1], size=24).astype(np.float32)
+    artist_ids = [[1]] * 12 + [[2]] * 12
+    assert shares_an_artist(artist_ids, np.array([[0, 0]]), np.array([[1, 13]])).tolist() == [[True, False]]
+    rows = search_hybrid_weight(P, artists, labels, np.arange(24), artist_ids, np.array([0, 12]), [0.2, 1.0])
+    assert [r["audio_weight"] for r in rows] == [0.2, 1.0]
+    # mostly artist evidence: all 10 of the seed's genre, and (here) of its artist
+    assert rows[0]["validation_hit_at_10"] == rows[0]["validation_own_artist_share"] == 1.0
+    assert rows[1]["validation_hit_at_10"] < 1.0
+
+
+def test_choose_hybrid_weight_respects_the_own_artist_cap():
+    rows = [{"validation_hit_at_10": 0.9, "validation_own_artist_share": 0.3},
+            {"validation_hit_at_10": 0.8, "validation_own_artist_share": 0.14},
+            {"validation_hit_at_10": 0.7, "validation_own_artist_share": 0.1}]
+    assert choose_hybrid_weight(rows, 0.15) == 1
+    assert choose_hybrid_weight(rows, 0.05) == 2        # none allowed: the lowest share
+    assert choose_hybrid_weight(rows, 1.0) == 0

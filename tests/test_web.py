@@ -60,6 +60,10 @@ def test_recommend_with_every_option(client):
     assert {r["cluster_id"] for r in same} == {ok(client, f"/api/tracks/{SEED}")["cluster_id"]}
     per_cluster = ok(client, f"/api/recommend?seed={SEED}&per_cluster=true")["results"]
     assert len(per_cluster) > 11
+    hybrid = ok(client, f"/api/recommend?seed={SEED}&k=5&embedding=hybrid")["results"]
+    audio = ok(client, f"/api/recommend?seed={SEED}&k=5&embedding=audio")["results"]
+    assert [r["track_id"] for r in hybrid] == [r["track_id"] for r in plain["results"]] != [r["track_id"] for r in audio]
+    assert len(ok(client, f"/api/recommend?seed={SEED}&k=5&embedding=unsupervised&mood=calm")["results"]) == 5
 
 
 def test_path_moves_from_a_to_b_without_repeating_a_song(client):
@@ -102,6 +106,7 @@ def test_clusters_playlists_evaluation_and_map(client):
     (f"/api/recommend?seed={SEED}&explain=maybe", 422, "explain"),
     (f"/api/recommend?seed={SEED}&mood=angry", 400, "unknown mood"),
     (f"/api/recommend?seed={SEED}&seed={OTHER}&per_cluster=true", 400, "per_cluster takes one seed"),
+    (f"/api/recommend?seed={SEED}&embedding=genre", 422, "embedding: Input should be 'hybrid', 'audio' or 'unsupervised'"),
     ("/api/recommend", 422, "seed"),
     ("/api/clusters/999", 404, "no cluster"),
     ("/api/clusters?method=nope", 400, "unknown method"),
@@ -142,6 +147,12 @@ def test_pages_render_offline_and_escape(client):
         assert not re.search(r"<(script|link)[^>]+(src|href)=['\"]?https?:", response.text), url
     assert client.get("/track/<b>nope</b>").status_code == 404
     assert "<b>nope</b>" not in client.get("/track/<b>nope</b>").text
+    # the track page's recommendations from another embedding: its own list, and links to the others
+    audio = client.get(f"/track/{SEED}?embedding=audio").text
+    audio_ids = [r["track_id"] for r in ok(client, f"/api/recommend?seed={SEED}&embedding=audio")["results"]]
+    assert all(f"/track/{tid}" in audio for tid in audio_ids)
+    assert f'href="/track/{SEED}?embedding=hybrid"' in audio and "<b>audio</b>" in audio
+    assert client.get(f"/track/{SEED}?embedding=nope").status_code == 422
     assert "openapi" in client.get("/openapi.json").json()
 
 

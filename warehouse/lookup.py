@@ -258,7 +258,7 @@ MOOD_PLAYLIST_SQL = """
 with mood_tracks as (
     select t.*, e.embedding from dim_tracks as t
     inner join ml_track_embeddings as e using (track_id)
-    where e.is_default and t.mood = ?
+    where e.is_cluster_space and t.mood = ?
 ),
 centre as (
     select list(v order by pos) as v from (
@@ -359,6 +359,15 @@ def cluster_detail(con: duckdb.DuckDBPyConnection, term: str) -> dict[str, Rows]
 
 def evaluation(con: duckdb.DuckDBPyConnection) -> Rows:
     return query(con, "select metric, round(value, 4) as value, coalesce(null_reason, protocol) as protocol from rpt_evaluation order by metric")
+
+
+def evaluation_by_embedding(con: duckdb.DuckDBPyConnection) -> Rows:
+    return query(con, """
+        select embedding_kind, query_group, is_default, n_queries,
+               round(genre_hit_rate_at_10_heldout, 4) as genre_hit_at_10, round(own_artist_share_at_10, 4) as own_artist_at_10,
+               round(catalogue_coverage_at_10, 4) as coverage_at_10, round(intra_list_diversity_at_10, 4) as diversity_at_10,
+               round(popularity_lift, 4) as popularity_lift
+        from rpt_evaluation_by_embedding""")
 
 
 def song_path(con: duckdb.DuckDBPyConnection, a_id: str, b_id: str, steps: int = 12, per_step: int = 8) -> Rows:

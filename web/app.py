@@ -205,15 +205,17 @@ def create_app(db_path: Path | None = None) -> FastAPI:
             return pages.home(records(lookup.clusters(con)))
 
     @app.get("/track/{track_id}", response_class=HTMLResponse, include_in_schema=False)
-    def track_page(track_id: str):
+    def track_page(track_id: str, embedding: Literal["hybrid", "audio", "unsupervised"] | None = None):
         with store.cursor() as con:
             try:
                 info = lookup.track(con, track_id)
             except lookup.TrackNotFound as exc:
                 return HTMLResponse(pages.not_found(str(exc)), status_code=404)
-            recs = records(lookup.recommend(con, [track_id], 10))
+            names, default = lookup.embedding_choices(con)
+            filters = lookup.Filters(embedding=lookup.resolve_embedding(con, embedding))
+            recs = records(lookup.recommend(con, [track_id], 10, filters))
             why = lookup.explain(con, track_id, [r["track_id"] for r in recs]) if recs else {}
-            return pages.track(jsonable(info), recs, why)
+            return pages.track(jsonable(info), recs, why, names, embedding or default)
 
     @app.get("/clusters", response_class=HTMLResponse, include_in_schema=False)
     def clusters_page():

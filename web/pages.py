@@ -92,8 +92,12 @@ box.addEventListener('input', () => {{
     return layout("Search", body, "/api/search?q=shape%20of%20you")
 
 
-def track(info: dict[str, Any], recs: list[dict[str, Any]], why: dict[str, tuple]) -> str:
+def track(info: dict[str, Any], recs: list[dict[str, Any]], why: dict[str, tuple],
+          embeddings: list[str], embedding: str) -> str:
+    """The track page; its recommendations from `embedding`, with links to the others."""
     tid = str(info["track_id"])
+    choose = " · ".join(f"<b>{e(name)}</b>" if name == embedding else
+                        f'<a href="/track/{quote(tid)}?embedding={quote(name)}">{e(name)}</a>' for name in embeddings)
     features = [{"feature": f, "value": info.get(f)} for f in FEATURES if info.get(f) is not None]
     for r in recs:
         agree, differ, shared = why.get(r["track_id"], (None, None, None))
@@ -103,6 +107,7 @@ def track(info: dict[str, Any], recs: list[dict[str, Any]], why: dict[str, tuple
 <p><b>{e(info.get("artists"))}</b> · {e(info.get("album_name"))} · cluster {cluster_link(info)} · mood {e(info.get("mood"))}
  · <a href="https://open.spotify.com/track/{quote(tid)}">open in Spotify</a></p><p>{genres}</p>
 <h2>Recommendations</h2>
+<p>embedding: {choose}</p>
 {table(recs, ["rank", "track_name", "artists", "primary_genre", "similarity", "cluster_name", "why"],
        {"track_name": track_link, "cluster_name": cluster_link})}
 <h2>Path to another song</h2>
@@ -125,7 +130,8 @@ document.getElementById('pathform').addEventListener('submit', async ev => {{
       `<td>${{esc(s.artists)}}</td><td>${{s.similarity_to_line}}</td><td>${{s.similarity_to_previous ?? ''}}</td><td>${{s.similarity_to_b}}</td></tr>`).join('') + '</table>';
 }});
 </script>"""
-    return layout(str(info.get("track_name") or tid), body, f"/api/recommend?seed={quote(tid)}&explain=true")
+    return layout(str(info.get("track_name") or tid), body,
+                  f"/api/recommend?seed={quote(tid)}&explain=true&embedding={quote(embedding)}")
 
 
 def clusters(rows: list[dict[str, Any]]) -> str:

@@ -2,7 +2,10 @@
     tracks of its artists, as counts per genre_id. Only the training split's labels count (a
     held-out song's genre never reaches it), and a track never counts its own song (no label of its
     own, nor of its other releases). A track with several artists sums over them. Tracks whose
-    artists have no other labelled track have no row: their hybrid embedding is audio alone. -#}
+    artists have no other labelled track have empty lists: their hybrid embedding is audio alone.
+    The fit_ columns are the same from the training split minus its validation band: what
+    ml_genre_head_tuning scores hybrid mixes with (no validation label in them). -#}
+{%- set label_sets = [('training', 'not is_holdout'), ('fit', 'not is_holdout and not is_validation')] -%}
 with
 
 inputs as (
@@ -20,51 +23,67 @@ track_artists as (
     unnest(string_split(coalesce(tracks.artists, ''), ';')) as a(artist)
     where trim(a.artist) <> ''
 ),
-
--- the labels models may learn from
-training_labels as (
-    select track_id, genre_id from inputs where not is_holdout and genre_id is not null
+{% for name, condition in label_sets %}
+-- {{ name }}: the labels of tracks where {{ condition }}
+{{ name }}_labels as (
+    select track_id, genre_id from inputs where {{ condition }} and genre_id is not null
 ),
 
-artist_genre as (
-    select track_artists.artist, training_labels.genre_id, count(*) as n_tracks
+{{ name }}_artist_genre as (
+    select track_artists.artist, labels.genre_id, count(*) as n_tracks
     from track_artists
-    inner join training_labels using (track_id)
+    inner join {{ name }}_labels as labels using (track_id)
     group by all
 ),
 
 -- the same counts within one song: taken off again, so a track does not count its own song
-song_artist_genre as (
-    select track_artists.song_id, track_artists.artist, training_labels.genre_id, count(*) as n_tracks
+{{ name }}_song_artist_genre as (
+    select track_artists.song_id, track_artists.artist, labels.genre_id, count(*) as n_tracks
     from track_artists
-    inner join training_labels using (track_id)
+    inner join {{ name }}_labels as labels using (track_id)
     group by all
 ),
 
-evidence as (
-    select
-        track_artists.track_id,
-        artist_genre.genre_id,
-        sum(artist_genre.n_tracks - coalesce(song_artist_genre.n_tracks, 0))::integer as n_tracks
-    from track_artists
-    inner join artist_genre using (artist)
-    left join song_artist_genre
-        on song_artist_genre.song_id = track_artists.song_id
-        and song_artist_genre.artist = track_artists.artist
-        and song_artist_genre.genre_id = artist_genre.genre_id
-    group by all
-    having sum(artist_genre.n_tracks - coalesce(song_artist_genre.n_tracks, 0)) > 0
+{{ name }}_evidence as (
+    select track_id, list(genre_id order by genre_id) as genre_ids, list(n_tracks order by genre_id) as genre_counts
+    from (
+        select
+            track_artists.track_id,
+            artist_genre.genre_id,
+            sum(artist_genre.n_tracks - coalesce(song_artist_genre.n_tracks, 0))::integer as n_tracks
+        from track_artists
+        inner join {{ name }}_artist_genre as artist_genre using (artist)
+        left join {{ name }}_song_artist_genre as song_artist_genre
+            on song_artist_genre.song_id = track_artists.song_id
+            and song_artist_genre.artist = track_artists.artist
+            and song_artist_genre.genre_id = artist_genre.genre_id
+        group by all
+        having sum(artist_genre.n_tracks - coalesce(song_artist_genre.n_tracks, 0)) > 0
+    )
+    group by track_id
+),
+{% endfor %}
+-- the track's artists as numbers (for measuring how often a list repeats the seed's artist)
+artist_numbers as (
+    select track_id, list(artist_number order by artist_number) as artist_ids
+    from (select track_id, dense_rank() over (order by artist)::integer as artist_number from track_artists)
+    group by track_id
 ),
 
 final as (
     select
-        track_id,
-        list(genre_id order by genre_id) as genre_ids,
-        list(n_tracks order by genre_id) as genre_counts,
-        sum(n_tracks)::integer as n_labelled
-    from evidence
-    group by track_id
-    order by track_id
+        inputs.track_id,
+        coalesce(training_evidence.genre_ids, []) as genre_ids,
+        coalesce(training_evidence.genre_counts, []) as genre_counts,
+        coalesce(list_sum(training_evidence.genre_counts), 0)::integer as n_labelled,
+        coalesce(fit_evidence.genre_ids, []) as fit_genre_ids,
+        coalesce(fit_evidence.genre_counts, []) as fit_genre_counts,
+        coalesce(artist_numbers.artist_ids, []) as artist_ids
+    from inputs
+    left join training_evidence using (track_id)
+    left join fit_evidence using (track_id)
+    left join artist_numbers using (track_id)
+    order by inputs.track_id
 )
 
 select * from final

@@ -1,47 +1,85 @@
-"""The search behind the audio embedding: each genre-head config of the var genre_head_search
-trained on the training songs minus a validation split of them, and scored by the validation
-songs' genre hit rate@10 among the training tracks. Held-out songs are never read here. The
-config with the best validation score (is_chosen) is the one ml_track_embeddings trains for the
-`audio` embedding. Empty for a catalogue without genres."""
+"""The searches behind the audio and hybrid embeddings, scored on the validation band of the
+training songs (int_ml_inputs.is_validation) with models and artist evidence from the rest of the
+training split; held-out songs are never read here.
+
+- search `genre_head`: each config of the var genre_head_search x each output of the network, by
+  the validation songs' genre hit rate@10 among the training tracks. The best (is_chosen) is what
+  ml_track_embeddings trains, on the whole training split, for `audio`.
+- search `hybrid_mix`: each audio weight of hybrid_audio_weights, mixing the chosen model's
+  probabilities with the fit-only artist evidence (int_artist_genre_evidence.fit_*): genre hit
+  rate@10 and own-artist share. Chosen: the best hit rate among the mixes whose own-artist share
+  is at most hybrid_max_own_artist_share.
+
+Empty for a catalogue without genres."""
 
 import json
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    from wavehouse.models_py.genre_head import HeadConfig, best_config, search_genre_head
+    from wavehouse.models_py.genre_head import (HeadConfig, artist_evidence_matrix, best_config, choose_hybrid_weight,
+                                                search_genre_head, search_hybrid_weight)
 
     p = ml_io.config(
         genre_head_search=(dbt.config.get("genre_head_search"), list),
-        validation_share=(dbt.config.get("validation_share"), float),
+        hybrid_audio_weights=(dbt.config.get("hybrid_audio_weights"), list),
+        hybrid_max_own_artist_share=(dbt.config.get("hybrid_max_own_artist_share"), float),
         seed=(dbt.config.get("seed"), int),
     )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
+    evidence = ml_io.table(dbt.ref("int_artist_genre_evidence").order("track_id"))
+    if not evidence.column("track_id").equals(inputs.column("track_id")):
+        raise ValueError("int_artist_genre_evidence is not aligned with int_ml_inputs by track_id")
     genres = ml_io.genre_labels(inputs)
     configs = [HeadConfig(**c) for c in p["genre_head_search"]]
-    if genres is None or not configs:
-        results, chosen = [], -1
-    else:
+    head_rows, mix_rows, head_chosen, mix_chosen = [], [], -1, -1
+    if genres is not None and configs:
         X = ml_io.matrix(inputs, "features")
+        songs = inputs.column("song_id").to_numpy()
         train = ~inputs.column("is_holdout").to_numpy(zero_copy_only=False)
+        validation = inputs.column("is_validation").to_numpy(zero_copy_only=False)
         with ml_io.stage(session, "genre_head_search", p) as m:
-            results = search_genre_head(X, genres, inputs.column("song_id").to_numpy(), train, configs,
-                                        validation_share=p["validation_share"], seed=p["seed"], log=ml_io.log)
-            chosen = best_config(results)
-            m.update(configs=len(results), chosen=chosen + 1,
-                     chosen_validation_hit_at_10=results[chosen]["validation_hit_at_10"])
+            head_rows, probabilities = search_genre_head(X, genres, songs, train, validation, configs,
+                                                         seed=p["seed"], log=ml_io.log)
+            head_chosen = best_config(head_rows)
+            # the mixes, on the rows the search used (training rows with a genre), in their order
+            rows = np.flatnonzero(train & (genres >= 0))
+            fit_evidence = evidence.take(pa.array(rows))
+            artists = artist_evidence_matrix(len(rows), probabilities.shape[1], np.arange(len(rows)),
+                                             fit_evidence.column("fit_genre_ids").to_pylist(),
+                                             fit_evidence.column("fit_genre_counts").to_pylist())
+            mix_rows = search_hybrid_weight(probabilities, artists, genres[rows], songs[rows],
+                                            fit_evidence.column("artist_ids").to_pylist(),
+                                            np.flatnonzero(validation[rows]), p["hybrid_audio_weights"], log=ml_io.log)
+            mix_chosen = choose_hybrid_weight(mix_rows, p["hybrid_max_own_artist_share"])
+            m.update(configs=len(head_rows), chosen=head_chosen + 1,
+                     chosen_validation_hit_at_10=head_rows[head_chosen]["validation_hit_at_10"],
+                     hybrid_audio_weight=mix_rows[mix_chosen]["audio_weight"],
+                     hybrid_validation_hit_at_10=mix_rows[mix_chosen]["validation_hit_at_10"],
+                     hybrid_validation_own_artist_share=mix_rows[mix_chosen]["validation_own_artist_share"])
     fields = list(HeadConfig.__dataclass_fields__)
+    n_head, n_mix = len(head_rows), len(mix_rows)
+    empty = [None] * n_mix
+
+    def column(values, kind):
+        return pa.array(values, kind)
+
     return pa.table({
-        "config_id": pa.array(range(1, len(results) + 1), pa.int32()),
-        **{f: pa.array([r[f] for r in results], pa.array([getattr(HeadConfig(), f)]).type) for f in fields},
-        "config": pa.array([json.dumps({f: r[f] for f in fields}) for r in results], pa.string()),
-        "fit_rows": pa.array([r["fit_rows"] for r in results], pa.int64()),
-        "validation_rows": pa.array([r["validation_rows"] for r in results], pa.int64()),
-        "validation_hit_at_10": pa.array([r["validation_hit_at_10"] for r in results], pa.float64()),
-        "validation_accuracy": pa.array([r["validation_accuracy"] for r in results], pa.float64()),
-        "seconds": pa.array([r["seconds"] for r in results], pa.float64()),
-        "is_chosen": pa.array([i == chosen for i in range(len(results))], pa.bool_()),
+        "search": column(["genre_head"] * n_head + ["hybrid_mix"] * n_mix, pa.string()),
+        "candidate_id": column(list(range(1, n_head + 1)) + list(range(1, n_mix + 1)), pa.int32()),
+        **{f: column([r[f] for r in head_rows] + empty, pa.array([getattr(HeadConfig(), f)]).type) for f in fields},
+        "config": column([json.dumps({f: r[f] for f in fields}) for r in head_rows] + empty, pa.string()),
+        "audio_weight": column([None] * n_head + [r["audio_weight"] for r in mix_rows], pa.float64()),
+        "fit_rows": column([r["fit_rows"] for r in head_rows] + empty, pa.int64()),
+        "validation_rows": column([r["validation_rows"] for r in head_rows] + [head_rows[0]["validation_rows"] if head_rows else None] * n_mix, pa.int64()),
+        "validation_hit_at_10": column([r["validation_hit_at_10"] for r in head_rows + mix_rows], pa.float64()),
+        "validation_accuracy": column([r["validation_accuracy"] for r in head_rows] + empty, pa.float64()),
+        "validation_own_artist_share": column([None] * n_head + [r["validation_own_artist_share"] for r in mix_rows], pa.float64()),
+        "seconds": column([r["seconds"] for r in head_rows] + empty, pa.float64()),
+        "is_chosen": column([i == head_chosen for i in range(n_head)] + [i == mix_chosen for i in range(n_mix)], pa.bool_()),
     })

@@ -6,9 +6,9 @@ length depends on the kind: use list_cosine_similarity, or cast a kind to FLOAT[
   (FLOAT[latent_dim]); the space clusters and the 2-D maps are computed in (is_cluster_space).
 - `audio`: the genre probabilities of an MLP on the audio features alone (FLOAT[n_genres]), its
   config the best of the search in ml_genre_head_tuning.
-- `hybrid`: audio_weight x those probabilities + the rest x the genre distribution of the track's
-  artists' other labelled tracks (int_artist_genre_evidence, training labels only); audio alone
-  for a track whose artists have none.
+- `hybrid`: w x those probabilities + (1 - w) x the genre distribution of the track's artists'
+  other labelled tracks (int_artist_genre_evidence, training labels only), w the chosen mix of
+  ml_genre_head_tuning; audio alone for a track whose artists have none.
 
 `is_default` marks the embedding recommendations use: hybrid, or autoencoder for a catalogue
 without genres (only autoencoder is trained then)."""
@@ -17,7 +17,6 @@ import json
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 
 def model(dbt, session):
@@ -34,7 +33,6 @@ def model(dbt, session):
         learning_rate=(dbt.config.get("learning_rate"), float),
         aux_weight=(dbt.config.get("aux_weight"), float),
         feature_weights=(dbt.config.get("feature_weights"), list),
-        hybrid_audio_weight=(dbt.config.get("hybrid_audio_weight"), float),
         seed=(dbt.config.get("seed"), int),
     )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
@@ -54,7 +52,7 @@ def model(dbt, session):
         plain = train_autoencoder(X, **shared)
         m.update(epochs=plain.epochs, recon_mse_mean=plain.recon_mse_mean, recon_mse_max=plain.recon_mse_max)
     kinds = [("autoencoder", plain.embeddings)]
-    tuning = ml_io.table(dbt.ref("ml_genre_head_tuning").filter("is_chosen"))
+    tuning = ml_io.table(dbt.ref("ml_genre_head_tuning").filter("is_chosen").order("search"))
     if genres is not None:
         labelled = train & (genres >= 0)
         with ml_io.stage(session, "genre_aware", p) as m:
@@ -65,18 +63,22 @@ def model(dbt, session):
                      smote_synthetic_rows=aware.n_synthetic_rows)
         kinds.append(("genre_aware", aware.embeddings))
         if tuning.num_rows:
+            # the chosen rows of the searches: genre_head (its config), then hybrid_mix (its weight)
             config = HeadConfig(**json.loads(tuning.column("config")[0].as_py()))
+            audio_weight = tuning.column("audio_weight")[1].as_py() if tuning.num_rows > 1 else None
             with ml_io.stage(session, "genre_head", {**p, "head": config.__dict__}) as m:
                 head = train_genre_head(features, genres, labelled, config, seed=p["seed"], log=ml_io.log)
                 m.update(accuracy_holdout=head.accuracy, train_rows=head.n_train_rows,
                          smote_synthetic_rows=head.n_synthetic_rows)
             evidence = ml_io.table(dbt.ref("int_artist_genre_evidence").order("track_id"))
-            row_of = pc.index_in(evidence.column("track_id"), value_set=inputs.column("track_id")).to_numpy()
-            artists = artist_evidence_matrix(len(features), head.probabilities.shape[1], row_of,
+            if not evidence.column("track_id").equals(inputs.column("track_id")):
+                raise ValueError("int_artist_genre_evidence is not aligned with int_ml_inputs by track_id")
+            artists = artist_evidence_matrix(len(features), head.probabilities.shape[1], np.arange(len(features)),
                                              evidence.column("genre_ids").to_pylist(),
                                              evidence.column("genre_counts").to_pylist())
             kinds.append(("audio", head.embeddings))
-            kinds.append(("hybrid", hybrid_embedding(head.probabilities, artists, p["hybrid_audio_weight"])))
+            if audio_weight is not None:    # hybrid_audio_weights: [] = no hybrid embedding
+                kinds.append(("hybrid", hybrid_embedding(head.probabilities, artists, audio_weight)))
 
     ids = inputs.column("track_id").combine_chunks()
     n = len(ids)

@@ -58,7 +58,7 @@ metrics as (
     from per_query where embedding_kind = 'autoencoder' and not is_default and is_holdout
     union all
     select 'genre_hit_rate_at_10_seed_protocol', avg(hit_rate),
-           'seed 001 protocol: first track of each name, neighbours among those, primary genre, every query (default embedding)'
+           'seed 001 protocol: first track of each name, neighbours among those, primary genre, every query (audio embedding: sound alone, as the seed)'
     from per_query where embedding_kind = 'seed_protocol'
     union all
     select 'same_song_rate_at_10', avg(same_song::int),

@@ -23,7 +23,7 @@ tracks as (
 ),
 
 evidence as (
-    select track_id from {{ ref('int_artist_genre_evidence') }}
+    select track_id from {{ ref('int_artist_genre_evidence') }} where n_labelled > 0
 ),
 
 catalogue as (

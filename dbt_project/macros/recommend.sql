@@ -88,15 +88,16 @@ candidates as (
     -- the default embedding: the seeds' lists are an index scan of fct_recommendation_candidates
     -- (a constant list of seeds, no join at query time); the artists as a list from the text
     -- (cheaper than reading a list column)
-    select track_id, count(*) as n_seeds, avg(similarity) as similarity,
-           any_value(track_name) as track_name, any_value(artists) as artists,
-           {{ artist_list('any_value(artists)') }} as artist_list,
-           any_value(primary_genre) as primary_genre, any_value(genres) as genres, any_value(song_key) as song_key,
-           any_value(explicit) as explicit, any_value(popularity) as popularity, any_value(mood) as mood,
-           any_value(cluster_id) as cluster_id, any_value(cluster_name) as cluster_name
-    from fct_recommendation_candidates
-    where embedding is null and list_contains(seed_ids, seed_track_id)
-    group by track_id
+    -- (columns are qualified: an unqualified `mood`, `explicit` or `embedding` is the parameter)
+    select c.track_id, count(*) as n_seeds, avg(c.similarity) as similarity,
+           any_value(c.track_name) as track_name, any_value(c.artists) as artists,
+           {{ artist_list('any_value(c.artists)') }} as artist_list,
+           any_value(c.primary_genre) as primary_genre, any_value(c.genres) as genres, any_value(c.song_key) as song_key,
+           any_value(c.explicit) as explicit, any_value(c.popularity) as popularity, any_value(c.mood) as mood,
+           any_value(c.cluster_id) as cluster_id, any_value(c.cluster_name) as cluster_name
+    from fct_recommendation_candidates as c
+    where embedding is null and list_contains(seed_ids, c.seed_track_id)
+    group by c.track_id
     union all
     -- a named embedding: its lists in ml_track_neighbours
     select d.track_id, count(*), avg(n.similarity), any_value(d.track_name), any_value(d.artists),
@@ -120,14 +121,15 @@ chosen as (
     select * from ml_track_embeddings
     where (embedding is null and is_default) or embedding_kind = {{ embedding_kind_of('embedding') }}
 ),
+-- (columns named `embedding` are qualified: unqualified, the name is the macro's parameter)
 seed_vectors as (
-    select embedding from chosen where track_id in (select unnest(seed_ids))
+    select chosen.embedding as vector from chosen where chosen.track_id in (select unnest(seed_ids))
 ),
 query as (
     select list(v order by pos)::float[] as v
     from (
-        select pos, avg(embedding[pos]) as v
-        from seed_vectors, range(1, len(embedding) + 1) as t(pos)
+        select pos, avg(seed_vectors.vector[pos]) as v
+        from seed_vectors, range(1, len(seed_vectors.vector) + 1) as t(pos)
         group by pos
     )
 ),

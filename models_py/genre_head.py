@@ -4,7 +4,7 @@ hears them as the same mix of genres.
 
 Network: d -> width (ReLU, dropout) x depth -> n_genres; AdamW; one-cycle learning rate (or a
 constant one); cross-entropy, optionally on a SMOTE-balanced training set. A fixed number of
-epochs (no early stopping): the search picks the epochs on a validation split instead.
+epochs (no early stopping): epochs are a field of the config, which the search can vary.
 
 The embedding is one of: `probabilities` (softmax), `sqrt_probabilities` (their square roots: the
 cosine of two such vectors is the Bhattacharyya coefficient of the two distributions), `logits`,
@@ -40,8 +40,8 @@ class HeadResult:
     embeddings: np.ndarray            # (n, dims) float32: the chosen output for every row of X
     probabilities: np.ndarray         # (n, n_classes) float32 softmax
     accuracy: float | None            # top-1 on the rows outside train_mask (None if there are none)
-    logits: np.ndarray                # (n, n_classes) float32
-    hidden: np.ndarray                # (n, width) float32: the last hidden layer
+    logits: np.ndarray | None         # (n, n_classes) float32 (with all_outputs)
+    hidden: np.ndarray | None         # (n, width) float32: the last hidden layer (with all_outputs)
     n_train_rows: int
     n_synthetic_rows: int
     seconds: float
@@ -63,10 +63,14 @@ def embedding_of(logits: np.ndarray, hidden: np.ndarray, output: str) -> np.ndar
     raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, not {output!r}")
 
 
+INFERENCE_BLOCK = 65_536   # rows per forward pass when embedding (bounds the hidden activations)
+
+
 def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, config: HeadConfig,
-                     seed: int = 0, threads: int | None = None, log=None) -> HeadResult:
+                     seed: int = 0, threads: int | None = None, log=None, all_outputs: bool = False) -> HeadResult:
     """Train on the rows of X where train_mask is true (labels >= 0 there), return every row's
-    embedding and probabilities, and the top-1 accuracy on the other labelled rows."""
+    embedding and probabilities, and the top-1 accuracy on the other labelled rows; with
+    all_outputs also the logits and last hidden layer (from which embedding_of gives any output)."""
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -127,19 +131,27 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
             log(f"genre head epoch {epoch + 1}/{config.epochs}: training loss {total / len(Xf):.4f}")
     body.eval()
     out.eval()
+    parts: dict[str, list[np.ndarray]] = {"embeddings": [], "probabilities": [], "logits": [], "hidden": []}
     with torch.no_grad():
-        hidden = body(torch.from_numpy(X))
-        logits = out(hidden).numpy()
-        hidden = hidden.numpy()
-    probabilities = embedding_of(logits, hidden, "probabilities")
+        for start in range(0, len(X), INFERENCE_BLOCK):
+            h = body(torch.from_numpy(X[start:start + INFERENCE_BLOCK]))
+            z = out(h).numpy()
+            h = h.numpy()
+            parts["embeddings"].append(embedding_of(z, h, config.output))
+            parts["probabilities"].append(embedding_of(z, h, "probabilities"))
+            if all_outputs:
+                parts["logits"].append(z.astype(np.float32))
+                parts["hidden"].append(h.astype(np.float32))
+    joined = {name: np.concatenate(blocks) if blocks else None for name, blocks in parts.items()}
+    probabilities = joined["probabilities"]
     others = ~train_mask & (labels >= 0)
     accuracy = float((probabilities[others].argmax(axis=1) == labels[others]).mean()) if others.any() else None
     return HeadResult(
-        embeddings=embedding_of(logits, hidden, config.output),
+        embeddings=joined["embeddings"],
         probabilities=probabilities,
         accuracy=accuracy,
-        logits=logits.astype(np.float32),
-        hidden=hidden.astype(np.float32),
+        logits=joined["logits"],
+        hidden=joined["hidden"],
         n_train_rows=int(train_mask.sum()),
         n_synthetic_rows=n_synthetic,
         seconds=time.perf_counter() - started,
@@ -174,7 +186,7 @@ def search_genre_head(X: np.ndarray, labels: np.ndarray, songs: np.ndarray, trai
     for i, config in enumerate(configs):
         if log:
             log(f"genre head search {i + 1}/{len(configs)}: training {config}")
-        r = train_genre_head(Xt, yt, ~validation, config, seed=seed)
+        r = train_genre_head(Xt, yt, ~validation, config, seed=seed, all_outputs=True)
         for output in outputs:
             hit = genre_hit_at(embedding_of(r.logits, r.hidden, output), yt, st, queries)
             results.append({**config.__dict__, "output": output, "validation_hit_at_10": hit,

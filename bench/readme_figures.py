@@ -59,11 +59,12 @@ def block_quality(con, bench: dict) -> str:
     peer = bench.get("peer_seed_pipeline", {}).get("genre_hit_rate_at_10")
     values = dict(rows(con, "select metric, value from rpt_evaluation"))
     default = rows(con, "select any_value(embedding_kind) from ml_track_embeddings where is_default")[0][0]
+    n_genres = rows(con, "select count(distinct genre_id) from int_ml_inputs where not is_holdout")[0][0]
     labels = [
         ("genre_hit_rate_at_10_heldout", f"genre hit rate@10, held-out songs as queries (default {default} embedding)"),
         ("genre_hit_rate_at_10_seed_protocol", "genre hit rate@10, seed 001's protocol (name-deduped, every query; audio embedding, sound alone as the seed)"),
         ("genre_hit_rate_at_10_unsupervised", "genre hit rate@10, unsupervised autoencoder, held-out queries"),
-        ("audio_head_accuracy_heldout", "audio genre head (the audio embedding) top-1 accuracy on held-out tracks (114 genres)"),
+        ("audio_head_accuracy_heldout", f"audio genre head (the audio embedding) top-1 accuracy on held-out tracks ({n_genres} genres)"),
         ("genre_head_accuracy_heldout", "genre_aware autoencoder's genre head top-1 accuracy on held-out tracks"),
         ("duplicate_song_rate_at_10", "a song twice in one top-10 list"),
         ("same_song_rate_at_10", "the seed's own song (another release) in its top-10"),

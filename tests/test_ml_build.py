@@ -19,7 +19,8 @@ def rows(db, sql):
 def test_ml_tables_are_complete(built_home):
     db = published_db(built_home)
     n = rows(db, "select count(*) from dim_tracks")[0][0]
-    n_genres = rows(db, "select count(distinct primary_genre) from dim_tracks")[0][0]
+    # the genre head's classes: the training split's genres (a genre only held-out tracks have is not one)
+    n_genres = rows(db, "select count(distinct genre_id) from int_ml_inputs where not is_holdout")[0][0]
     assert rows(db, """select embedding_kind, count(*), min(len(embedding)), max(len(embedding)),
                               bool_and(is_default), bool_and(is_cluster_space)
                        from ml_track_embeddings group by 1 order by 1""") == \
@@ -57,8 +58,11 @@ def test_ml_runs_has_one_row_with_metrics(built_home):
         from ml_runs""")
     assert 0 < mse < 0.5 and 0 < acc <= 1 and pca_n >= 1 and variance >= 0.8 and eps > 0
     stages = rows(db, "select json_keys(stage_seconds) from ml_runs")[0][0]
-    for stage in ("autoencoder", "genre_aware", "k_selection", "kmeans_embedding", "dbscan_pca", "shap", "map_tsne"):
+    for stage in ("autoencoder", "genre_aware", "genre_head_search", "hybrid_mix_search", "genre_head", "k_selection",
+                  "kmeans_embedding", "dbscan_pca", "shap", "map_tsne"):
         assert stage in stages
+    assert rows(db, "select hybrid_audio_weight from ml_runs") == \
+        rows(db, "select audio_weight from ml_genre_head_tuning where search = 'hybrid_mix' and is_chosen")
     comparison = rows(db, "select method from rpt_clustering_comparison order by 1")
     assert [m for (m,) in comparison] == ["dbscan_pca", "kmeans_embedding", "kmeans_features", "kmeans_pca"]
 

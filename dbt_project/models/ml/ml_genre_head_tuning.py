@@ -16,7 +16,6 @@ import json
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 
 def model(dbt, session):
@@ -47,21 +46,23 @@ def model(dbt, session):
             head_rows, probabilities = search_genre_head(X, genres, songs, train, validation, configs,
                                                          seed=p["seed"], log=ml_io.log)
             head_chosen = best_config(head_rows)
-            # the mixes, on the rows the search used (training rows with a genre), in their order
-            rows = np.flatnonzero(train & (genres >= 0))
-            fit_evidence = evidence.take(pa.array(rows))
-            artists = artist_evidence_matrix(len(rows), probabilities.shape[1], np.arange(len(rows)),
-                                             fit_evidence.column("fit_genre_ids").to_pylist(),
-                                             fit_evidence.column("fit_genre_counts").to_pylist())
-            mix_rows = search_hybrid_weight(probabilities, artists, genres[rows], songs[rows],
-                                            fit_evidence.column("artist_ids").to_pylist(),
-                                            np.flatnonzero(validation[rows]), p["hybrid_audio_weights"], log=ml_io.log)
-            mix_chosen = choose_hybrid_weight(mix_rows, p["hybrid_max_own_artist_share"])
             m.update(configs=len(head_rows), chosen=head_chosen + 1,
-                     chosen_validation_hit_at_10=head_rows[head_chosen]["validation_hit_at_10"],
-                     hybrid_audio_weight=mix_rows[mix_chosen]["audio_weight"],
-                     hybrid_validation_hit_at_10=mix_rows[mix_chosen]["validation_hit_at_10"],
-                     hybrid_validation_own_artist_share=mix_rows[mix_chosen]["validation_own_artist_share"])
+                     chosen_validation_hit_at_10=head_rows[head_chosen]["validation_hit_at_10"])
+        if p["hybrid_audio_weights"]:      # [] = no hybrid embedding
+            with ml_io.stage(session, "hybrid_mix_search", p) as m:
+                # the mixes, on the rows the search used (training rows with a genre), in their order
+                rows = np.flatnonzero(train & (genres >= 0))
+                fit_evidence = evidence.take(pa.array(rows))
+                artists = artist_evidence_matrix(len(rows), probabilities.shape[1], np.arange(len(rows)),
+                                                 fit_evidence.column("fit_genre_ids").to_pylist(),
+                                                 fit_evidence.column("fit_genre_counts").to_pylist())
+                mix_rows = search_hybrid_weight(probabilities, artists, genres[rows], songs[rows],
+                                                fit_evidence.column("artist_ids").to_pylist(),
+                                                np.flatnonzero(validation[rows]), p["hybrid_audio_weights"], log=ml_io.log)
+                mix_chosen = choose_hybrid_weight(mix_rows, p["hybrid_max_own_artist_share"])
+                m.update(hybrid_audio_weight=mix_rows[mix_chosen]["audio_weight"],
+                         hybrid_validation_hit_at_10=mix_rows[mix_chosen]["validation_hit_at_10"],
+                         hybrid_validation_own_artist_share=mix_rows[mix_chosen]["validation_own_artist_share"])
     fields = list(HeadConfig.__dataclass_fields__)
     n_head, n_mix = len(head_rows), len(mix_rows)
     empty = [None] * n_mix

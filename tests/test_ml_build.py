@@ -16,6 +16,14 @@ def rows(db, sql):
         con.close()
 
 
+def rows_differing(con, table, key):
+    """Rows of `table` (columns `key`) in one warehouse and not the other (attached as `first`)."""
+    return con.execute(f"""select count(*) from (
+        (select {key} from {table} except all select {key} from first.{table})
+        union all
+        (select {key} from first.{table} except all select {key} from {table}))""").fetchone()[0]
+
+
 def test_ml_tables_are_complete(built_home):
     db = published_db(built_home)
     n = rows(db, "select count(*) from dim_tracks")[0][0]
@@ -85,11 +93,7 @@ def test_same_input_gives_identical_ml_tables(built_home, fixture_csv, tmp_path)
                        ("ml_track_clusters", "track_id, method, cluster_id, sub_cluster_id"),
                        ("ml_k_selection", "space, k, inertia, is_chosen"),
                        ("ml_track_maps", "track_id, map, x, y")]:
-        diff = con.execute(f"""select count(*) from (
-            (select {key} from {table} except all select {key} from first.{table})
-            union all
-            (select {key} from first.{table} except all select {key} from {table}))""").fetchone()[0]
-        assert diff == 0, table
+        assert rows_differing(con, table, key) == 0, table
     con.close()
 
 
@@ -133,11 +137,7 @@ def test_no_held_out_label_reaches_a_model(built_home, fixture_csv, tmp_path):
                        ("ml_track_embeddings", "track_id, embedding_kind, embedding"),
                        ("int_artist_genre_evidence", "track_id, genre_ids, genre_counts, fit_genre_ids, fit_genre_counts"),
                        ("ml_track_neighbours", "track_id, embedding_kind, neighbour_rank, neighbour_track_id, similarity")]:
-        diff = con.execute(f"""select count(*) from (
-            (select {key} from {table} except all select {key} from first.{table})
-            union all
-            (select {key} from first.{table} except all select {key} from {table}))""").fetchone()[0]
-        assert diff == 0, f"{table} changed when only held-out labels did"
+        assert rows_differing(con, table, key) == 0, f"{table} changed when only held-out labels did"
     hit = "select genre_hit_rate_at_10_heldout from rpt_evaluation_by_embedding where is_default and query_group = 'all'"
     assert con.execute(hit).fetchone() != con.execute(hit.replace("rpt_eval", "first.rpt_eval")).fetchone()
     con.close()

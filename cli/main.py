@@ -503,7 +503,7 @@ def serve(host, port):
 
     db.connect().close()           # a clear error now if nothing is built yet
     click.echo(f"wavehouse: serving {db.published_db()} on http://{host}:{port} (API docs: /docs)", err=True)
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning", http="httptools", loop="uvloop")
 
 
 @cli.command()

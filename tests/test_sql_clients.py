@@ -31,6 +31,7 @@ MACRO_EXAMPLES = {
     "recommend_per_cluster": f"select * from recommend_per_cluster('{SEED}', n_same := 3, n_other := 1)",
     "recommendation_why": f"select * from recommendation_why('{SEED}', '{OTHER}')",
     "search_tracks": "select * from search_tracks('Ed Sheeran - Shape of You', k := 3)",
+    "search_terms": "select * from search_terms('Shape of You by Ed Sheeran')",
     "wh_normalise": "select wh_normalise('Ça va (feat. Ünï) - Remix!')",
     "wh_feature_agreement": "select wh_feature_agreement(a.features, b.features) from int_track_features_scaled as a, "
                             "int_track_features_scaled as b where a.track_id = '" + SEED + "' and b.track_id = '" + OTHER + "'",

@@ -349,15 +349,51 @@ from best_per_song where score >= 0.35 order by round(score, 9) desc, popularity
 """
 
 
-def test_indexed_search_equals_the_full_scan(built_home):
-    con = duckdb.connect(str(published_db(built_home)), read_only=True)
-    rows = con.execute("select track_name, artists from dim_tracks order by hash(track_id) limit 80").fetchall()
-    queries = ["love", "by", "shape of you by ed sheeran", f"spotify:track:{SEED}", "bohemian rhapsdy", "the the", "!!!"]
+def search_queries(con, n: int = 80) -> list[str]:
+    """What people type: titles, "Artist - Title", first words, typos, ids, odd input."""
+    rows = con.execute("select track_name, artists from dim_tracks order by hash(track_id) limit ?", [n]).fetchall()
+    queries = ["love", "by", "shape of you by ed sheeran", f"spotify:track:{SEED}", "bohemian rhapsdy", "the the", "!!!",
+               "Beyoncé", "東京", "x", " ".join(f"w{i}" for i in range(70))]
     for name, artists in rows:
         first = (artists or "").split(";")[0]
         queries += [name, f"{first} - {name}", " ".join(name.split()[:2]), name[:-1],
                     " ".join(w[:-1] + "x" if len(w) > 4 else w for w in name.split())]
-    for q in queries:
+    return queries
+
+
+def test_indexed_search_equals_the_full_scan(built_home):
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    for q in search_queries(con):
         assert con.execute("select * from search_tracks(?, k := 10)", [q]).fetchall() == \
             con.execute(SCAN_SEARCH, {"q": q}).fetchall(), q
     con.close()
+
+
+def test_the_servers_search_index_equals_the_macro(built_home):
+    """The server answers search from arrays in memory (web/search.py); the macro is the reference:
+    same tracks, order and rounded scores, for hundreds of queries (typos, several words, ids,
+    non-Latin text, more words than the arrays' masks hold)."""
+    from wavehouse.web.search import SearchIndex
+
+    store = Warehouse(published_db(built_home))
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    index = SearchIndex(con)
+    queries = search_queries(con, 200)
+    for q in queries:
+        expected = con.execute("select * from search_tracks(?, k := 10)", [q]).fetchall()
+        assert index.search(con, q, 10)[1] == expected, q
+        assert store.search(q, 10)[1] == expected, q
+    assert index.search(con, "ghost acoustic", 3)[1][0][0] == SEED
+    con.close()
+
+
+def test_sql_round_is_duckdbs_round():
+    import numpy as np
+
+    from wavehouse.web.search import sql_round
+
+    values = [0.3525, 0.8125, -0.8125, 0.35250000000000004, 2.5, 0.1234567895, 1 / 3, 0.0]
+    con = duckdb.connect()
+    for places in (0, 3, 9):
+        expected = [con.execute("select round(?::double, ?)", [v, places]).fetchone()[0] for v in values]
+        assert sql_round(np.array(values), places).tolist() == expected, places

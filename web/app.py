@@ -98,8 +98,7 @@ def create_app(db_path: Path | None = None) -> FastAPI:
     @app.get("/api/search", tags=["tracks"], summary="Find tracks as people type them")
     def api_search(q: Annotated[str, Query(min_length=1, max_length=200, description="title, artist, both, or a Spotify id/URI/link")],
                    k: Annotated[int, Query(ge=1, le=100)] = 10):
-        with store.cursor() as con:
-            return JSONResponse({"query": q, "results": records(lookup.search(con, q, k))})
+        return JSONResponse({"query": q, "results": records(store.search(q, k))})
 
     @app.get("/api/tracks/{track_id}", tags=["tracks"], summary="One track: metadata, features, cluster")
     def api_track(track_id: str):

@@ -1,7 +1,8 @@
 """The published warehouse as a server sees it: one read-only DuckDB connection, reopened when a
 build publishes a new file (an atomic rename, so the path's inode changes), with a cursor per
-request. A request that started on the old file finishes on it (its cursor keeps the old
-connection alive); the next request opens on the new one, so a publish fails no request."""
+server thread. A request that started on the old file finishes on it (its cursor keeps the old
+connection alive); the thread's next request opens a cursor on the new one, so a publish fails no
+request."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from typing import Iterator
 
 import duckdb
 
+from wavehouse import lookup
 from wavehouse.paths import WavehouseError
+
+from .search import SearchIndex
 
 
 
@@ -40,6 +44,9 @@ class Warehouse:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._identity: tuple[int, int] | None = None
         self._checked = 0.0
+        self._local = threading.local()     # this thread's (connection, cursor)
+        self._index: tuple[duckdb.DuckDBPyConnection, SearchIndex | None] | None = None
+        self._index_lock = threading.Lock()
         self.opened = 0                     # how many files were opened (1 + publishes seen)
 
     def _stat(self) -> tuple[int, int]:
@@ -65,10 +72,30 @@ class Warehouse:
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor for one request (DuckDB cursors are separate connections to one database)."""
-        cur = self.connection().cursor()
-        cur.execute("use wh")
-        try:
-            yield cur
-        finally:
-            cur.close()
+        """This thread's cursor (DuckDB cursors are separate connections to one database), kept
+        between its requests while the file is the same (opening one and `use wh` cost 0.11 ms,
+        against 1.9 ms for a recommendation's list, measured). A thread runs one request at a time."""
+        con = self.connection()
+        held = getattr(self._local, "held", None)
+        if held is None or held[0] is not con:
+            if held is not None:
+                held[1].close()
+            cur = con.cursor()
+            cur.execute("use wh")
+            held = self._local.held = (con, cur)
+        yield held[1]
+
+    def search(self, text: str, k: int = 10) -> lookup.Rows:
+        """search_tracks' results from the in-memory search index of this thread's file (loaded by
+        the first search after a publish: 0.3 s for 114k tracks), or from the macro itself on a
+        warehouse without `search_terms` (built by an older wavehouse)."""
+        with self.cursor() as cur:
+            con = self._local.held[0]
+            if self._index is None or self._index[0] is not con:
+                with self._index_lock:
+                    if self._index is None or self._index[0] is not con:
+                        has_terms = cur.execute("select count(*) from duckdb_functions() where function_name = "
+                                                "'search_terms' and database_name = 'wh'").fetchall()[0][0]
+                        self._index = (con, SearchIndex(cur) if has_terms else None)
+            index = self._index[1]
+            return index.search(cur, text, k) if index else lookup.search(cur, text, k)

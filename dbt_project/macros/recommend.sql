@@ -226,6 +226,17 @@ create or replace macro wh_word_match(w, words) as
                                                       lambda wh_other_word: jaro_winkler_similarity(wh_other_word, w))) >= 0.9 then 0.6
          else 0.0 end;
 
+-- what search_tracks reads of a query: its distinct normalised words (the first 126), the words
+-- that must be found (all but "by", which joins title and artist: "Shape of You by Ed Sheeran"),
+-- and the Spotify id when the query is an id, URI or link ('' otherwise)
+create or replace macro search_terms(q) as table
+select
+    list_filter(list_distinct(string_split(text, ' ')), lambda w: w <> '')[1:126] as words,
+    list_filter(list_filter(list_distinct(string_split(text, ' ')), lambda w: w <> '')[1:126], lambda w: w <> 'by') as typed,
+    spotify_id
+from (select wh_normalise(q) as text,
+             regexp_extract(trim(q), '^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z_-]+/)?track/)?([A-Za-z0-9]{22})(?:[/?].*)?$', 1) as spotify_id);
+
 -- search what people type: "title", "title artist", "Artist - Title", "Title by Artist", or a
 -- Spotify id, URI (spotify:track:...) or link. Score (0..1) = 0.5 x the share of the typed words
 -- found in the title or the artists + 0.35 x the share of the title's words typed + 0.15 x the
@@ -235,15 +246,7 @@ create or replace macro wh_word_match(w, words) as
 -- dim_search_words): only the occurrences of the words a query matches are scored.
 create or replace macro search_tracks(q, k := 10) as table
 with
-needle as materialized (
-    select
-        list_filter(list_distinct(string_split(text, ' ')), lambda w: w <> '')[1:126] as words,
-        -- "by" joins title and artist ("Shape of You by Ed Sheeran"): it need not be found
-        list_filter(list_filter(list_distinct(string_split(text, ' ')), lambda w: w <> '')[1:126], lambda w: w <> 'by') as typed,
-        spotify_id
-    from (select wh_normalise(q) as text,
-                 regexp_extract(trim(q), '^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z_-]+/)?track/)?([A-Za-z0-9]{22})(?:[/?].*)?$', 1) as spotify_id)
-),
+needle as materialized (select * from search_terms(q)),
 needle_words as (
     select w, length(w) as n_chars, list_position(typed, w) as typed_position
     from (select unnest(words) as w, typed from needle where spotify_id = '' and len(typed) > 0)

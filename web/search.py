@@ -1,0 +1,157 @@
+"""The server's search: `search_tracks` (dbt_project/macros/recommend.sql) answered from the same
+search index (dim_search_vocabulary, dim_search_words) held in memory as arrays.
+
+Why a second implementation: the macro is at DuckDB's floor for a query of its size (planning
+alone is 6-7 ms, and some 30 operators cost 0.1-2 ms each however few rows they see), so a search
+takes 15-20 ms in SQL and a server on 2 cores cannot reach 16 clients with it. Here the query's
+words come from the `search_terms` macro (the same normalisation), close words from rapidfuzz's
+Jaro-Winkler (the same algorithm as DuckDB's; scores that land within 1e-9 of the 0.9 cut-off are
+settled by DuckDB itself), and the scoring is the macro's, step by step, on numpy arrays of the
+matched words' occurrences. The results equal the macro's (tests/test_web.py compares them on
+hundreds of queries); a query the arrays cannot hold (a Spotify id, more than 64 words) goes to
+the macro. The CLI and SQL users keep the macro.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import extract
+
+from wavehouse import lookup
+from wavehouse.db import query
+
+CLOSE = 0.9          # the macro's Jaro-Winkler cut-off
+UNSURE = 1e-9        # rapidfuzz and DuckDB agree to ~1e-16; closer than this to CLOSE, DuckDB decides
+MAX_TYPED = 64       # typed-word masks are uint64 here (the macro's hold 126)
+RESULT_COLUMNS = ["track_id", "track_name", "artists", "primary_genre", "popularity", "score"]
+
+
+def sql_round(x: np.ndarray, places: int) -> np.ndarray:
+    """DuckDB's round() of a DOUBLE: x times 10^places in extended precision (so 0.3525, whose
+    double is just below the half, rounds down, as DuckDB does), halves away from zero. numpy's
+    and Python's round differ (halves to even, and numpy's multiplies in double precision)."""
+    scale = np.longdouble(10) ** places
+    v = np.abs(np.asarray(x, dtype=np.longdouble)) * scale
+    whole = np.floor(v)
+    return (np.sign(x) * ((whole + (v - whole >= 0.5)) / scale)).astype(np.float64)
+
+
+class SearchIndex:
+    def __init__(self, con):
+        vocab = con.sql("select word, n_chars from dim_search_vocabulary order by word_id").fetchnumpy()
+        self.words = [str(w) for w in vocab["word"]]
+        self.n_chars = np.asarray(vocab["n_chars"], dtype=np.int64)
+        self.word_id = {w: i for i, w in enumerate(self.words)}      # word_id - 1
+        # per first letter, the vocabulary rows (word_id - 1) sorted by length, with their words:
+        # the rows a typed word is compared with (lengths within a factor of 2) are one slice
+        self.by_letter: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+        first = np.array([w[0] for w in self.words])
+        for letter in np.unique(first):
+            rows = np.flatnonzero(first == letter)
+            rows = rows[np.argsort(self.n_chars[rows], kind="stable")]
+            self.by_letter[str(letter)] = (rows, self.n_chars[rows], [self.words[r] for r in rows])
+        occ = con.sql("""select word_id, track_number, song_number, popularity, in_title, field_words
+                             from dim_search_words order by word_id, track_number""").fetchnumpy()
+        word = np.asarray(occ["word_id"], dtype=np.int64) - 1
+        self.starts = np.searchsorted(word, np.arange(len(self.words) + 1))
+        self.track = np.asarray(occ["track_number"], dtype=np.int32)
+        self.song = np.asarray(occ["song_number"], dtype=np.int32)
+        pop = occ["popularity"]
+        # DuckDB sorts NULL last in `popularity desc`: as -1 here
+        self.popularity = np.where(np.ma.getmaskarray(pop), -1, np.ma.getdata(pop)).astype(np.int32)
+        self.in_title = np.asarray(occ["in_title"], dtype=bool)
+        self.field_words = np.asarray(occ["field_words"], dtype=np.int32)
+        self.tracks = con.sql("""select track_number, track_id, track_name, artists, primary_genre, popularity
+                                     from dim_tracks order by track_number""").to_arrow_table()
+        self.track_row = {n: i for i, n in enumerate(self.tracks.column("track_number").to_pylist())}
+
+    def _matches(self, w: str) -> list[tuple[int, float]]:
+        """Vocabulary rows equal or close to typed word w with their Jaro-Winkler similarity, as
+        the macro's `pairs` join: same first letter, lengths within a factor of 2."""
+        if w[0] not in self.by_letter:
+            return []
+        rows, chars, words = self.by_letter[w[0]]
+        lo, hi = np.searchsorted(chars, [(len(w) + 1) // 2, 2 * len(w) + 1])
+        found = extract(w, words[lo:hi], scorer=JaroWinkler.similarity, score_cutoff=CLOSE - UNSURE, limit=None)
+        return [(int(rows[lo + i]), 1.0 if words[lo + i] == w else score) for _, score, i in found]
+
+    def _settle(self, con, pairs: list[tuple[int, str, float]]) -> list[tuple[int, str, float]]:
+        """Scores within UNSURE of the cut-off, as DuckDB computes them (one query for all)."""
+        unsure = [i for i, (_, _, jw) in enumerate(pairs) if abs(jw - CLOSE) <= UNSURE]
+        if unsure:
+            settled = con.execute("select jaro_winkler_similarity(a, b) from (select unnest(?::varchar[]) as a, "
+                                  "unnest(?::varchar[]) as b)",
+                                  [[self.words[pairs[i][0]] for i in unsure], [pairs[i][1] for i in unsure]]).fetchall()
+            for i, (jw,) in zip(unsure, settled):
+                pairs[i] = (pairs[i][0], pairs[i][1], jw)
+        return pairs
+
+    def search(self, con, text: str, k: int = 10) -> lookup.Rows:
+        words, typed, spotify_id = con.execute("select * from search_terms(?)", [text]).fetchall()[0]
+        if spotify_id or len(typed) > MAX_TYPED:
+            return lookup.search(con, text, k)
+        if not typed:
+            return RESULT_COLUMNS, []
+        position = {w: i for i, w in enumerate(typed)}
+        # the macro's `matched`: per vocabulary word, its best value and the typed words it matches
+        value: dict[int, float] = {}
+        exact: dict[int, int] = {}
+        close: dict[int, int] = {}
+        pairs = self._settle(con, [(row, w, jw) for w in words for row, jw in self._matches(w)])
+        for row, w, jw in pairs:
+            same = self.words[row] == w
+            if not (same or (jw >= CLOSE and (len(w) >= 4 or self.n_chars[row] >= 4))):
+                continue
+            typed_value = 1.0 if same else 0.6 if len(w) >= 4 and jw >= CLOSE else 0.0
+            word_value = 1.0 if same else 0.6 if self.n_chars[row] >= 4 and jw >= CLOSE else 0.0
+            value[row] = max(value.get(row, 0.0), word_value)
+            bit = 1 << position[w] if w in position else 0       # "by" is not a typed word
+            if typed_value == 1.0:
+                exact[row] = exact.get(row, 0) | bit
+            elif typed_value == 0.6:
+                close[row] = close.get(row, 0) | bit
+        if not value:
+            return RESULT_COLUMNS, []
+        rows = np.fromiter(value, dtype=np.int64)
+        spans = [np.arange(self.starts[r], self.starts[r + 1]) for r in rows]
+        occ = np.concatenate(spans)
+        per_occ = np.repeat(np.arange(len(rows)), [len(s) for s in spans])
+        # values in tenths: the macro's are DECIMAL(2,1), summed exactly, cast to DOUBLE when divided
+        occ_value = np.array([round(value[r] * 10) for r in rows], dtype=np.int64)[per_occ]
+        occ_exact = np.array([exact.get(r, 0) for r in rows], dtype=np.uint64)[per_occ]
+        occ_close = np.array([close.get(r, 0) for r in rows], dtype=np.uint64)[per_occ]
+        # the macro's `found`: one group per track
+        order = np.argsort(self.track[occ], kind="stable")
+        occ, occ_value, occ_exact, occ_close = occ[order], occ_value[order], occ_exact[order], occ_close[order]
+        track = self.track[occ]
+        starts = np.flatnonzero(np.r_[True, track[1:] != track[:-1]])
+        title = self.in_title[occ]
+        found_exact = np.bitwise_or.reduceat(occ_exact, starts)
+        found_close = np.bitwise_or.reduceat(occ_close, starts)
+        title_found = np.add.reduceat(np.where(title, occ_value, 0), starts)
+        artist_found = np.add.reduceat(np.where(title, 0, occ_value), starts)
+        title_words = np.maximum.reduceat(np.where(title, self.field_words[occ], 0.0), starts)
+        artist_words = np.maximum.reduceat(np.where(title, 0.0, self.field_words[occ]), starts)
+        n_exact = np.bitwise_count(found_exact).astype(np.int64)
+        n_close = np.bitwise_count(found_close & ~found_exact).astype(np.int64)
+        # the macro's arithmetic exactly: 0.5 x (exact + 0.6 x close) is a DECIMAL of scale 2 and
+        # 0.35 / 0.15 x found one of scale 3, each cast to DOUBLE (integer / 10^scale) and divided
+        score = ((5 * (10 * n_exact + 6 * n_close)) / 100.0 / max(len(typed), 1)
+                 + (35 * title_found) / 1000.0 / np.where(title_words == 0, 1, title_words)
+                 + (15 * artist_found) / 1000.0 / np.where(artist_words == 0, 1, artist_words))
+        tracks, songs, popularity = track[starts], self.song[occ][starts], self.popularity[occ][starts]
+        keep = score >= 0.35
+        tracks, songs, popularity, score = tracks[keep], songs[keep], popularity[keep], score[keep]
+        if not keep.any():
+            return RESULT_COLUMNS, []
+        rank_score = sql_round(score, 9)
+        # the macro's `best`: the best track of each song, then the top k
+        order = np.lexsort((tracks, -popularity, -rank_score, songs))
+        first = order[np.r_[True, songs[order][1:] != songs[order][:-1]]]
+        top = first[np.lexsort((tracks[first], -popularity[first], -rank_score[first]))][:k]
+        picked = self.tracks.take(pa.array([self.track_row[int(t)] for t in tracks[top]]))
+        body = list(zip(*(picked.column(c).to_pylist() for c in RESULT_COLUMNS[:-1]),
+                        sql_round(score[top], 3).tolist()))
+        return RESULT_COLUMNS, body

@@ -182,8 +182,9 @@ def block_serve(serve: dict) -> str:
         (f"{n} clients, idle, mixed: all", idle["all"]["p50_ms"], idle["all"]["p99_ms"], idle["all"]["throughput_rps"], ""),
     ]
     sql = serve.get("sql_one_warm_connection", {})
+    workers = serve.get("workers", 1)
     lines = [f"Run started {serve['started']} on {serve['cores']} cores (load generator on the same cores), "
-             f"{serve['requests_per_phase']:,} requests per load phase.", "",
+             f"`wavehouse serve --workers {workers}`, {serve['requests_per_phase']:,} requests per load phase.", "",
              markdown(["", "p50 ms", "p99 ms", "requests/s", "goal"], body)]
     if during:
         rebuilt = Path(serve.get("during_rebuild_data", "?")).name

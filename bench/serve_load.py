@@ -172,6 +172,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="requests per load phase (and per round during the rebuild)")
     parser.add_argument("--single", type=int, default=200, help="sequential warm requests of each kind")
     parser.add_argument("--no-rebuild", action="store_true", help="skip the phase during a rebuild")
+    parser.add_argument("--workers", type=int, default=1, help="wavehouse serve --workers")
     args = parser.parse_args()
 
     source = args.db or published_db()
@@ -184,10 +185,11 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "WAVEHOUSE_HOME": str(work)}
     wavehouse = str(Path(sys.executable).with_name("wavehouse"))
-    server = subprocess.Popen([wavehouse, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+    server = subprocess.Popen([wavehouse, "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--workers", str(args.workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     out = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "warehouse": str(source), "clients": args.clients,
-           "requests_per_phase": args.requests, "cores": os.cpu_count()}
+           "requests_per_phase": args.requests, "cores": os.cpu_count(), "workers": args.workers}
     try:
         for _ in range(200):
             try:

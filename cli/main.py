@@ -481,8 +481,12 @@ def evaluate(con, by_embedding, fmt):
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0 to share on your network).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes. Each holds its own read-only connection and search index; with "
+                   "several clients, one per core (search is Python work that one process runs a "
+                   "request at a time).")
 @user_errors
-def serve(host, port):
+def serve(host, port, workers):
     """A local web app and JSON API over the published warehouse, read-only.
 
     Pages: / (search), /track/<id> (recommendations with why, a path to another song),
@@ -494,6 +498,7 @@ def serve(host, port):
     Examples:
       wavehouse serve
       wavehouse serve --port 8080
+      wavehouse serve --workers 2        # several clients on a 2-core machine
       curl 'http://127.0.0.1:8000/api/recommend?seed=4qPNDBW1i3p13qLCt0Ki3A&k=5&explain=true'
     """
     import uvicorn
@@ -503,7 +508,11 @@ def serve(host, port):
 
     db.connect().close()           # a clear error now if nothing is built yet
     click.echo(f"wavehouse: serving {db.published_db()} on http://{host}:{port} (API docs: /docs)", err=True)
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning", http="httptools", loop="uvloop")
+    options = dict(host=host, port=port, log_level="warning", http="httptools", loop="uvloop")
+    if workers == 1:
+        uvicorn.run(create_app(), **options)
+    else:   # each worker process builds its own app (uvicorn imports the factory by name)
+        uvicorn.run("wavehouse.web.app:create_app", factory=True, workers=workers, **options)
 
 
 @cli.command()

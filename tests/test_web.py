@@ -224,6 +224,37 @@ def server(built_home):
     thread.join(timeout=10)
 
 
+def test_serve_with_two_workers_answers_from_both(built_home):
+    """`wavehouse serve --workers 2` as a user starts it: two processes behind one port, each
+    opening the warehouse and its search index itself."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    port = free_port()
+    wavehouse = str(Path(sys.executable).with_name("wavehouse"))
+    process = subprocess.Popen([wavehouse, "serve", "--port", str(port), "--workers", "2"],
+                               env={**os.environ, "WAVEHOUSE_HOME": str(built_home)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        found = None
+        for _ in range(200):
+            try:
+                found = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": "ghost acoustic"}, timeout=5)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert found is not None and found.status_code == 200, process.stderr.read1().decode() if found is None else found.text
+        assert found.json()["results"][0]["track_id"] == SEED
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+            answers = [http.get("/api/recommend", params={"seed": SEED, "k": 5}) for _ in range(20)]
+        assert {r.status_code for r in answers} == {200} and len({r.text for r in answers}) == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -10,6 +10,27 @@ import sys
 from pathlib import Path
 
 
+def neighbour_tables(n: dict) -> list[str]:
+    # a run before faiss became the exact kernel holds one embedding's figures at the top level
+    kinds = {"cluster space": n} if "n" in n else {kind: n[kind] for kind in n if isinstance(n[kind], dict)}
+    out = []
+    for kind, e in kinds.items():
+        exact = "wavehouse exact (torch tiles)" if "faiss_flat_seconds" in e else "wavehouse exact (faiss flat + song masking)"
+        out += [f"Neighbours of the `{kind}` embedding, N = {e['n']:,}, d = {e['d']}, top-{n['k'] if 'k' in n else 10} "
+                f"(sgemm {n['sgemm_gflops']} GFLOP/s, floor 2·N²·d = {e['gemm_floor_seconds']} s):", "",
+                "| method | seconds | recall@10 | vs |", "|---|---|---|---|",
+                f"| {exact} | {e['wavehouse_exact_seconds']} | 1 | {e['exact_vs_floor']}x the GEMM floor (goal <= 1.5x) |"]
+        for key in [k for k in e if k.startswith("wavehouse_ivf") and isinstance(e[k], dict)]:
+            i = e[key]
+            out.append(f"| wavehouse IVF, {key[13:]} probes ({i['pairs_share']:.1%} of pairs) | {i['seconds_with_lists']} | "
+                       f"{i['recall_at_10']} | {i['seconds_with_lists'] / e['wavehouse_exact_seconds']:.2f}x exact |")
+        if "faiss_flat_seconds" in e:
+            out.append(f"| faiss IndexFlatIP (exact) | {e['faiss_flat_seconds']} | {e['faiss_flat_recall_vs_wavehouse_exact']} | |")
+        out += [f"| faiss HNSW (M=32) | {e['faiss_hnsw_seconds']} | {e['faiss_hnsw_recall_at_10']} | "
+                f"{e['faiss_hnsw_seconds'] / e['wavehouse_exact_seconds']:.2f}x exact |", ""]
+    return out
+
+
 def main(path: Path) -> str:
     r = json.loads(path.read_text())
     m = r["machine"]
@@ -28,19 +49,14 @@ def main(path: Path) -> str:
         out += ["", f"Genre hit rate@10: peer {g['peer']:.3f}; wavehouse {g['wavehouse_seed_protocol']:.3f} (same protocol), "
                 f"{g['wavehouse_heldout']:.3f} (held-out queries).", ""]
     n = r.get("neighbours")
+    alone = path.with_name("neighbours_latest.json")
+    if alone.is_file():             # `bench/run.py --neighbours-only`, a run of its own
+        separate = json.loads(alone.read_text())
+        if separate["started"] > r["started"]:
+            n = separate["neighbours"]
+            out += [f"Neighbour kernels measured on their own (`neighbours_latest.json`, run started {separate['started']}):", ""]
     if n:
-        out += [f"Neighbours, N = {n['n']:,}, d = {n['d']}, top-{n['k']} (sgemm {n['sgemm_gflops']} GFLOP/s, floor "
-                f"2·N²·d = {n['gemm_floor_seconds']} s):", "",
-                "| method | seconds | recall@10 | vs |", "|---|---|---|---|",
-                f"| wavehouse exact (torch tiles) | {n['wavehouse_exact_seconds']} | 1 | {n['exact_vs_floor']}x the GEMM floor (goal <= 1.5x) |"]
-        for key in [k for k in n if k.startswith("wavehouse_ivf") and isinstance(n[k], dict)]:
-            i = n[key]
-            out.append(f"| wavehouse IVF, {key[13:]} probes ({i['pairs_share']:.1%} of pairs) | {i['seconds_with_lists']} | "
-                       f"{i['recall_at_10']} | {i['seconds_with_lists'] / n['faiss_flat_seconds']:.2f}x faiss flat |")
-        if "faiss_flat_seconds" in n:
-            out.append(f"| faiss IndexFlatIP (exact) | {n['faiss_flat_seconds']} | {n['faiss_flat_recall_vs_wavehouse_exact']} | |")
-            out.append(f"| faiss HNSW (M=32) | {n['faiss_hnsw_seconds']} | {n['faiss_hnsw_recall_at_10']} | |")
-        out.append("")
+        out += neighbour_tables(n)
     c = r.get("cold_lookup")
     if c:
         out += [f"Cold `wavehouse recommend` (median of {c['runs']}): {c['wavehouse_recommend_s']} s against "

@@ -82,34 +82,56 @@ def _ordered(values: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.take_along_axis(values, order, 1), np.take_along_axis(indices, order, 1)
 
 
+# Queries per faiss search call: bounds the (rows x width) result arrays; faiss blocks the GEMM itself.
+FLAT_QUERY_BLOCK = 16_384
+
+
+def group_sizes_of(groups: np.ndarray | None, n: int) -> np.ndarray:
+    """For every row, the size of its group (1 when there are no groups)."""
+    if groups is None:
+        return np.ones(n, dtype=np.int64)
+    _, inverse, counts = np.unique(np.asarray(groups), return_inverse=True, return_counts=True)
+    return counts[inverse.reshape(-1)]
+
+
 def exact_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, memory_mb: float = 256.0,
                threads: int | None = None, queries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For every row of E (or only the rows `queries`), the k most cosine-similar rows not sharing
-    its group (nor itself): (indices (m, k) int64, similarities (m, k) float32), best first."""
-    import torch
+    its group (nor itself): (indices (m, k) int64, similarities (m, k) float32), best first, ties by
+    lower index. A faiss flat inner-product index (BLAS GEMM + heap selection, at the GEMM floor)
+    asks each query for k plus its group's size, and the same-group rows are dropped. Queries go in
+    order of their group size, in blocks whose results fit in `memory_mb`."""
+    import faiss
 
     if threads:
-        torch.set_num_threads(threads)
+        faiss.omp_set_num_threads(threads)
     n = len(E)
     k = min(k, n - 1)
     queries = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
-    En = torch.from_numpy(normalise_rows(E))
-    pair_q, pair_c = same_group_pairs(exclude_groups, n, queries)
-    rows = block_rows_for_budget(n, k, memory_mb)
+    En = normalise_rows(E)
+    index = faiss.IndexFlatIP(En.shape[1])
+    index.add(En)
+    groups = np.arange(n) if exclude_groups is None else np.asarray(exclude_groups)
+    extra = group_sizes_of(exclude_groups, n)[queries]
+    by_extra = np.argsort(extra, kind="stable")
     out_idx = np.empty((len(queries), k), dtype=np.int64)
     out_sim = np.empty((len(queries), k), dtype=np.float32)
-    all_rows = np.arange(n)
-    local = np.full(n, -1)
-    with torch.no_grad():
-        for start in range(0, len(queries), rows):
-            block = queries[start:start + rows]
-            local[block] = np.arange(len(block))
-            lo, hi = np.searchsorted(pair_q, [block.min(), block.max() + 1])
-            mq = local[pair_q[lo:hi]]
-            keep = mq >= 0
-            v, i = _topk_against(En[block], En, k, all_rows, mq[keep], pair_c[lo:hi][keep])
-            local[block] = -1
-            out_sim[start:start + len(block)], out_idx[start:start + len(block)] = _ordered(v, i)
+    start = 0
+    while start < len(queries):
+        width = int(min(n, k + extra[by_extra[start]]))
+        rows_fit = max(1, int(memory_mb * 1024 * 1024 // (width * 12)))
+        stop = min(len(queries), start + FLAT_QUERY_BLOCK, start + rows_fit)
+        # widen the block to its largest group (sorted: the last row's)
+        width = int(min(n, k + extra[by_extra[stop - 1]]))
+        pos = by_extra[start:stop]
+        block = queries[pos]
+        sim, idx = index.search(En[block], width)
+        masked = (idx < 0) | (groups[np.maximum(idx, 0)] == groups[block][:, None])
+        sim = np.where(masked, -np.inf, sim).astype(np.float32)
+        idx = np.where(masked, n, idx)      # masked rows sort last
+        sim, idx = _ordered(sim, idx)
+        out_sim[pos], out_idx[pos] = sim[:, :k], idx[:, :k]
+        start = stop
     return out_idx, out_sim
 
 

@@ -221,10 +221,17 @@ def ivf_topk(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int = 3,
     return out_idx, out_sim, compared / float(n * n)
 
 
-def recall_at(approx: np.ndarray, exact: np.ndarray, k: int = 10) -> float:
-    """Share of the exact top-k found in the approximate top-k, over all rows."""
+def recall_at(approx: np.ndarray, exact: np.ndarray, k: int = 10, approx_sim: np.ndarray | None = None,
+              exact_sim: np.ndarray | None = None, tol: float = 1e-6) -> float:
+    """Share of the exact top-k found in the approximate top-k, over all rows. With similarities,
+    ties count: an approximate neighbour as similar as the exact k-th (within `tol`) is a hit even
+    when the exact list holds another of the tied rows (embeddings with many identical vectors,
+    such as tracks whose sound and artists agree, have long runs of ties)."""
     a, e = approx[:, :k], exact[:, :k]
-    hits = (e[:, :, None] == a[:, None, :]).any(axis=2).sum()
+    found = (a[:, :, None] == e[:, None, :]).any(axis=2)
+    if approx_sim is not None and exact_sim is not None:
+        found |= (a >= 0) & (approx_sim[:, :k] >= exact_sim[:, k - 1:k] - tol)
+    hits = np.minimum(found.sum(axis=1), k).sum()
     return float(hits) / float(e.size)
 
 

@@ -330,3 +330,13 @@ def test_choose_hybrid_weight_respects_the_own_artist_cap():
     assert choose_hybrid_weight(rows, 0.15) == 1
     assert choose_hybrid_weight(rows, 0.05) == 2        # none allowed: the lowest share
     assert choose_hybrid_weight(rows, 1.0) == 0
+
+
+def test_recall_counts_ties_with_the_kth_exact_neighbour():
+    exact, exact_sim = np.array([[1, 2]]), np.array([[0.9, 0.8]], dtype=np.float32)
+    tied, tied_sim = np.array([[1, 3]]), np.array([[0.9, 0.8]], dtype=np.float32)
+    worse, worse_sim = np.array([[1, 4]]), np.array([[0.9, 0.7]], dtype=np.float32)
+    assert recall_at(tied, exact, 2) == 0.5
+    assert recall_at(tied, exact, 2, tied_sim, exact_sim) == 1.0
+    assert recall_at(worse, exact, 2, worse_sim, exact_sim) == 0.5
+    assert recall_at(np.array([[1, -1]]), exact, 2, np.array([[0.9, -np.inf]]), exact_sim) == 0.5

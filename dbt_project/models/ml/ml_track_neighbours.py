@@ -67,8 +67,9 @@ def model(dbt, session):
                 labels = ivf_lists(E, p["ivf_lists"], seed=p["seed"])
                 idx, sim, share = ivf_topk_distinct(E, p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
                 sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
-                exact_idx, _ = exact_topk_distinct(E, p["neighbours_k"], songs, memory, queries=sample)
-                m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10), ivf_pairs_share=share)
+                exact_idx, exact_sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory, queries=sample)
+                m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10, sim[sample], exact_sim),
+                         ivf_pairs_share=share)
             elif p["neighbour_method"] == "exact":
                 idx, sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory)
             else:

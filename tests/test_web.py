@@ -409,7 +409,7 @@ def test_the_servers_search_index_equals_the_macro(built_home):
     store = Warehouse(published_db(built_home))
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     index = SearchIndex(con)
-    queries = search_queries(con, 200)
+    queries = search_queries(con, 120)
     for q in queries:
         expected = con.execute("select * from search_tracks(?, k := 10)", [q]).fetchall()
         assert index.search(con, q, 10)[1] == expected, q

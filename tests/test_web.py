@@ -171,6 +171,7 @@ def test_reopens_after_a_publish_with_no_failed_request(built_home, tmp_path):
     shutil.copy(published_db(built_home), served)
     client = TestClient(create_app(served))
     assert ok(client, f"/api/tracks/{SEED}")["track_name"] == "Ghost - Acoustic"
+    assert ok(client, "/api/search?q=ghost+acoustic")["results"][0]["track_name"] == "Ghost - Acoustic"
     # the next build: a copy with one change, published by an atomic rename as wavehouse publish does
     new = tmp_path / "next.duckdb"
     shutil.copy(served, new)
@@ -196,6 +197,8 @@ def test_reopens_after_a_publish_with_no_failed_request(built_home, tmp_path):
         t.join()
     assert not failures
     assert ok(client, f"/api/tracks/{SEED}")["track_name"] == "Ghost - Rebuilt"
+    # the search index is the new file's too
+    assert ok(client, "/api/search?q=ghost+acoustic")["results"][0]["track_name"] == "Ghost - Rebuilt"
 
 
 # ---------------------------------------------------------------- a real browser

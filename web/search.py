@@ -20,7 +20,6 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import extract
 
 from wavehouse import lookup
-from wavehouse.db import query
 
 CLOSE = 0.9          # the macro's Jaro-Winkler cut-off
 UNSURE = 1e-9        # rapidfuzz and DuckDB agree to ~1e-16; closer than this to CLOSE, DuckDB decides
@@ -39,11 +38,14 @@ def sql_round(x: np.ndarray, places: int) -> np.ndarray:
 
 
 class SearchIndex:
+    """One published file's word index as arrays: the vocabulary by first letter and length, each
+    word's occurrences (track and song numbers, popularity, title or artists, the field's word
+    count) in word order, and the columns of dim_tracks a result shows."""
+
     def __init__(self, con):
         vocab = con.sql("select word, n_chars from dim_search_vocabulary order by word_id").fetchnumpy()
         self.words = [str(w) for w in vocab["word"]]
         self.n_chars = np.asarray(vocab["n_chars"], dtype=np.int64)
-        self.word_id = {w: i for i, w in enumerate(self.words)}      # word_id - 1
         # per first letter, the vocabulary rows (word_id - 1) sorted by length, with their words:
         # the rows a typed word is compared with (lengths within a factor of 2) are one slice
         self.by_letter: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}

@@ -21,7 +21,6 @@ from wavehouse.paths import WavehouseError
 from .search import SearchIndex
 
 
-
 def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     """The file attached read-only to a fresh in-memory database (so a republished file at the same
     path is opened anew, not served from DuckDB's per-path instance cache), then external access
@@ -45,7 +44,9 @@ class Warehouse:
         self._identity: tuple[int, int] | None = None
         self._checked = 0.0
         self._local = threading.local()     # this thread's (connection, cursor)
-        self._index: tuple[duckdb.DuckDBPyConnection, SearchIndex | None] | None = None
+        # search indexes by connection: the current file's, and during a publish the old file's
+        # for requests still on it (so the two do not replace each other back and forth)
+        self._indexes: dict[int, tuple[duckdb.DuckDBPyConnection, SearchIndex | None]] = {}
         self._index_lock = threading.Lock()
         self.opened = 0                     # how many files were opened (1 + publishes seen)
 
@@ -91,11 +92,15 @@ class Warehouse:
         warehouse without `search_terms` (built by an older wavehouse)."""
         with self.cursor() as cur:
             con = self._local.held[0]
-            if self._index is None or self._index[0] is not con:
+            entry = self._indexes.get(id(con))
+            if entry is None or entry[0] is not con:
                 with self._index_lock:
-                    if self._index is None or self._index[0] is not con:
+                    entry = self._indexes.get(id(con))
+                    if entry is None or entry[0] is not con:
                         has_terms = cur.execute("select count(*) from duckdb_functions() where function_name = "
                                                 "'search_terms' and database_name = 'wh'").fetchall()[0][0]
-                        self._index = (con, SearchIndex(cur) if has_terms else None)
-            index = self._index[1]
+                        entry = (con, SearchIndex(cur) if has_terms else None)
+                        kept = {key: e for key, e in self._indexes.items() if e[0] is self._con}
+                        self._indexes = {**kept, id(con): entry}
+            index = entry[1]
             return index.search(cur, text, k) if index else lookup.search(cur, text, k)

@@ -67,7 +67,7 @@ class SearchIndex:
         self.field_words = np.asarray(occ["field_words"], dtype=np.int32)
         self.tracks = con.sql("""select track_number, track_id, track_name, artists, primary_genre, popularity
                                      from dim_tracks order by track_number""").to_arrow_table()
-        self.track_row = {n: i for i, n in enumerate(self.tracks.column("track_number").to_pylist())}
+        self.track_numbers = self.tracks.column("track_number").to_numpy()
 
     def _matches(self, w: str) -> list[tuple[int, float]]:
         """Vocabulary rows equal or close to typed word w with their Jaro-Winkler similarity, as
@@ -117,9 +117,10 @@ class SearchIndex:
         if not value:
             return RESULT_COLUMNS, []
         rows = np.fromiter(value, dtype=np.int64)
-        spans = [np.arange(self.starts[r], self.starts[r + 1]) for r in rows]
-        occ = np.concatenate(spans)
-        per_occ = np.repeat(np.arange(len(rows)), [len(s) for s in spans])
+        # every occurrence of the matched words (their runs in word order), and which word it is
+        lengths = self.starts[rows + 1] - self.starts[rows]
+        per_occ = np.repeat(np.arange(len(rows)), lengths)
+        occ = self.starts[rows][per_occ] + np.arange(len(per_occ)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         # values in tenths: the macro's are DECIMAL(2,1), summed exactly, cast to DOUBLE when divided
         occ_value = np.array([round(value[r] * 10) for r in rows], dtype=np.int64)[per_occ]
         occ_exact = np.array([exact.get(r, 0) for r in rows], dtype=np.uint64)[per_occ]
@@ -153,7 +154,7 @@ class SearchIndex:
         order = np.lexsort((tracks, -popularity, -rank_score, songs))
         first = order[np.r_[True, songs[order][1:] != songs[order][:-1]]]
         top = first[np.lexsort((tracks[first], -popularity[first], -rank_score[first]))][:k]
-        picked = self.tracks.take(pa.array([self.track_row[int(t)] for t in tracks[top]]))
+        picked = self.tracks.take(pa.array(np.searchsorted(self.track_numbers, tracks[top])))
         body = list(zip(*(picked.column(c).to_pylist() for c in RESULT_COLUMNS[:-1]),
                         sql_round(score[top], 3).tolist()))
         return RESULT_COLUMNS, body

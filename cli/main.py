@@ -61,7 +61,9 @@ def cli():
               help="Map columns the known layouts do not recognise, e.g. track_name=title,artists=artist.")
 @click.option("--encoding", default=None, type=click.Choice(["utf-8", "latin-1", "utf-16"]),
               help="Text encoding of CSV input (default utf-8).")
-@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option("--full-refresh", is_flag=True,
+              help="Retrain every model. Without it, a build after a published one is incremental when at "
+                   "most incremental_max_change_share (20%) of the tracks changed (docs/scaling.md).")
 @click.option("--vars", "dbt_vars", default=None, metavar="YAML",
               help="dbt vars, e.g. '{neighbour_method: ivf, latent_dim: 16}' (see dbt_project.yml).")
 @click.argument("expanded", nargs=-1, required=False, metavar="")
@@ -75,9 +77,16 @@ def build(data, columns, encoding, full_refresh, dbt_vars, expanded):
     layouts of seed projects 003/004 (name_song, name_artists, genres; Positiveness). Required:
     a title, artists and the nine core audio features; everything else is optional.
 
+    When a warehouse is published already, the build is incremental: the published warehouse's
+    trained models are reused, only new and changed tracks are embedded and clustered, and the
+    neighbour lists are updated exactly. It trains everything again (a full build) with
+    --full-refresh, when the model parameters, features or genres changed, or when more than
+    incremental_max_change_share of the tracks were added, changed or deleted.
+
     \b
     Examples:
       wavehouse build
+      wavehouse build --full-refresh                     # retrain every model
       WAVEHOUSE_HOME=/tmp/wh wavehouse build --data tests/fixtures/tracks_fixture.csv
       wavehouse build --data ~/exports/tracks_600k.csv
       wavehouse build --data ~/exports/parts/            # a folder of CSV or Parquet parts
@@ -97,6 +106,9 @@ def build(data, columns, encoding, full_refresh, dbt_vars, expanded):
                    f"merged {summary.duplicates_merged:,} duplicate rows")
         for reason, count in summary.rejected_by_reason:
             click.echo(f"  rejected: {count:>6,}  {reason}")
+        if summary.mode:
+            click.echo(f"{summary.mode} build ({summary.mode_reason}): {summary.tracks_added:,} tracks added, "
+                       f"{summary.tracks_changed:,} changed, {summary.tracks_deleted:,} deleted")
 
     summary = run_build(data=data, full_refresh=full_refresh, on_built=report, dbt_vars=dbt_vars,
                         columns=column_map(columns), encoding=encoding)

@@ -96,30 +96,70 @@ def dbscan_labels(X: np.ndarray, eps: float, min_samples: int, fit_rows: np.ndar
     """DBSCAN fitted on the rows `fit_rows` (a fixed sample keeps it tractable on 100k+ rows);
     every other row joins the cluster of its nearest core sample if that is within eps, else is
     noise (-1), the usual way to extend DBSCAN to new points."""
+    return dbscan_fit(X, eps, min_samples, fit_rows)[0]
+
+
+def dbscan_fit(X: np.ndarray, eps: float, min_samples: int, fit_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """dbscan_labels, and the rows of its core samples (what join_nearest_core needs later)."""
     from sklearn.cluster import DBSCAN
-    from sklearn.neighbors import NearestNeighbors
 
     model = DBSCAN(eps=eps, min_samples=min_samples).fit(X[fit_rows])
     labels = np.full(len(X), -1, dtype=np.int32)
     labels[fit_rows] = model.labels_
     cores = fit_rows[model.core_sample_indices_]
     rest = np.setdiff1d(np.arange(len(X)), fit_rows)
-    if len(cores) and len(rest):
-        dist, nearest = NearestNeighbors(n_neighbors=1).fit(X[cores]).kneighbors(X[rest])
+    if len(rest):
+        labels[rest] = join_nearest_core(X[rest], X[cores], labels[cores], eps)
+    return labels, cores
+
+
+def join_nearest_core(X: np.ndarray, core_X: np.ndarray, core_labels: np.ndarray, eps: float) -> np.ndarray:
+    """The cluster of each row's nearest core sample when that is within eps, else noise (-1)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    labels = np.full(len(X), -1, dtype=np.int32)
+    if len(core_X) and len(X):
+        dist, nearest = NearestNeighbors(n_neighbors=1).fit(core_X).kneighbors(X)
         within = dist[:, 0] <= eps
-        labels[rest[within]] = labels[cores[nearest[within, 0]]]
+        labels[within] = np.asarray(core_labels)[nearest[within, 0]]
     return labels
+
+
+def nearest_centroid(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """The index of each row's nearest centroid (squared Euclidean, as KMeans assigns; ties to the
+    lower index)."""
+    X = np.asarray(X, dtype=np.float64)
+    C = np.asarray(centroids, dtype=np.float64)
+    distances = (X * X).sum(1)[:, None] - 2 * X @ C.T + (C * C).sum(1)[None, :]
+    return distances.argmin(axis=1).astype(np.int32)
 
 
 def sub_clusters(X: np.ndarray, labels: np.ndarray, k_sub: int, seed: int = 0, min_size: int = 10) -> np.ndarray:
     """Re-cluster inside each cluster (seed 002): KMeans(k_sub) per cluster; small clusters keep 0."""
+    return sub_clusters_with_centroids(X, labels, k_sub, seed, min_size)[0]
+
+
+def sub_clusters_with_centroids(X: np.ndarray, labels: np.ndarray, k_sub: int, seed: int = 0, min_size: int = 10
+                                ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """sub_clusters, and the sub-centroids of each re-clustered cluster (for assign_sub_clusters)."""
     sub = np.zeros(len(X), dtype=np.int32)
+    centroids = {}
     for c in np.unique(labels):
         rows = np.flatnonzero(labels == c)
         k = min(k_sub, len(rows) // min_size)
         if c < 0 or k < 2:
             continue
-        sub[rows], _, _ = kmeans_labels(X[rows], k, seed=seed, n_init=2)
+        sub[rows], centroids[int(c)], _ = kmeans_labels(X[rows], k, seed=seed, n_init=2)
+    return sub, centroids
+
+
+def assign_sub_clusters(X: np.ndarray, labels: np.ndarray, centroids: dict[int, np.ndarray]) -> np.ndarray:
+    """Each row's nearest sub-centroid of its cluster (0 in a cluster that was not re-clustered)."""
+    sub = np.zeros(len(X), dtype=np.int32)
+    for c, C in centroids.items():
+        rows = np.flatnonzero(labels == c)
+        if len(rows):
+            sub[rows] = nearest_centroid(X[rows], C)
     return sub
 
 

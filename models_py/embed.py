@@ -28,6 +28,7 @@ class EmbeddingResult:
     n_train_rows: int = 0
     n_synthetic_rows: int = 0
     history: list[float] = field(default_factory=list)
+    encoder_state: dict[str, np.ndarray] = field(default_factory=dict)   # for encode()
 
 
 def _set_threads(threads: int | None) -> None:
@@ -188,4 +189,13 @@ def train_autoencoder(
         n_train_rows=len(fit_rows),
         n_synthetic_rows=n_synthetic,
         history=history,
+        encoder_state={k: v.numpy().copy() for k, v in encoder.state_dict().items()},
     )
+
+
+def encode(state: dict[str, np.ndarray], X: np.ndarray) -> np.ndarray:
+    """The trained encoder (train_autoencoder's encoder_state) applied to new rows X (scaled and
+    weighted as in training): Linear, ReLU, (dropout: off at inference), Linear."""
+    X = np.asarray(X, dtype=np.float32)
+    hidden = np.maximum(X @ state["0.weight"].T + state["0.bias"], 0)
+    return (hidden @ state["3.weight"].T + state["3.bias"]).astype(np.float32)

@@ -45,6 +45,7 @@ class HeadResult:
     n_train_rows: int
     n_synthetic_rows: int
     seconds: float
+    state: dict | None = None         # the network's weights, for head_outputs()
 
 
 def embedding_of(logits: np.ndarray, hidden: np.ndarray, output: str) -> np.ndarray:
@@ -155,7 +156,21 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
         n_train_rows=int(train_mask.sum()),
         n_synthetic_rows=n_synthetic,
         seconds=time.perf_counter() - started,
+        state={**{f"body.{k}": v.numpy().copy() for k, v in body.state_dict().items()},
+               **{f"out.{k}": v.numpy().copy() for k, v in out.state_dict().items()}},
     )
+
+
+def head_outputs(state: dict[str, np.ndarray], X: np.ndarray, output: str) -> tuple[np.ndarray, np.ndarray]:
+    """A trained genre head (train_genre_head's state) applied to new rows X: (the embedding its
+    config's output gives, the genre probabilities)."""
+    h = np.asarray(X, dtype=np.float32)
+    layer = 0
+    while f"body.{layer}.weight" in state:     # Linear, ReLU, Dropout per hidden layer
+        h = np.maximum(h @ state[f"body.{layer}.weight"].T + state[f"body.{layer}.bias"], 0).astype(np.float32)
+        layer += 3
+    logits = (h @ state["out.weight"].T + state["out.bias"]).astype(np.float32)
+    return embedding_of(logits, h, output), embedding_of(logits, h, "probabilities")
 
 
 def genre_hit_at(E: np.ndarray, labels: np.ndarray, songs: np.ndarray, queries: np.ndarray, k: int = 10,

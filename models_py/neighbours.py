@@ -322,3 +322,76 @@ def ivf_topk_distinct(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int, g
     out_idx, out_sim = np.empty_like(idx), np.empty_like(sim)
     out_idx[by_list], out_sim[by_list] = idx, sim
     return out_idx, out_sim, float(sum(shares))
+
+
+def topk_among(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """For each query row of E, its k most cosine-similar rows among `candidates` (rows of E), one
+    per group and never the query's own group, best first, ties by lower index: exact, through a
+    faiss flat index of the candidates alone. Lists with fewer than k such rows are padded with -1
+    (similarity -inf). What an incremental build computes for the new rows against every list."""
+    import faiss
+
+    n = len(E)
+    candidates = np.asarray(candidates, dtype=np.int64)
+    queries = np.asarray(queries, dtype=np.int64)
+    groups = np.asarray(groups)
+    if not len(candidates) or not len(queries):
+        return np.full((len(queries), k), -1, np.int64), np.full((len(queries), k), -np.inf, np.float32)
+    index = faiss.IndexFlatIP(E.shape[1])
+    index.add(normalise_rows(E[candidates]))
+
+    def search(rows, width):
+        width = int(min(width, len(candidates)))
+        sim, at = index.search(normalise_rows(E[rows]), width)
+        idx = np.where(at >= 0, candidates[np.maximum(at, 0)], n)
+        dropped = (at < 0) | (groups[np.minimum(idx, n - 1)] == groups[rows][:, None])
+        sim, idx = _ordered(np.where(dropped, -np.inf, sim).astype(np.float32), np.where(dropped, n, idx))
+        return np.where(idx >= n, -1, idx), sim
+
+    idx, sim = distinct_lists(search, queries, k, groups, len(candidates) + 1)
+    if idx.shape[1] < k:      # a catalogue of fewer than k + 1 songs
+        idx = np.pad(idx, ((0, 0), (0, k - idx.shape[1])), constant_values=-1)
+        sim = np.pad(sim, ((0, 0), (0, k - sim.shape[1])), constant_values=-np.inf)
+    return idx, sim
+
+
+def merge_lists(idx_a: np.ndarray, sim_a: np.ndarray, idx_b: np.ndarray, sim_b: np.ndarray, groups: np.ndarray,
+                k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two best-first lists per row (-1 = empty) merged: best first, ties by lower index, one row per
+    group (the best-ranked), the first k. Exact when each input is the exact top list of its part of
+    the candidates and every row of a group the old list dropped is still there."""
+    idx = np.concatenate([idx_a, idx_b], axis=1)
+    sim = np.concatenate([sim_a, sim_b], axis=1).astype(np.float32)
+    big = np.iinfo(np.int64).max
+    sim, idx = _ordered(np.where(idx < 0, -np.inf, sim).astype(np.float32), np.where(idx < 0, big, idx))
+    idx = np.where(idx == big, -1, idx)
+    out_idx, out_sim, _ = first_of_each_group(idx, sim, groups, k)
+    return out_idx, out_sim
+
+
+def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray, old_sim: np.ndarray,
+                 fresh: np.ndarray, memory_mb: float = 256.0) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The exact top-k lists (as exact_topk_distinct) of every row of E, from the previous build's
+    lists: old_idx/old_sim (n, k), each row's previous list mapped to rows of E, -1 for a neighbour
+    that is gone (deleted or changed); `fresh` marks the rows that are new or changed (their old
+    lists are ignored).
+
+    A row whose old list lost no neighbour keeps it, merged with its top-k among the fresh rows: the
+    rows it never listed are below its k-th, or another copy of a listed song, or its own song, and
+    stay so. Fresh rows, and rows whose list lost a neighbour, are searched again in full. Returns
+    (indices, similarities, counts of rows merged and searched)."""
+    fresh = np.asarray(fresh, dtype=bool)
+    n = len(E)
+    again = fresh | (old_idx < 0).any(axis=1)
+    merged = np.flatnonzero(~again)
+    out_idx = np.empty((n, k), dtype=np.int64)
+    out_sim = np.empty((n, k), dtype=np.float32)
+    if len(merged):
+        new_idx, new_sim = topk_among(E, k, groups, np.flatnonzero(fresh), merged)
+        out_idx[merged], out_sim[merged] = merge_lists(old_idx[merged], old_sim[merged], new_idx, new_sim, groups, k)
+    searched = np.flatnonzero(again)
+    if len(searched):
+        out_idx[searched], out_sim[searched] = exact_topk_distinct(E, k, groups, memory_mb, queries=searched)
+    return out_idx, out_sim, {"lists_merged": int(len(merged)), "lists_searched": int(len(searched)),
+                              "fresh_rows": int(fresh.sum())}

@@ -13,6 +13,8 @@ class PcaResult:
     n_components: int
     explained_variance_ratio: list[float]
     variance_kept: float
+    mean: np.ndarray | None = None         # (d,): coords = (X - mean) @ components.T (project())
+    components: np.ndarray | None = None   # (n_components, d)
 
 
 def pca_for_variance(X: np.ndarray, min_variance: float = 0.8, seed: int = 0) -> PcaResult:
@@ -24,15 +26,27 @@ def pca_for_variance(X: np.ndarray, min_variance: float = 0.8, seed: int = 0) ->
     n = int(np.searchsorted(np.cumsum(ratios), min_variance - 1e-12) + 1)
     n = min(n, X.shape[1])
     coords = full.transform(X)[:, :n].astype(np.float32)
-    return PcaResult(coords, n, [float(r) for r in ratios[:n]], float(ratios[:n].sum()))
+    return PcaResult(coords, n, [float(r) for r in ratios[:n]], float(ratios[:n].sum()),
+                     full.mean_.astype(np.float32), full.components_[:n].astype(np.float32))
+
+
+def project(X: np.ndarray, mean: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """A fitted linear projection (PCA's components, or LDA's 2-D scalings as rows) applied to rows X."""
+    return ((np.asarray(X, dtype=np.float64) - mean) @ np.asarray(components, dtype=np.float64).T).astype(np.float32)
+
+
+def lda_fit_2d(X_fit: np.ndarray, y_fit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A 2-D linear discriminant map fitted on (X_fit, y_fit), e.g. the SMOTE-balanced training
+    split, as (mean, components) for project(): the same as scikit-learn's transform."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    model = LinearDiscriminantAnalysis(n_components=2).fit(X_fit, y_fit)
+    return model.xbar_, model.scalings_[:, :2].T
 
 
 def lda_2d(X_fit: np.ndarray, y_fit: np.ndarray, X_all: np.ndarray) -> np.ndarray:
-    """2-D linear discriminant map fitted on (X_fit, y_fit), e.g. the SMOTE-balanced training split,
-    applied to every row of X_all."""
-    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-
-    return LinearDiscriminantAnalysis(n_components=2).fit(X_fit, y_fit).transform(X_all).astype(np.float32)
+    """The 2-D linear discriminant map of lda_fit_2d applied to every row of X_all."""
+    return project(X_all, *lda_fit_2d(X_fit, y_fit))
 
 
 def tsne_2d(X: np.ndarray, seed: int = 0, perplexity: float = 30.0, max_iter: int = 500) -> np.ndarray:

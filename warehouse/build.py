@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import duckdb
 
-from .paths import WavehouseError, build_db, build_dir, default_data, home, project_dir
+from .paths import WavehouseError, build_db, build_dir, default_data, home, project_dir, published_db
 from .publish import publish
 
 
@@ -25,6 +25,11 @@ class BuildSummary:
     duplicates_merged: int
     rejected_by_reason: list[tuple[str, int]] = field(default_factory=list)
     published: Path | None = None
+    mode: str | None = None            # full | incremental (ml_build_plan)
+    mode_reason: str = ""
+    tracks_added: int = 0
+    tracks_changed: int = 0
+    tracks_deleted: int = 0
 
 
 SUMMARY_SQL = """
@@ -105,13 +110,14 @@ def end_process(code: int) -> None:
     os._exit(code)
 
 
-def run_dbt(args: list[str], base: Path, data: Path) -> None:
-    """Run dbt in this process (no second interpreter start-up); raise WavehouseError on failure."""
+def run_dbt(args: list[str], base: Path, data: Path, previous: Path | None = None) -> None:
+    """Run dbt in this process (no second interpreter start-up); raise WavehouseError on failure.
+    `previous`: the published warehouse an incremental build may start from."""
     from dbt.cli.main import dbtRunner
 
     global dbt_ran_in_process
     dbt_ran_in_process = True
-    with _environment(WAVEHOUSE_HOME=str(base), WAVEHOUSE_DATA=str(data),
+    with _environment(WAVEHOUSE_HOME=str(base), WAVEHOUSE_DATA=str(data), WAVEHOUSE_PREVIOUS=str(previous or ""),
                       DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_VERSION_CHECK="false"):
         try:
             result = dbtRunner().invoke(args)
@@ -162,9 +168,17 @@ def summarise(db: Path) -> BuildSummary:
     try:
         read, kept, rejected, merged = con.execute(SUMMARY_SQL).fetchone()
         reasons = con.execute(REASONS_SQL).fetchall()
+        has_plan = con.execute("select count(*) from information_schema.tables where table_name = 'ml_build_plan'"
+                               ).fetchall()[0][0]
+        plan = con.execute("select mode, reason, tracks_added, tracks_changed, tracks_deleted from ml_build_plan"
+                           ).fetchall() if has_plan else []
     finally:
         con.close()
-    return BuildSummary(read, kept, rejected, merged, reasons)
+    summary = BuildSummary(read, kept, rejected, merged, reasons)
+    if plan:
+        (summary.mode, summary.mode_reason, summary.tracks_added, summary.tracks_changed,
+         summary.tracks_deleted) = plan[0]
+    return summary
 
 
 def resolve_data(data: Path | str | None) -> Path:
@@ -209,7 +223,9 @@ def build(data: Path | None = None, full_refresh: bool = False, base: Path | Non
           dbt_extra: list[str] | None = None, on_built: Callable[[BuildSummary], None] | None = None,
           dbt_vars: str | None = None, columns: dict[str, str] | None = None, encoding: str | None = None
           ) -> BuildSummary:
-    """dbt build into $WAVEHOUSE_HOME/build/wavehouse.duckdb, then publish it atomically."""
+    """dbt build into $WAVEHOUSE_HOME/build/wavehouse.duckdb, then publish it atomically. Unless
+    full_refresh, the published warehouse (if any) is attached read-only so that the build can be
+    incremental (ml_build_plan)."""
     base = base or home()
     dbt_extra = list(dbt_extra or []) + vars_argument(dbt_vars, columns, encoding)
     data = resolve_data(data)
@@ -218,7 +234,9 @@ def build(data: Path | None = None, full_refresh: bool = False, base: Path | Non
         for stale in (target, target.with_name(target.name + ".wal")):
             stale.unlink(missing_ok=True)
         extra = list(dbt_extra or []) + (["--full-refresh"] if full_refresh else [])
-        run_dbt(dbt_args("build", base, extra), base, data)
+        previous = published_db(base)
+        run_dbt(dbt_args("build", base, extra), base, data,
+                previous=previous if previous.is_file() and not full_refresh else None)
         summary = summarise(target)
         if on_built:
             on_built(summary)

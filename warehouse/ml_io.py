@@ -160,3 +160,119 @@ def sample_rows(inputs: pa.Table, size: int, seed: int) -> np.ndarray:
 
     labels = genre_labels(inputs)
     return stratified_sample(labels if labels is not None else np.zeros(inputs.num_rows, np.int64), size, seed)
+
+
+# --- incremental builds: the build plan, the previous warehouse (attached as `previous`), stored models
+
+def build_plan(plan_rel) -> dict[str, Any]:
+    """ml_build_plan's one row: mode ('full' | 'incremental'), reason, counts, run_id."""
+    return table(plan_rel).to_pylist()[0]
+
+
+def is_incremental(plan_rel) -> bool:
+    return build_plan(plan_rel)["mode"] == "incremental"
+
+
+def previous(session, name: str, where: str = "") -> pa.Table:
+    """A table of the previous (published) warehouse. `where` is a fixed condition of the caller's,
+    never user input."""
+    return session.sql(f"select * from previous.main.{name} {('where ' + where) if where else ''}").to_arrow_table()
+
+
+def rows_in(ids: pa.Array, other_ids: pa.Array) -> np.ndarray:
+    """For each id, its row in other_ids (-1 where absent)."""
+    found = pa.compute.index_in(ids, value_set=other_ids)
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def to_compute(changes_rel, ids: pa.Array) -> np.ndarray:
+    """Whether each track (ids, this build's) is new or changed since the previous build
+    (int_track_changes): the rows an incremental build computes; the others are reused."""
+    changes = table(changes_rel.filter("change in ('added', 'changed')").select("track_id"))
+    return rows_in(ids, changes.column("track_id").combine_chunks()) >= 0
+
+
+def reused_from_previous(previous_table: pa.Table, ids: pa.Array, compute: np.ndarray) -> pa.Table:
+    """The previous build's rows of the tracks that are not recomputed, in `ids` order."""
+    keep = ids.filter(pa.array(~compute))
+    at = rows_in(keep, previous_table.column("track_id").combine_chunks())
+    if (at < 0).any():
+        raise ValueError("the previous warehouse lacks rows of unchanged tracks; run wavehouse build --full-refresh")
+    return previous_table.take(pa.array(at))
+
+
+def training_hash(*arrays: np.ndarray) -> str:
+    """A hash of a model's training data (what it was fitted on)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for a in arrays:
+        digest.update(np.ascontiguousarray(a).tobytes())
+    return digest.hexdigest()[:32]
+
+
+def save_model(session, name: str, arrays: dict[str, np.ndarray], params: dict, run_id: str,
+               training_rows: int = 0, data_hash: str = "") -> None:
+    """Store a trained model (its arrays as .npz bytes, its parameters as JSON) in ml_model_store."""
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    session.execute("delete from ml_model_store where model = ?", [name])
+    session.execute("insert into ml_model_store values (?, ?, ?, ?, ?, ?, now())",
+                    [name, buffer.getvalue(), json.dumps(_clean(params)), int(training_rows), data_hash, run_id])
+
+
+def load_model(session, name: str) -> tuple[dict[str, np.ndarray], dict]:
+    """A model stored by the previous build (previous.ml_models), and store it again in this one."""
+    import io
+
+    rows = session.execute("select artefact, params from previous.main.ml_models where model = ?", [name]).fetchall()
+    if not rows:
+        raise ValueError(f"wavehouse: the published warehouse has no stored model {name!r}; "
+                         "run `wavehouse build --full-refresh`")
+    session.execute("delete from ml_model_store where model = ?", [name])
+    session.execute("insert into ml_model_store select model, artefact, params, training_rows, training_hash, "
+                    "trained_run_id, trained_at from previous.main.ml_models where model = ?", [name])
+    with np.load(io.BytesIO(rows[0][0]), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return arrays, json.loads(rows[0][1])
+
+
+def reuse_stages(session, names: list[str]) -> None:
+    """The previous build's ml_stage_log rows of stages an incremental build does not rerun (their
+    models are reused): kept with their parameters and metrics, 0 seconds, metrics.reused = true."""
+    for name in names:
+        session.execute("delete from ml_stage_log where stage = ?", [name])
+        session.execute("""insert into ml_stage_log
+                           select stage, now(), 0, params, json_merge_patch(metrics, '{"reused": true}')
+                           from previous.main.ml_stage_log where stage = ?""", [name])
+
+
+def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray, k: int
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """The previous build's neighbour lists of one embedding kind as rows of this build: (n, k)
+    neighbour rows and similarities, a -1 for a neighbour that is gone (deleted, or `gone`: its
+    vector changed) and a row of -1 for a track that had no list. Joined in DuckDB, so the
+    previous table's ids are never loaded into Python."""
+    rows = pa.table({"track_id": ids, "row_number": pa.array(np.arange(len(ids), dtype=np.int64)),
+                     "is_gone": pa.array(np.asarray(gone, dtype=bool))})
+    session.register("wh_build_rows", rows)
+    try:
+        found = session.execute("""
+            select q.row_number as query_row, p.neighbour_rank,
+                   case when c.row_number is null or c.is_gone then -1 else c.row_number end as neighbour_row,
+                   p.similarity
+            from previous.main.ml_track_neighbours as p
+            inner join wh_build_rows as q on q.track_id = p.track_id
+            left join wh_build_rows as c on c.track_id = p.neighbour_track_id
+            where p.embedding_kind = ? and p.neighbour_rank <= ?
+        """, [kind, k]).fetchnumpy()
+    finally:
+        session.unregister("wh_build_rows")
+    idx = np.full((len(ids), k), -1, dtype=np.int64)
+    sim = np.full((len(ids), k), -np.inf, dtype=np.float32)
+    q, r = np.asarray(found["query_row"], np.int64), np.asarray(found["neighbour_rank"], np.int64) - 1
+    idx[q, r] = np.asarray(found["neighbour_row"], np.int64)
+    sim[q, r] = np.asarray(found["similarity"], np.float32)
+    return idx, sim

@@ -1,6 +1,12 @@
 {#- Mean and population standard deviation of each feature over the deduplicated catalogue, so a
     track added later is scaled exactly like the ones used for training; `is_available` is false
-    for a feature the catalogue does not have (no value at all): it is left out of every model. -#}
+    for a feature the catalogue does not have (no value at all): it is left out of every model.
+    In an incremental build (ml_build_plan) the previous build's parameters are kept: the trained
+    models expect inputs scaled as they were trained. -#}
+-- depends_on: {{ ref('ml_build_plan') }}
+{%- if build_mode() == 'incremental' %}
+select * from previous.main.feature_scaling
+{%- else %}
 with
 
 tracks as (
@@ -22,3 +28,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

@@ -4,6 +4,7 @@
     in the training split. Genre ids number the training split's genres only, so that held-out
     labels cannot even change the numbering the models see (a held-out track whose genre no
     training track has gets none). -#}
+-- depends_on: {{ ref('ml_build_plan') }}
 with
 
 tracks as (
@@ -27,6 +28,11 @@ split as (
 ),
 
 training_genres as (
+    {%- if build_mode() == 'incremental' %}
+    -- an incremental build keeps the numbering the trained models output (ml_build_plan made sure
+    -- no new genre is in the training split)
+    select distinct primary_genre, genre_id from previous.main.int_ml_inputs where genre_id is not null
+    {%- else %}
     select primary_genre, (row_number() over (order by primary_genre) - 1)::integer as genre_id
     from (
         select distinct tracks.primary_genre
@@ -34,6 +40,7 @@ training_genres as (
         inner join split using (track_id)
         where not split.is_holdout and tracks.primary_genre is not null
     )
+    {%- endif %}
 ),
 
 final as (

@@ -19,6 +19,13 @@ final as (
     select
         '{{ invocation_id }}' as run_id,
         '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'::timestamp as started_at,
+        -- full (every model trained) or incremental (the previous build's models reused), and the
+        -- track counts that decided it (ml_build_plan)
+        (select mode from {{ ref('ml_build_plan') }}) as build_mode,
+        (select reason from {{ ref('ml_build_plan') }}) as build_reason,
+        (select tracks_added from {{ ref('ml_build_plan') }}) as tracks_added,
+        (select tracks_changed from {{ ref('ml_build_plan') }}) as tracks_changed,
+        (select tracks_deleted from {{ ref('ml_build_plan') }}) as tracks_deleted,
         (select metrics -> 'versions' from ml_stage_log where stage = 'environment') as library_versions,
         -- what was read: path, format, files, recognised layout, our column <- theirs, encoding
         (select params from ml_stage_log where stage = 'source') as input,

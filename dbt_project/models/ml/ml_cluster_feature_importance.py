@@ -8,6 +8,9 @@ import pyarrow as pa
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
+    if ml_io.is_incremental(dbt.ref("ml_build_plan")):   # fitted on the full build's tracks: kept
+        ml_io.reuse_stages(session, ['shap'])
+        return ml_io.previous(session, "ml_cluster_feature_importance")
     from wavehouse.models_py.explain import cluster_shap_importance
 
     p = ml_io.config(

@@ -8,6 +8,9 @@ import pyarrow as pa
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
+    if ml_io.is_incremental(dbt.ref("ml_build_plan")):   # fitted on the full build's tracks: kept
+        ml_io.reuse_stages(session, ['dbscan_kdistance'])
+        return ml_io.previous(session, "ml_dbscan_kdistance")
     from wavehouse.models_py.cluster import eps_at_knee, k_distance_curve
 
     p = ml_io.config(

@@ -21,6 +21,9 @@ import pyarrow as pa
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
+    if ml_io.is_incremental(dbt.ref("ml_build_plan")):   # fitted on the full build's tracks: kept
+        ml_io.reuse_stages(session, ['genre_head_search', 'hybrid_mix_search'])
+        return ml_io.previous(session, "ml_genre_head_tuning")
     from wavehouse.models_py.genre_head import (HeadConfig, artist_evidence_matrix, best_config, choose_hybrid_weight,
                                                 search_genre_head, search_hybrid_weight)
 

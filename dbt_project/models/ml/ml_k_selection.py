@@ -7,6 +7,9 @@ import pyarrow as pa
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
+    if ml_io.is_incremental(dbt.ref("ml_build_plan")):   # fitted on the full build's tracks: kept
+        ml_io.reuse_stages(session, ['k_selection'])
+        return ml_io.previous(session, "ml_k_selection")
     from wavehouse.models_py.cluster import choose_k, sweep_k
 
     p = ml_io.config(

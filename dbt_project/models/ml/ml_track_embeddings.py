@@ -11,7 +11,11 @@ length depends on the kind: use list_cosine_similarity, or cast a kind to FLOAT[
   ml_genre_head_tuning; audio alone for a track whose artists have none.
 
 `is_default` marks the embedding recommendations use: hybrid, or autoencoder for a catalogue
-without genres (only autoencoder is trained then)."""
+without genres (only autoencoder is trained then).
+
+A full build stores each trained network in ml_models; an incremental build (ml_build_plan) keeps
+the previous build's vectors of unchanged tracks and computes those of new and changed tracks with
+the stored networks (no training)."""
 
 import json
 
@@ -48,9 +52,16 @@ def model(dbt, session):
 
     ml_io.record_stage(session, "environment", 0.0, {}, {"versions": ml_io.library_versions(),
                                                          "features": names, "has_genres": genres is not None})
+    plan = ml_io.build_plan(dbt.ref("ml_build_plan"))
+    evidence_rel = dbt.ref("int_artist_genre_evidence")
+    if plan["mode"] == "incremental":
+        return incremental(session, inputs, X, features, evidence_rel, dbt.ref("int_track_changes"))
+    run = plan["run_id"]
     with ml_io.stage(session, "autoencoder", p) as m:
         plain = train_autoencoder(X, **shared)
         m.update(epochs=plain.epochs, recon_mse_mean=plain.recon_mse_mean, recon_mse_max=plain.recon_mse_max)
+    ml_io.save_model(session, "autoencoder", plain.encoder_state, {"latent_dim": p["latent_dim"]}, run,
+                     len(X), ml_io.training_hash(X))
     kinds = [("autoencoder", plain.embeddings)]
     tuning = ml_io.table(dbt.ref("ml_genre_head_tuning").filter("is_chosen").order("search"))
     if genres is not None:
@@ -61,6 +72,8 @@ def model(dbt, session):
             m.update(epochs=aware.epochs, recon_mse_mean=aware.recon_mse_mean, recon_mse_max=aware.recon_mse_max,
                      aux_accuracy_holdout=aware.aux_accuracy_holdout, train_rows=aware.n_train_rows,
                      smote_synthetic_rows=aware.n_synthetic_rows)
+        ml_io.save_model(session, "genre_aware", aware.encoder_state, {"latent_dim": p["latent_dim"]}, run,
+                         int(labelled.sum()), ml_io.training_hash(X[labelled], genres[labelled]))
         kinds.append(("genre_aware", aware.embeddings))
         if tuning.num_rows:
             # the chosen rows of the searches: genre_head (its config), then hybrid_mix (its weight)
@@ -70,7 +83,9 @@ def model(dbt, session):
                 head = train_genre_head(features, genres, labelled, config, seed=p["seed"], log=ml_io.log)
                 m.update(accuracy_holdout=head.accuracy, train_rows=head.n_train_rows,
                          smote_synthetic_rows=head.n_synthetic_rows)
-            evidence = ml_io.table(dbt.ref("int_artist_genre_evidence").order("track_id"))
+            ml_io.save_model(session, "genre_head", head.state, {"config": config.__dict__, "audio_weight": audio_weight},
+                             run, head.n_train_rows, ml_io.training_hash(features[labelled], genres[labelled]))
+            evidence = ml_io.table(evidence_rel.order("track_id"))
             if not evidence.column("track_id").equals(inputs.column("track_id")):
                 raise ValueError("int_artist_genre_evidence is not aligned with int_ml_inputs by track_id")
             artists = artist_evidence_matrix(len(features), head.probabilities.shape[1], np.arange(len(features)),
@@ -80,7 +95,13 @@ def model(dbt, session):
             if audio_weight is not None:    # hybrid_audio_weights: [] = no hybrid embedding
                 kinds.append(("hybrid", hybrid_embedding(head.probabilities, artists, audio_weight)))
 
-    ids = inputs.column("track_id").combine_chunks()
+    return embeddings_table(inputs.column("track_id").combine_chunks(), kinds)
+
+
+def embeddings_table(ids, kinds):
+    """One row per (track, kind) from [(kind, (n, N) vectors in ids order)]."""
+    from wavehouse import ml_io
+
     n = len(ids)
     names_of = [kind for kind, _ in kinds]
     default = "hybrid" if "hybrid" in names_of else names_of[-1]
@@ -92,3 +113,40 @@ def model(dbt, session):
         "is_default": pa.array([kind == default for kind in names_of for _ in range(n)]),
         "is_cluster_space": pa.array([kind == cluster_space for kind in names_of for _ in range(n)]),
     })
+
+
+def incremental(session, inputs, X, features, evidence_rel, changes_rel):
+    """The previous build's vectors of unchanged tracks; new and changed tracks through the stored
+    networks: both encoders (X: weighted features), the genre head (features) and the hybrid mix
+    with their artists' evidence."""
+    from wavehouse import ml_io
+    from wavehouse.models_py.embed import encode
+    from wavehouse.models_py.genre_head import artist_evidence_matrix, head_outputs, hybrid_embedding
+
+    ids = inputs.column("track_id").combine_chunks()
+    compute = ml_io.to_compute(changes_rel, ids)
+    rows = np.flatnonzero(compute)
+    previous = ml_io.previous(session, "ml_track_embeddings")
+    stored = set(previous.column("embedding_kind").unique().to_pylist())
+    new = {}
+    with ml_io.stage(session, "embed_new_tracks", {}) as m:
+        for kind in ("autoencoder", "genre_aware"):
+            if kind in stored:
+                state, _ = ml_io.load_model(session, kind)
+                new[kind] = encode(state, X[rows])
+        if "audio" in stored:
+            state, params = ml_io.load_model(session, "genre_head")
+            new["audio"], probabilities = head_outputs(state, features[rows], params["config"]["output"])
+            if "hybrid" in stored:
+                evidence = ml_io.table(evidence_rel.order("track_id"))
+                picked = evidence.take(pa.array(rows))
+                artists = artist_evidence_matrix(len(rows), probabilities.shape[1], np.arange(len(rows)),
+                                                 picked.column("genre_ids").to_pylist(),
+                                                 picked.column("genre_counts").to_pylist())
+                new["hybrid"] = hybrid_embedding(probabilities, artists, params["audio_weight"])
+        m.update(tracks=len(rows), kinds=sorted(new))
+    ml_io.reuse_stages(session, ["autoencoder", "genre_aware", "genre_head"])
+    computed = embeddings_table(ids.take(pa.array(rows, pa.int64())), [(kind, new[kind]) for kind in new])
+    reused = [ml_io.reused_from_previous(previous.filter(pa.compute.equal(previous.column("embedding_kind"), kind)),
+                                         ids, compute) for kind in new]
+    return pa.concat_tables([computed.cast(previous.schema)] + reused)

@@ -1,7 +1,9 @@
 """2-D maps of the catalogue: `pca` (first two principal components, every track), `lda`
 (genre-supervised, fitted on the SMOTE-balanced training split, every track; only when the catalogue
 has genres) and `tsne` (seed
-001's t-SNE, on a fixed stratified sample)."""
+001's t-SNE, on a fixed stratified sample). An incremental build projects new and changed tracks
+on the LDA map with the stored projection and keeps every other point; t-SNE cannot place new
+points, so its map keeps the full build's sample (less any changed or deleted track)."""
 
 import numpy as np
 import pyarrow as pa
@@ -11,7 +13,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
     from wavehouse.models_py.balance import smote_balance
-    from wavehouse.models_py.project import lda_2d, tsne_2d
+    from wavehouse.models_py.project import lda_fit_2d, project, tsne_2d
 
     p = ml_io.config(
         tsne_sample=(dbt.config.get("tsne_sample"), int),
@@ -30,17 +32,43 @@ def model(dbt, session):
                                "x": pa.array(xy[:, 0], pa.float32()), "y": pa.array(xy[:, 1], pa.float32())}))
 
     everyone = np.arange(len(ids))
+    plan = ml_io.build_plan(dbt.ref("ml_build_plan"))
+    if plan["mode"] == "incremental":
+        compute = ml_io.to_compute(dbt.ref("int_track_changes"), ids)
+        rows = np.flatnonzero(compute)
+        previous = ml_io.previous(session, "ml_track_maps")
+        if genres is not None:
+            stored, _ = ml_io.load_model(session, "map_lda")
+            add("lda", rows, project(X[rows], stored["mean"], stored["components"]))
+        ml_io.reuse_stages(session, ["map_pca", "map_lda", "map_tsne"])
+        kept = [ml_io.reused_from_previous(previous.filter(pa.compute.equal(previous.column("map"), name)), ids, compute)
+                for name in (["lda"] if genres is not None else [])]
+        tsne = previous.filter(pa.compute.equal(previous.column("map"), "tsne"))
+        kept.append(tsne.filter(pa.array(ml_io.rows_in(tsne.column("track_id").combine_chunks(),
+                                                       ids.filter(pa.array(~compute))) >= 0)))
+        pca_map(dbt, add, everyone)
+        return pa.concat_tables([part.cast(previous.schema) for part in parts] + kept)
     with ml_io.stage(session, "map_pca", p):
-        pca = ml_io.matrix(ml_io.table(dbt.ref("ml_track_pca").order("track_id")), "pca")
-        add("pca", everyone, np.pad(pca, ((0, 0), (0, max(0, 2 - pca.shape[1]))))[:, :2])
+        pca_map(dbt, add, everyone)
     if genres is not None:   # LDA is genre-supervised: no map without genres
         with ml_io.stage(session, "map_lda", p) as m:
             fit = train & (genres >= 0)
             X_bal, y_bal, synthetic = smote_balance(X[fit], genres[fit], seed=p["seed"])
-            add("lda", everyone, lda_2d(X_bal, y_bal, X))
+            mean, components = lda_fit_2d(X_bal, y_bal)
+            add("lda", everyone, project(X, mean, components))
             m.update(fit_rows=len(X_bal), synthetic_rows=int(synthetic.sum()))
+        ml_io.save_model(session, "map_lda", {"mean": mean, "components": components}, p, plan["run_id"],
+                         len(X_bal), ml_io.training_hash(X_bal, y_bal))
     with ml_io.stage(session, "map_tsne", p) as m:
         rows = ml_io.sample_rows(inputs, p["tsne_sample"], p["seed"])
         add("tsne", rows, tsne_2d(X[rows], seed=p["seed"], max_iter=p["tsne_max_iter"]))
         m.update(sample_rows=len(rows))
     return pa.concat_tables(parts)
+
+
+def pca_map(dbt, add, rows):
+    """The first two PCA coordinates of every track (ml_track_pca), padded if PCA kept one."""
+    from wavehouse import ml_io
+
+    pca = ml_io.matrix(ml_io.table(dbt.ref("ml_track_pca").order("track_id")), "pca")
+    add("pca", rows, np.pad(pca, ((0, 0), (0, max(0, 2 - pca.shape[1]))))[:, :2])

@@ -5,7 +5,12 @@ same embedding into ivf_lists lists, each query list probing the ivf_probe neare
 queries), with its recall@10 against exact measured on a sample of queries.
 Also, for evaluation only: the cluster-space (genre_aware) embedding's top-10 of held-out tracks,
 and seed 001's protocol in the audio embedding, sound alone as in the seed (tracks deduplicated by
-name, every query, top-10)."""
+name, every query, top-10).
+
+An incremental build (ml_build_plan) updates the previous build's lists instead: new and changed
+tracks, and tracks whose list held a deleted or changed one, are searched in full (exactly); every
+other list is merged, exactly, with its top-k among the new and changed tracks
+(models_py/neighbours.update_lists). The evaluation lists are computed again."""
 
 import duckdb
 import numpy as np
@@ -16,7 +21,8 @@ import pyarrow.compute as pc
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    from wavehouse.models_py.neighbours import exact_topk, exact_topk_distinct, ivf_lists, ivf_topk_distinct, recall_at
+    from wavehouse.models_py.neighbours import (exact_topk, exact_topk_distinct, ivf_lists, ivf_topk_distinct, recall_at,
+                                                update_lists)
 
     p = ml_io.config(
         neighbours_k=(dbt.config.get("neighbours_k"), int),
@@ -45,6 +51,9 @@ def model(dbt, session):
     songs = inputs.column("song_id").to_numpy()
     holdout = np.flatnonzero(inputs.column("is_holdout").to_numpy(zero_copy_only=False))
     memory = p["neighbour_memory_mb"]
+    incremental = ml_io.is_incremental(dbt.ref("ml_build_plan"))
+    if incremental:
+        compute = ml_io.to_compute(dbt.ref("int_track_changes"), ids)
     parts = []
 
     def add(kind, query_rows, idx, sim, is_default=False):
@@ -62,8 +71,12 @@ def model(dbt, session):
     for kind in kinds:   # the default first; then the others users can choose (recommend --embedding)
         stage_name = "neighbours" if kind == kinds[0] else f"neighbours_{kind}"
         E = vectors(of_kind(kind))
-        with ml_io.stage(session, stage_name, p) as m:
-            if p["neighbour_method"] == "ivf":
+        with ml_io.stage(session, stage_name, {**p, "incremental": incremental}) as m:
+            if incremental:
+                old_idx, old_sim = ml_io.previous_neighbour_lists(session, kind, ids, compute, p["neighbours_k"])
+                idx, sim, counts = update_lists(E, p["neighbours_k"], songs, old_idx, old_sim, compute, memory)
+                m.update(counts)
+            elif p["neighbour_method"] == "ivf":
                 labels = ivf_lists(E, p["ivf_lists"], seed=p["seed"])
                 idx, sim, share = ivf_topk_distinct(E, p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
                 sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])

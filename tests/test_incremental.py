@@ -1,0 +1,162 @@
+"""Incremental builds end to end on the real fixture: 90% of it built in full, then the whole of it
+incrementally, then with tracks deleted. Every neighbour list must equal the exact top-k over the
+final catalogue in the warehouse's own embeddings, old tracks keep their clusters, nothing dangles,
+and the decision between full and incremental follows ml_build_plan's rules."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from wavehouse.build import build, dbt_args, run_dbt
+from wavehouse.models_py.neighbours import exact_topk_distinct
+from wavehouse.paths import WavehouseError, build_db, published_db
+
+
+def write_rows(source: Path, target: Path, keep) -> Path:
+    """The records of `source` for which keep(i, record) holds, in their order (a record's fields
+    are written back as they were read, malformed ones too)."""
+    with open(source, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    with open(target, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([rows[0]] + [r for i, r in enumerate(rows[1:]) if keep(i, r)])
+    return target
+
+
+def query(db: Path, sql: str, params=None):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def assert_lists_are_exact(db: Path) -> int:
+    """Every recommendation list (each kind users can choose) equals the exact distinct-song top-k
+    of the warehouse's own vectors: same ids rank by rank (or, where they differ, the same
+    similarity within 1e-5: a tie), similarities within 1e-5. Returns the lists checked."""
+    ids = [r[0] for r in query(db, "select track_id from int_ml_inputs order by track_id")]
+    songs = np.array([r[0] for r in query(db, "select song_id from int_ml_inputs order by track_id")])
+    row = {t: i for i, t in enumerate(ids)}
+    checked = 0
+    kinds = query(db, "select distinct embedding_kind from ml_track_embeddings where not is_cluster_space or is_default")
+    for (kind,) in kinds:
+        E = np.array([r[0] for r in query(db, "select embedding from ml_track_embeddings where embedding_kind = ? "
+                                              "order by track_id", [kind])], dtype=np.float32)
+        lists = query(db, "select track_id, neighbour_rank, neighbour_track_id, similarity from ml_track_neighbours "
+                          "where embedding_kind = ? order by track_id, neighbour_rank", [kind])
+        k = max(r[1] for r in lists)
+        idx = np.full((len(ids), k), -1)
+        sim = np.full((len(ids), k), np.nan, dtype=np.float32)
+        for track, rank, neighbour, similarity in lists:
+            idx[row[track], rank - 1], sim[row[track], rank - 1] = row[neighbour], similarity
+        assert (idx >= 0).all(), f"{kind}: a track without a full list"
+        expected_idx, expected_sim = exact_topk_distinct(E, k, songs)
+        assert np.allclose(sim, expected_sim, atol=1e-5), kind
+        assert ((idx == expected_idx) | (np.abs(sim - expected_sim) <= 1e-5)).all(), kind
+        checked += len(ids)
+    return checked
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory, fixture_csv):
+    """A home built in full from 90% of the fixture, then incrementally from all of it."""
+    folder = tmp_path_factory.mktemp("incremental")
+    home = folder / "home"
+    first = build(data=write_rows(fixture_csv, folder / "ninety.csv", lambda i, r: i % 10 != 3), base=home)
+    before = folder / "before.duckdb"
+    shutil.copy(published_db(home), before)
+    second = build(data=fixture_csv, base=home)
+    return home, before, first, second
+
+
+def test_adding_tracks_is_incremental_and_every_list_stays_exact(grown):
+    home, before, first, second = grown
+    assert first.mode == "full" and second.mode == "incremental", (first.mode_reason, second.mode_reason)
+    assert second.tracks_added > 0
+    db = published_db(home)
+    (mode, added, trained), = query(db, "select build_mode, tracks_added, (select count(distinct trained_run_id) "
+                                        "from ml_models) from ml_runs")
+    assert mode == "incremental" and added == second.tracks_added and trained == 1
+    # the models are the full build's, carried over byte for byte
+    assert query(db, "select model, md5(artefact) from ml_models order by 1") == \
+        query(before, "select model, md5(artefact) from ml_models order by 1")
+    assert assert_lists_are_exact(db) == 3 * query(db, "select count(*) from dim_tracks")[0][0]
+    # every track has its embeddings, clusters and (LDA, PCA) map points
+    n = query(db, "select count(*) from int_ml_inputs")[0][0]
+    assert query(db, "select count(*) from ml_track_embeddings")[0][0] == 4 * n
+    assert query(db, "select count(*) from ml_track_clusters")[0][0] == 4 * n
+    assert query(db, "select count(*) from ml_track_maps where map in ('pca', 'lda')")[0][0] == 2 * n
+
+
+def test_old_tracks_keep_their_clusters_and_vectors(grown):
+    home, before, _, _ = grown
+    db = published_db(home)
+    unchanged = [r[0] for r in query(db, "select track_id from int_track_changes where change = 'same' order by 1")]
+    assert len(unchanged) > 1000
+    sql = ("select c.track_id, c.method, c.cluster_id, c.sub_cluster_id, e.embedding from ml_track_clusters c "
+           "join ml_track_embeddings e using (track_id) where e.is_default and c.track_id in "
+           "(select unnest(?::varchar[])) order by 1, 2")
+    assert query(db, sql, [unchanged]) == query(before, sql, [unchanged])
+
+
+def test_deleting_tracks_leaves_no_dangling_neighbour(grown, tmp_path, fixture_csv):
+    home, _, _, _ = grown
+    db = published_db(home)
+    gone = {r[0] for r in query(db, "select track_id from dim_tracks order by track_id limit 25")}
+    listed = query(db, "select count(*) from fct_track_neighbours where neighbour_track_id in "
+                       "(select unnest(?::varchar[]))", [sorted(gone)])[0][0]
+    assert listed > 0      # the deleted tracks were somebody's neighbours
+    summary = build(data=write_rows(fixture_csv, tmp_path / "fewer.csv", lambda i, r: r[1] not in gone), base=home)
+    assert summary.mode == "incremental" and summary.tracks_deleted == len(gone)
+    assert query(db, "select count(*) from dim_tracks where track_id in (select unnest(?::varchar[]))", [sorted(gone)]) \
+        == [(0,)]
+    assert query(db, "select count(*) from fct_track_neighbours where neighbour_track_id not in "
+                     "(select track_id from dim_tracks)") == [(0,)]
+    assert_lists_are_exact(db)
+
+
+def test_a_failed_incremental_build_leaves_the_warehouse_as_it_was(grown, tmp_path):
+    home, _, _, _ = grown
+    db = published_db(home)
+    was = digest(db)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("track_id,track_name\n1,x\n", encoding="utf-8")
+    with pytest.raises(WavehouseError):
+        build(data=bad, base=home)
+    assert digest(db) == was
+
+
+def plan_of(home: Path, data: Path, full_refresh: bool = False, dbt_vars: str | None = None) -> tuple:
+    """Only ml_build_plan and what it needs, into the build file (never published)."""
+    extra = (["--full-refresh"] if full_refresh else []) + (["--vars", dbt_vars] if dbt_vars else [])
+    run_dbt(dbt_args(["run", "--select", "+ml_build_plan"], home, extra), home, data,
+            previous=None if full_refresh else published_db(home))
+    return query(build_db(home), "select mode, reason, changed_share from ml_build_plan")[0]
+
+
+def test_full_refresh_parameters_and_the_threshold_make_a_build_full(grown, fixture_csv, tmp_path):
+    home, _, _, _ = grown
+    work = tmp_path / "home"
+    shutil.copytree(home, work, ignore=shutil.ignore_patterns("build"))
+    ninety = home.parent / "ninety.csv"      # the full build's input: 10% of the tracks fewer
+    mode, _, share = plan_of(work, ninety)
+    assert mode == "incremental" and 0.05 < share < 0.2
+    assert plan_of(work, ninety, full_refresh=True)[:2] == ("full", "--full-refresh was asked for")
+    assert plan_of(work, ninety, dbt_vars="{latent_dim: 8}")[:2] == ("full", "model parameters changed")
+    mode, reason, _ = plan_of(work, ninety, dbt_vars="{incremental_max_change_share: 0.05}")
+    assert mode == "full" and "incremental_max_change_share" in reason
+    no_genres = write_rows(fixture_csv, tmp_path / "renamed.csv", lambda i, r: True)
+    text = no_genres.read_text(encoding="utf-8").splitlines()
+    no_genres.write_text("\n".join([text[0].replace("track_genre", "genre_label")] + text[1:]) + "\n", encoding="utf-8")
+    assert plan_of(work, no_genres)[0] == "full"      # no genre column: the genre models do not apply

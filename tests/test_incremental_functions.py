@@ -1,0 +1,125 @@
+"""The pure functions behind incremental builds, on tiny arrays: stored models applied to new rows
+give what the trained models give, and updated neighbour lists equal lists computed from scratch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wavehouse.models_py.cluster import (assign_sub_clusters, dbscan_fit, join_nearest_core, kmeans_labels,
+                                         nearest_centroid, sub_clusters_with_centroids)
+from wavehouse.models_py.embed import encode, train_autoencoder
+from wavehouse.models_py.genre_head import HeadConfig, head_outputs, train_genre_head
+from wavehouse.models_py.neighbours import exact_topk_distinct, merge_lists, topk_among, update_lists
+from wavehouse.models_py.project import lda_fit_2d, pca_for_variance, project
+
+
+def test_the_stored_encoder_gives_the_trained_embeddings():
+    X = np.random.default_rng(0).normal(size=(300, 6)).astype(np.float32)
+    result = train_autoencoder(X, latent_dim=3, max_epochs=3, seed=0)
+    assert np.allclose(encode(result.encoder_state, X), result.embeddings, atol=1e-5)
+
+
+def test_the_stored_genre_head_gives_the_trained_outputs():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 5)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64) + (X[:, 1] > 0)
+    for output in ("probabilities", "sqrt_probabilities", "logits", "hidden"):
+        r = train_genre_head(X, y, np.arange(200) < 150, HeadConfig(width=8, depth=2, epochs=2, output=output), seed=0)
+        embedding, probabilities = head_outputs(r.state, X, output)
+        assert np.allclose(embedding, r.embeddings, atol=1e-5)
+        assert np.allclose(probabilities, r.probabilities, atol=1e-5)
+
+
+def test_stored_projections_match_scikit_learn():
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(120, 4)).astype(np.float32)
+    y = np.repeat(np.arange(4), 30)
+    X[:, 0] += y
+    pca = pca_for_variance(X, 0.7)
+    assert np.allclose(project(X, pca.mean, pca.components), pca.coords, atol=1e-5)
+    mean, components = lda_fit_2d(X, y)
+    expected = LinearDiscriminantAnalysis(n_components=2).fit(X, y).transform(X)
+    assert np.allclose(project(X, mean, components), expected, atol=1e-4)
+
+
+def test_new_rows_get_the_cluster_kmeans_and_dbscan_give_their_copies():
+    rng = np.random.default_rng(3)
+    X = np.concatenate([rng.normal(c, 0.3, size=(60, 2)) for c in ((0, 0), (5, 0), (0, 5))]).astype(np.float32)
+    labels, centroids, _ = kmeans_labels(X, 3, seed=0)
+    assert np.array_equal(nearest_centroid(X, centroids), labels)
+    sub, sub_centroids = sub_clusters_with_centroids(X, labels, 2, seed=0)
+    assert np.array_equal(assign_sub_clusters(X, labels, sub_centroids), sub)
+    fit = np.arange(0, len(X), 2)
+    dbscan, cores = dbscan_fit(X, 0.5, 4, fit)
+    far = np.array([[50.0, 50.0]], np.float32)
+    joined = join_nearest_core(np.concatenate([X[cores], far]), X[cores], dbscan[cores], 0.5)
+    assert np.array_equal(joined[:-1], dbscan[cores]) and joined[-1] == -1
+
+
+def catalogue(n=400, d=6, songs_every=5, seed=4):
+    rng = np.random.default_rng(seed)
+    E = rng.normal(size=(n, d)).astype(np.float32)
+    songs = np.arange(n)                  # one song per row, except: row 5m + 1 is a copy of row 5m's song
+    songs[1::songs_every] = songs[::songs_every][: len(songs[1::songs_every])]
+    return E, songs
+
+
+def test_topk_among_is_the_exact_top_k_inside_the_candidates():
+    E, songs = catalogue()
+    candidates = np.arange(0, len(E), 7)
+    queries = np.arange(len(E))
+    idx, sim = topk_among(E, 5, songs, candidates, queries)
+    # the same from scratch: exact lists with every non-candidate pushed far away
+    En = E / np.linalg.norm(E, axis=1, keepdims=True)
+    scores = En @ En[candidates].T
+    for q in range(0, len(E), 37):
+        order = sorted(range(len(candidates)), key=lambda j: (-scores[q, j], candidates[j]))
+        seen, expected = {songs[q]}, []
+        for j in order:
+            if songs[candidates[j]] not in seen:
+                seen.add(songs[candidates[j]])
+                expected.append(candidates[j])
+        assert list(idx[q][idx[q] >= 0]) == expected[:5]
+
+
+def test_merge_keeps_the_best_copy_of_each_group():
+    groups = np.array([0, 1, 1, 2, 3])
+    idx, sim = merge_lists(np.array([[1, 3]]), np.array([[0.9, 0.5]], np.float32),
+                           np.array([[2, 4]]), np.array([[0.95, 0.1]], np.float32), groups, 3)
+    assert idx.tolist() == [[2, 3, 4]] and np.allclose(sim, [[0.95, 0.5, 0.1]])
+
+
+@pytest.mark.parametrize("k", [3, 8])
+def test_updated_lists_equal_lists_from_scratch(k):
+    """90% of a catalogue, then the whole one with some rows changed and some deleted: the updated
+    lists are the exact lists of the final catalogue."""
+    E, songs = catalogue(n=500)
+    rng = np.random.default_rng(5)
+    old_rows = np.sort(rng.choice(len(E), 450, replace=False))
+    E_old = E[old_rows].copy()
+    old_idx, old_sim = exact_topk_distinct(E_old, k, songs[old_rows])
+    # this build: the 50 new rows, 10 old rows changed, 10 old rows deleted
+    changed = old_rows[rng.choice(len(old_rows), 10, replace=False)]
+    E_new = E.copy()
+    E_new[changed] = rng.normal(size=(10, E.shape[1]))
+    deleted = np.setdiff1d(old_rows[rng.choice(len(old_rows), 10, replace=False)], changed)
+    final = np.setdiff1d(np.arange(len(E)), deleted)
+    E_final, songs_final = E_new[final], songs[final]
+    position = {row: i for i, row in enumerate(final)}
+    fresh = np.array([row not in set(old_rows) or row in set(changed) for row in final])
+    # the previous lists as rows of the final catalogue; a deleted or changed neighbour is gone (-1)
+    mapped_idx = np.full((len(final), k), -1)
+    mapped_sim = np.full((len(final), k), -np.inf, np.float32)
+    for i, row in enumerate(old_rows):
+        if row in position:
+            neighbours = [old_rows[j] for j in old_idx[i]]
+            mapped_idx[position[row]] = [position[r] if r in position and r not in set(changed) else -1 for r in neighbours]
+            mapped_sim[position[row]] = old_sim[i]
+    idx, sim, counts = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh)
+    expected_idx, expected_sim = exact_topk_distinct(E_final, k, songs_final)
+    assert counts["lists_merged"] > 0 and counts["lists_searched"] >= fresh.sum()
+    assert np.array_equal(idx, expected_idx)
+    assert np.allclose(sim, expected_sim, atol=1e-5)

@@ -198,6 +198,24 @@ def block_serve(serve: dict) -> str:
     return "\n".join(lines)
 
 
+def block_incremental(runs: list[dict]) -> str:
+    """bench/incremental.py's runs: a full build without 1% of the rows, then the incremental build
+    with them, per catalogue size."""
+    body = []
+    for run in runs:
+        full, inc, check = run["full"], run["incremental"], run["incremental_lists_check"]
+        lists = inc["neighbour_lists"].get("neighbours", {})
+        body.append((f"{run['rows']:,}", f"{inc['tracks']:,}", f"`{run['vars'] or '{}'}`", full["seconds"],
+                     round(full["peak_rss_mb"] / 1024, 2), inc["seconds"], round(inc["peak_rss_mb"] / 1024, 2),
+                     f"**{run['incremental_over_full']}**",
+                     f"{inc['tracks_added']:,} / {inc['tracks_changed']:,} / {inc['tracks_deleted']:,}",
+                     f"{lists.get('lists_merged', 0):,} / {lists.get('lists_searched', 0):,}",
+                     round(check["recall_at_10_vs_exact"], 4), run["started"]))
+    return markdown(["rows", "tracks", "vars", "full s", "full peak GB", "incremental s", "incremental peak GB",
+                     "incremental / full", "added / changed / deleted", "default lists merged / searched",
+                     "recall@10 vs exact (2,000 queries)", "run started"], body)
+
+
 def replace_block(text: str, name: str, content: str) -> str:
     pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(<!-- /figures:{name} -->)", re.S)
     if not pattern.search(text):
@@ -227,9 +245,18 @@ def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
     ingest_json = bench_json.with_name("ingest_latest.json")
     if ingest_json.is_file():
         blocks["ingest"] = block_ingest(json.loads(ingest_json.read_text()))
+    incremental = incremental_runs(bench_json.parent)
+    if incremental:
+        blocks["incremental"] = block_incremental(incremental)
     for name, content in blocks.items():
         readme = replace_block(readme, name, content)
     return readme
+
+
+def incremental_runs(folder: Path) -> list[dict]:
+    """bench/incremental.py's latest run per catalogue size, smallest first."""
+    runs = [json.loads(p.read_text()) for p in folder.glob("incremental_*_latest.json")]
+    return sorted(runs, key=lambda run: run["rows"])
 
 
 def main() -> None:
@@ -244,10 +271,17 @@ def main() -> None:
     path = ROOT / "README.md"
     before = path.read_text(encoding="utf-8")
     after = render(args.db or published_db(), args.bench, before, commit or "unknown")
+    # docs/scaling.md carries the incremental figures too
+    scaling = ROOT / "docs" / "scaling.md"
+    runs = incremental_runs(args.bench.parent)
+    scaling_before = scaling.read_text(encoding="utf-8")
+    scaling_after = replace_block(scaling_before, "incremental", block_incremental(runs)) if runs else scaling_before
     if args.check:
-        sys.exit(0 if after == before else 1)
+        sys.exit(0 if after == before and scaling_after == scaling_before else 1)
     path.write_text(after, encoding="utf-8")
-    print(f"README.md: {'updated' if after != before else 'unchanged'}")
+    scaling.write_text(scaling_after, encoding="utf-8")
+    print(f"README.md: {'updated' if after != before else 'unchanged'}; "
+          f"docs/scaling.md: {'updated' if scaling_after != scaling_before else 'unchanged'}")
 
 
 if __name__ == "__main__":

@@ -59,13 +59,14 @@ def rss_deltas(stages: dict) -> dict:
 
 def check_exact(db: Path, queries: int = 2000, seed: int = 0) -> dict:
     """The default embedding's lists of a sample of tracks against their exact top-k."""
+    from wavehouse.ml_io import matrix
     from wavehouse.models_py.neighbours import exact_topk_distinct, recall_at
 
     con = duckdb.connect(str(db), read_only=True)
-    ids = [r[0] for r in con.execute("select track_id from int_ml_inputs order by track_id").fetchall()]
+    ids = con.sql("select track_id from int_ml_inputs order by track_id").to_arrow_table().column(0).to_pylist()
     songs = con.execute("select song_id from int_ml_inputs order by track_id").fetchnumpy()["song_id"]
-    E = np.array([r[0] for r in con.execute(
-        "select embedding from ml_track_embeddings where is_default order by track_id").fetchall()], np.float32)
+    E = matrix(con.sql("select embedding from ml_track_embeddings where is_default order by track_id").to_arrow_table(),
+               "embedding")
     k = con.execute("select max(neighbour_rank) from ml_track_neighbours where is_default").fetchall()[0][0]
     sample = np.sort(np.random.default_rng(seed).choice(len(ids), min(queries, len(ids)), replace=False))
     row = {t: i for i, t in enumerate(ids)}

@@ -23,9 +23,9 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def start_build(home: Path, data: Path, extra_env: dict | None = None) -> subprocess.Popen:
+def start_build(home: Path, data: Path, extra_env: dict | None = None, args: tuple = ()) -> subprocess.Popen:
     env = {**os.environ, "WAVEHOUSE_HOME": str(home), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-    return subprocess.Popen([sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(data)],
+    return subprocess.Popen([sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(data), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
 
@@ -45,17 +45,18 @@ def kill_when(proc: subprocess.Popen, marker: str, timeout: float = 300) -> str:
     raise AssertionError(f"marker {marker!r} never appeared:\n{''.join(seen)[-3000:]}")
 
 
-@pytest.mark.parametrize("marker, env", [
-    ("START sql table model main.int_tracks_deduped", {}),          # during a SQL model
-    ("genre_aware: started", {}),                                   # during training
-    ("paused before publish", {"WAVEHOUSE_FAULT_PAUSE_BEFORE_PUBLISH": "60"}),   # during publish
+@pytest.mark.parametrize("marker, env, args", [
+    ("START sql table model main.int_tracks_deduped", {}, ()),          # during a SQL model
+    ("genre_aware: started", {}, ("--full-refresh",)),                  # during training (a full build)
+    ("embed_new_tracks: started", {}, ()),                              # during an incremental build
+    ("paused before publish", {"WAVEHOUSE_FAULT_PAUSE_BEFORE_PUBLISH": "60"}, ()),   # during publish
 ])
-def test_killed_build_leaves_published_warehouse_intact(built_home, fixture_csv, tmp_path, marker, env):
+def test_killed_build_leaves_published_warehouse_intact(built_home, fixture_csv, tmp_path, marker, env, args):
     home = tmp_path / "home"
     home.mkdir()
     published_db(home).write_bytes(published_db(built_home).read_bytes())
     before = digest(published_db(home))
-    kill_when(start_build(home, fixture_csv, env), marker)
+    kill_when(start_build(home, fixture_csv, env, args), marker)
     assert digest(published_db(home)) == before
     con = duckdb.connect(str(published_db(home)), read_only=True)
     assert con.execute("select count(*) from dim_tracks").fetchone()[0] > 2000

@@ -276,3 +276,27 @@ def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray
     idx[q, r] = np.asarray(found["neighbour_row"], np.int64)
     sim[q, r] = np.asarray(found["similarity"], np.float32)
     return idx, sim
+
+
+def moved_rows(session, changes_rel, kind: str, ids: pa.Array, E: np.ndarray) -> np.ndarray:
+    """The rows whose place in the neighbour lists of one embedding kind may differ from the
+    previous build's: new tracks, and changed tracks whose song or vector (compared exactly with the
+    previous build's) differs. A track changed in a column this embedding does not read (e.g. its
+    primary genre, for the audio embedding) keeps its lists and its place in others'."""
+    changes = table(changes_rel.filter("change in ('added', 'changed')").select("track_id, change, is_song_changed"))
+    at = rows_in(changes.column("track_id").combine_chunks(), ids)
+    moved = np.zeros(len(ids), dtype=bool)
+    kinds = changes.column("change").to_numpy(zero_copy_only=False)
+    moved[at[(kinds == "added") | changes.column("is_song_changed").to_numpy(zero_copy_only=False)]] = True
+    candidates = changes.column("track_id").filter(pa.array(kinds == "changed"))
+    if len(candidates):
+        before = session.execute("""select track_id, embedding from previous.main.ml_track_embeddings
+                                    where embedding_kind = ? and track_id in (select unnest(?::varchar[]))""",
+                                 [kind, candidates.to_pylist()]).fetchall()
+        old = {track: np.asarray(vector, dtype=np.float32) for track, vector in before}
+        rows = rows_in(candidates, ids)
+        for track, row in zip(candidates.to_pylist(), rows):
+            previous_vector = old.get(track)
+            if previous_vector is None or previous_vector.shape != E[row].shape or not np.array_equal(previous_vector, E[row]):
+                moved[row] = True
+    return moved

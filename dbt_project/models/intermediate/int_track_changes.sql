@@ -26,7 +26,9 @@ final as (
             when {% for column in columns %}current_tracks.{{ column }} is distinct from previous_tracks.{{ column }}{% if not loop.last %}
                 or {% endif %}{% endfor %} then 'changed'
             else 'same'
-        end as change
+        end as change,
+        -- a changed track whose vectors and song stay the same keeps its place in every list
+        current_tracks.song_key is distinct from previous_tracks.song_key as is_song_changed
     from current_tracks
     full outer join previous_tracks using (track_id)
 )

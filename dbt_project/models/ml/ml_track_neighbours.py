@@ -7,10 +7,10 @@ Also, for evaluation only: the cluster-space (genre_aware) embedding's top-10 of
 and seed 001's protocol in the audio embedding, sound alone as in the seed (tracks deduplicated by
 name, every query, top-10).
 
-An incremental build (ml_build_plan) updates the previous build's lists instead: new and changed
-tracks, and tracks whose list held a deleted or changed one, are searched in full (exactly); every
-other list is merged, exactly, with its top-k among the new and changed tracks
-(models_py/neighbours.update_lists). The evaluation lists are computed again."""
+An incremental build (ml_build_plan) updates the previous build's lists instead: new tracks and
+changed ones whose vector or song moved (ml_io.moved_rows), and tracks whose list held a deleted or
+moved one, are searched in full (exactly); every other list is merged, exactly, with its top-k
+among the moved tracks (models_py/neighbours.update_lists). The evaluation lists are computed again."""
 
 import duckdb
 import numpy as np
@@ -52,8 +52,6 @@ def model(dbt, session):
     holdout = np.flatnonzero(inputs.column("is_holdout").to_numpy(zero_copy_only=False))
     memory = p["neighbour_memory_mb"]
     incremental = ml_io.is_incremental(dbt.ref("ml_build_plan"))
-    if incremental:
-        compute = ml_io.to_compute(dbt.ref("int_track_changes"), ids)
     parts = []
 
     def add(kind, query_rows, idx, sim, is_default=False):
@@ -73,8 +71,9 @@ def model(dbt, session):
         E = vectors(of_kind(kind))
         with ml_io.stage(session, stage_name, {**p, "incremental": incremental}) as m:
             if incremental:
-                old_idx, old_sim = ml_io.previous_neighbour_lists(session, kind, ids, compute, p["neighbours_k"])
-                idx, sim, counts = update_lists(E, p["neighbours_k"], songs, old_idx, old_sim, compute, memory)
+                moved = ml_io.moved_rows(session, dbt.ref("int_track_changes"), kind, ids, E)
+                old_idx, old_sim = ml_io.previous_neighbour_lists(session, kind, ids, moved, p["neighbours_k"])
+                idx, sim, counts = update_lists(E, p["neighbours_k"], songs, old_idx, old_sim, moved, memory)
                 m.update(counts)
             elif p["neighbour_method"] == "ivf":
                 labels = ivf_lists(E, p["ivf_lists"], seed=p["seed"])

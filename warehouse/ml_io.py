@@ -173,10 +173,11 @@ def is_incremental(plan_rel) -> bool:
     return build_plan(plan_rel)["mode"] == "incremental"
 
 
-def previous(session, name: str, where: str = "") -> pa.Table:
-    """A table of the previous (published) warehouse. `where` is a fixed condition of the caller's,
-    never user input."""
-    return session.sql(f"select * from previous.main.{name} {('where ' + where) if where else ''}").to_arrow_table()
+def previous(session, name: str) -> pa.Table:
+    """A table of the previous (published) warehouse (`name`: one of our model names, never input)."""
+    if not name.isidentifier():
+        raise ValueError(f"not a table name: {name!r}")
+    return session.sql(f"select * from previous.main.{name}").to_arrow_table()
 
 
 def rows_in(ids: pa.Array, other_ids: pa.Array) -> np.ndarray:

@@ -286,18 +286,20 @@ def moved_rows(session, changes_rel, kind: str, ids: pa.Array, E: np.ndarray) ->
     primary genre, for the audio embedding) keeps its lists and its place in others'."""
     changes = table(changes_rel.filter("change in ('added', 'changed')").select("track_id, change, is_song_changed"))
     at = rows_in(changes.column("track_id").combine_chunks(), ids)
+    added = changes.column("change").to_numpy(zero_copy_only=False) == "added"
+    song_changed = changes.column("is_song_changed").to_numpy(zero_copy_only=False)
     moved = np.zeros(len(ids), dtype=bool)
-    kinds = changes.column("change").to_numpy(zero_copy_only=False)
-    moved[at[(kinds == "added") | changes.column("is_song_changed").to_numpy(zero_copy_only=False)]] = True
-    candidates = changes.column("track_id").filter(pa.array(kinds == "changed"))
-    if len(candidates):
-        before = session.execute("""select track_id, embedding from previous.main.ml_track_embeddings
-                                    where embedding_kind = ? and track_id in (select unnest(?::varchar[]))""",
-                                 [kind, candidates.to_pylist()]).fetchall()
-        old = {track: np.asarray(vector, dtype=np.float32) for track, vector in before}
-        rows = rows_in(candidates, ids)
-        for track, row in zip(candidates.to_pylist(), rows):
-            previous_vector = old.get(track)
-            if previous_vector is None or previous_vector.shape != E[row].shape or not np.array_equal(previous_vector, E[row]):
-                moved[row] = True
+    moved[at[added | song_changed]] = True
+    changed = at[~added & ~song_changed]
+    if len(changed):
+        before = session.sql("""select track_id, embedding from previous.main.ml_track_embeddings
+                                where embedding_kind = ? and track_id in (select unnest(?::varchar[]))""",
+                             params=[kind, ids.take(pa.array(changed)).to_pylist()]).to_arrow_table()
+        same = np.zeros(len(ids), dtype=bool)
+        if before.num_rows:
+            rows = rows_in(before.column("track_id").combine_chunks(), ids)
+            old = matrix(before, "embedding")
+            if old.shape[1] == E.shape[1]:
+                same[rows] = (old == E[rows]).all(axis=1)
+        moved[changed] = ~same[changed]
     return moved

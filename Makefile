@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install $(PIP_FLAGS) --upgrade pip
 	# torch first and pinned: 2.13.0 is the CPU wheel (unpinned pulls a multi-GB CUDA build)
 	$(PY) -m pip install $(PIP_FLAGS) torch==2.13.0
-	$(PY) -m pip install $(PIP_FLAGS) -e '.[test]'
+	$(PY) -m pip install $(PIP_FLAGS) -e '.[test,spark]'
 	touch $@
 
 build: install

@@ -64,6 +64,10 @@
 {#- The files behind the data path: a file, a folder (every CSV / Parquet file in it) or a glob.
     Returns {'files': [...], 'format': 'csv' | 'parquet'}. -#}
 {% macro catalogue_files(path) -%}
+{{ return(adapter.dispatch('catalogue_files', 'wavehouse')(path)) }}
+{%- endmacro %}
+
+{% macro default__catalogue_files(path) -%}
 {%- set is_dir = run_query("select count(*) > 0 from glob(" ~ sql_string(path.rstrip('/') ~ '/*') ~ ")").columns[0].values()[0]
       and run_query("select count(*) = 0 from glob(" ~ sql_string(path) ~ ") where file = " ~ sql_string(path)).columns[0].values()[0] -%}
 {%- set pattern = (path.rstrip('/') ~ '/*') if is_dir else path -%}
@@ -109,6 +113,10 @@ read_csv({{ sql_list(files) }}, all_varchar = true, header = true, filename = tr
 
 {#- Column names and types of one file (or of all files, for Parquet), in file order. -#}
 {% macro catalogue_header(source, files) -%}
+{{ return(adapter.dispatch('catalogue_header', 'wavehouse')(source, files)) }}
+{%- endmacro %}
+
+{% macro default__catalogue_header(source, files) -%}
 {%- set described = run_query("describe select * from " ~ catalogue_reader(source, files, rejects=source['format'] == 'csv')) -%}
 {%- set first = described.rows[0][0] -%}
 {%- if source['format'] == 'csv' and not source.get('delim') and described.rows | length <= 2 -%}
@@ -203,36 +211,44 @@ read_csv({{ sql_list(files) }}, all_varchar = true, header = true, filename = tr
 {#- One of the source's columns as text: lists (Parquet) as a list literal, like CSV exports write them. -#}
 {% macro catalogue_text(source, ours) -%}
 {%- set theirs = source['mapping'].get(ours) -%}
-{%- set quoted = '"' ~ (theirs or '') | replace('"', '""') ~ '"' -%}
 {%- if theirs is none -%}
-null::varchar
-{%- elif source['types'][theirs].endswith('[]') -%}
-'[' || array_to_string(list_transform({{ quoted }}, lambda v: '"' || replace(v::varchar, '"', '\"') || '"'), ', ') || ']'
+cast(null as string)
+{%- elif source['types'][theirs].endswith('[]') or source['types'][theirs].startswith('array<') -%}
+'[' || {{ list_join(list_map(quote_column(theirs), 'v', "'\"' || replace(cast(v as string), '\"', " ~ string_literal('\\"') ~ ") || '\"'"), "', '") }} || ']'
 {%- else -%}
-{{ quoted }}::varchar
+cast({{ quote_column(theirs) }} as string)
 {%- endif -%}
 {%- endmacro %}
 
 {#- A list of names from text: a list literal (['A', 'B'] or ["A"], Python/JSON style) or
     ";"-separated names (the Kaggle form); trimmed, blanks dropped. -#}
 {% macro name_list(expr) -%}
-list_filter(
-    case
+{%- set quoted_item = ('\'(?:[^\'\\\\]|\\\\.)*\'|"(?:[^"\\\\]|\\\\.)*"') -%}
+{%- set lit = string_literal -%}
+{#- an item without its quotes, its escapes (\' \" \\) undone -#}
+{%- set item = "trim(replace(replace(replace(substring(q, 2, length(q) - 2), " ~ lit("\\'") ~ ", " ~ lit("'") ~ "), "
+      ~ lit('\\"') ~ ", " ~ lit('"') ~ "), " ~ lit('\\\\') ~ ", " ~ lit('\\') ~ "))" -%}
+{{ list_where(
+    'case
         -- a list literal has quoted items: a name such as "[Alexandros]" is a name, not a list
-        when regexp_full_match(trim({{ expr }}), '\[\s*([''"].*[''"])?\s*\]') then list_transform(
-            regexp_extract_all(trim({{ expr }}), '''(?:[^''\\]|\\.)*''|"(?:[^"\\]|\\.)*"'),
-            lambda q: trim(replace(replace(replace(q[2:-2], '\''', ''''), '\"', '"'), '\\', '\')))
-        else list_transform(string_split(coalesce({{ expr }}, ''), ';'), lambda n: trim(n))
-    end,
-    lambda n: n <> '')
+        when ' ~ regex_full_match('trim(' ~ expr ~ ')', '\\[\\s*([\'"].*[\'"])?\\s*\\]') ~ ' then '
+            ~ list_map(regex_extract_all('trim(' ~ expr ~ ')', quoted_item), 'q', item) ~ '
+        else ' ~ list_map(split_text('coalesce(' ~ expr ~ ", '')", ';'), 'n', 'trim(n)') ~ '
+    end',
+    'n', "n <> ''") }}
 {%- endmacro %}
 
 {#- Pre-hook of stg_catalogue__records: the single read of the input, into a temporary table on the
     model's connection (with, for CSV, fresh rejects tables beside it). -#}
 {% macro read_catalogue() -%}
+{{ return(adapter.dispatch('read_catalogue', 'wavehouse')()) }}
+{%- endmacro %}
+
+{% macro default__read_catalogue() -%}
 {%- if execute -%}
 {%- set source = catalogue_source() -%}
 {%- do record_catalogue_source(source) -%}
+{%- if var('spark_output', none) -%}{{ return('') }}{%- endif -%}
 drop table if exists wh_reject_errors;
 drop table if exists wh_reject_scans;
 create or replace temporary table wh_catalogue_read as
@@ -243,7 +259,11 @@ select * from {{ catalogue_reader(source) }}
 {#- A line of invalid UTF-8 is quarantined; a file that is mostly not UTF-8 (more than
     max_invalid_encoding_share of its records, default 1%) fails the build at once. -#}
 {% macro check_catalogue_encoding() -%}
-{%- if execute -%}
+{{ return(adapter.dispatch('check_catalogue_encoding', 'wavehouse')()) }}
+{%- endmacro %}
+
+{% macro default__check_catalogue_encoding() -%}
+{%- if execute and not var('spark_output', none) -%}
 {%- set source = catalogue_files(catalogue_path()) -%}
 {%- set parsed = run_query("select count(*) from wh_catalogue_read").columns[0].values()[0] -%}
 {%- set unreadable = run_query("select count(*) from wh_reject_errors").columns[0].values()[0] if source['format'] == 'csv' else 0 -%}
@@ -251,7 +271,7 @@ select * from {{ catalogue_reader(source) }}
     {{ catalogue_error("input has a header but no data rows: " ~ catalogue_path()) }}
 {%- endif -%}
 {%- endif -%}
-{%- if execute and unreadable -%}
+{%- if execute and not var('spark_output', none) and unreadable -%}
 {%- set row = run_query("select scans.file_path, count(distinct errors.line), (select count(*) from wh_catalogue_read as r where r.filename = scans.file_path)
     from wh_reject_errors as errors inner join wh_reject_scans as scans using (scan_id, file_id)
     where errors.error_type::varchar like 'INVALID%' group by all order by 2 desc limit 1") -%}

@@ -19,7 +19,7 @@
 
 {#- Normalise a name for matching: case, accents, punctuation, repeated spaces (any script kept). -#}
 {% macro normalise_name(expr) -%}
-trim(regexp_replace(lower(strip_accents(coalesce({{ expr }}, ''))), '{{ name_separators() }}+', ' ', 'g'))
+trim({{ regex_replace_all('lower(' ~ without_accents('coalesce(' ~ expr ~ ", '')") ~ ')', name_separators() ~ '+', ' ') }})
 {%- endmacro %}
 
 {#- The characters that separate words in a name: ASCII and Latin-1 punctuation, symbols and
@@ -46,7 +46,7 @@ list_has_any({{ artist_list(a) }}, {{ artist_list(b) }})
 
 {#- A title without "(feat. X)", "[with X]", " feat. X", " ft. X" parts. -#}
 {% macro strip_featuring(expr) -%}
-regexp_replace(
-    regexp_replace({{ expr }}, '\s*[\(\[]\s*(feat\.?|ft\.?|featuring|with)\s[^\)\]]*[\)\]]', '', 'gi'),
-    '\s+(feat\.?|ft\.?|featuring)\s.*$', '', 'i')
+{%- set parts = regex_replace_all(expr, '\\s*[\\(\\[]\\s*(feat\\.?|ft\\.?|featuring|with)\\s[^\\)\\]]*[\\)\\]]', '', case_insensitive=true) -%}
+{#- anchored at the end, so replacing every match is replacing the one -#}
+{{ regex_replace_all(parts, '\\s+(feat\\.?|ft\\.?|featuring)\\s.*$', '', case_insensitive=true) }}
 {%- endmacro %}

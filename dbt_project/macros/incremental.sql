@@ -12,7 +12,7 @@
     error: the build is then full). -#}
 {% macro attach_previous_warehouse() %}
 {% set path = previous_warehouse_path() %}
-{% if execute and path and not flags.FULL_REFRESH and flags.WHICH in ('build', 'run') %}
+{% if execute and target.type == 'duckdb' and path and not flags.FULL_REFRESH and flags.WHICH in ('build', 'run') %}
     {% set found = run_query("select count(*) from glob(" ~ sql_string(path) ~ ")").columns[0].values()[0] %}
     {% if found %}
         {% do run_query("attach if not exists " ~ sql_string(path) ~ " as previous (read_only)") %}

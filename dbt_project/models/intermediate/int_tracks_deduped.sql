@@ -4,6 +4,11 @@
     the same song released under several ids. -#}
 {%- set numeric = feature_columns() | reject('equalto', 'explicit') | list -%}
 
+{%- if built_by_spark() %}
+-- depends_on: {{ ref('stg_spotify__tracks') }}
+{{ spark_built_table('first_record_number') }}
+{%- else %}
+
 with
 
 staged as (
@@ -12,21 +17,19 @@ staged as (
 ),
 
 genre_mentions as (
-    select track_id, record_number, unnest(genres) as genre, generate_subscripts(genres, 1) as position
-    from staged
-    where genres is not null
+    {{ exploded('staged', 'genres', ['track_id', 'record_number'], 'genre', 'position') }}
 ),
 
 genre_firsts as (
-    select track_id, genre, min((record_number, position)) as first_seen
+    select track_id, genre, record_number, position
     from genre_mentions
-    group by all
+    qualify row_number() over (partition by track_id, genre order by record_number, position) = 1
 ),
 
 genres as (
     select
         track_id,
-        list(genre order by first_seen) as genres
+        {{ ordered_list('genre', ['record_number', 'position']) }} as genres
     from genre_firsts
     group by track_id
 ),
@@ -48,7 +51,7 @@ medians as (
         {%- for column in numeric %}
         median({{ column }}) as {{ column }}_median,
         {%- endfor %}
-        median(explicit::int) >= 0.5 as explicit_median
+        median(cast(explicit as int)) >= 0.5 as explicit_median
     from first_rows
 ),
 
@@ -63,16 +66,20 @@ filled as (
         first_rows.album_name,
 
         {%- for column in numeric %}
-        coalesce(first_rows.{{ column }}, medians.{{ column }}_median)
-            {%- if column in ['popularity', 'duration_ms', 'key', 'mode', 'time_signature'] %}::bigint{% endif %} as {{ column }},
+        {%- if column in ['popularity', 'duration_ms', 'key', 'mode', 'time_signature'] %}
+        -- the median of an integer column is rounded half away from zero (4.5 -> 5)
+        coalesce(first_rows.{{ column }}, cast(round(medians.{{ column }}_median) as bigint)) as {{ column }},
+        {%- else %}
+        coalesce(first_rows.{{ column }}, medians.{{ column }}_median) as {{ column }},
+        {%- endif %}
         {%- endfor %}
         coalesce(first_rows.explicit, medians.explicit_median) as explicit,
-        list_filter([
-            {%- for column in feature_columns() %}
-            -- only a column the catalogue has counts as imputed (a median exists)
-            case when first_rows.{{ column }} is null and medians.{{ column }}_median is not null then '{{ column }}' end{% if not loop.last %},{% endif %}
-            {%- endfor %}
-        ], lambda c: c is not null) as imputed_columns
+        {%- set imputed = [] %}
+        {%- for column in feature_columns() %}
+        {#- only a column the catalogue has counts as imputed (a median exists) #}
+        {%- do imputed.append("case when first_rows." ~ column ~ " is null and medians." ~ column ~ "_median is not null then '" ~ column ~ "' end") %}
+        {%- endfor %}
+        {{ list_where(list_of(imputed), 'c', 'c is not null') }} as imputed_columns
     from first_rows
     cross join medians
 ),
@@ -80,10 +87,7 @@ filled as (
 keyed as (
     select
         *,
-        list_sort(list_transform(
-            string_split(coalesce(artists, ''), ';'),
-            lambda a: {{ normalise_name('a') }}
-        )) as artist_keys,
+        {{ list_sorted(list_map(split_text("coalesce(artists, '')", ';'), 'a', normalise_name('a'))) }} as artist_keys,
         {{ normalise_name(strip_featuring('track_name')) }} as title_key
     from filled
 ),
@@ -94,7 +98,7 @@ final as (
         keyed.track_name,
         keyed.artists,
         keyed.album_name,
-        genres.genres[1] as primary_genre,
+        {{ list_first('genres.genres') }} as primary_genre,
         genres.genres,
         keyed.popularity,
         keyed.duration_ms,
@@ -111,15 +115,15 @@ final as (
         keyed.valence,
         keyed.tempo,
         keyed.time_signature,
-        len(keyed.imputed_columns) > 0 as is_imputed,
+        {{ list_size('keyed.imputed_columns') }} > 0 as is_imputed,
         keyed.imputed_columns,
         case
             when keyed.title_key = '' then 'id:' || keyed.track_id
-            else array_to_string(keyed.artist_keys, ';') || '|' || keyed.title_key
+            else {{ list_join('keyed.artist_keys', "';'") }} || '|' || keyed.title_key
         end as song_key,
         keyed.title_key,
-        trim(array_to_string(keyed.artist_keys, ' ') || ' ' || keyed.title_key) as search_key,
-        trim(array_to_string(keyed.artist_keys, ' ')) as artist_key,
+        trim({{ list_join('keyed.artist_keys', "' '") }} || ' ' || keyed.title_key) as search_key,
+        trim({{ list_join('keyed.artist_keys', "' '") }}) as artist_key,
         row_counts.n_source_rows,
         keyed.first_record_number,
         keyed.source_file,
@@ -130,3 +134,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

@@ -1,4 +1,9 @@
 {#- Quarantine: every record that cannot be used, with its file, row or line, raw text and reason. -#}
+{%- if built_by_spark() %}
+-- depends_on: {{ ref('stg_spotify__tracks') }}
+{{ spark_built_table('record_number') }}
+{%- else %}
+
 with
 
 staged as (
@@ -22,3 +27,4 @@ final as (
 )
 
 select * from final
+{%- endif %}

@@ -10,6 +10,22 @@
     'speechiness': (0, 1), 'acousticness': (0, 1), 'instrumentalness': (0, 1), 'liveness': (0, 1),
     'valence': (0, 1), 'tempo': (0, 400)} -%}
 
+{%- set checks = ["case when has_id_column and track_id_raw is null then 'missing track_id' end",
+    "case when not has_id_column and (title_raw is null or artists_text is null) then 'missing track_name or artists (needed for the derived track_id)' end",
+    "case when has_genre_column and " ~ list_size('genre_list') ~ " = 0 then 'missing track_genre' end",
+    "case when explicit_raw is not null and explicit_typed is null then 'unparseable explicit' end"] -%}
+{%- for column in int_columns + double_columns -%}
+    {%- set lo, hi = ranges[column] -%}
+    {%- do checks.append("case when " ~ column ~ "_raw is not null and " ~ column ~ "_typed is null then 'unparseable " ~ column ~ "' end") -%}
+    {%- set bounds = ([column ~ '_typed < ' ~ lo] if lo is not none else []) + ([column ~ '_typed > ' ~ hi] if hi is not none else []) -%}
+    {%- do checks.append("case when " ~ column ~ "_typed is not null and (" ~ bounds | join(' or ') ~ ") then 'out of range " ~ column ~ "' end") -%}
+{%- endfor %}
+
+{%- if built_by_spark() %}
+-- depends_on: {{ ref('stg_catalogue__records') }}
+{{ spark_built_table('record_number') }}
+{%- else %}
+
 with
 
 records as (
@@ -32,17 +48,17 @@ raw_values as (
 typed as (
     select
         *,
-        nullif(array_to_string(artist_list, ';'), '') as artists_text,
+        nullif({{ list_join('artist_list', "';'") }}, '') as artists_text,
         {%- for column in int_columns %}
-        -- "4.0" (a float export of an integer column) is read as 4
-        coalesce(try_cast({{ column }}_raw as bigint),
-                 case when try_cast({{ column }}_raw as double) = round(try_cast({{ column }}_raw as double))
-                      then try_cast({{ column }}_raw as double)::bigint end) as {{ column }}_typed,
+        -- "4.0" and "4e1" (float exports of an integer column) are read as 4 and 40; "4.5" is not an integer
+        case when {{ parse_number(column ~ '_raw') }} = round({{ parse_number(column ~ '_raw') }})
+             then try_cast({{ parse_number(column ~ '_raw') }} as bigint) end as {{ column }}_typed,
         {%- endfor %}
         {%- for column in double_columns %}
         -- a decimal comma ("0,52", as ";"-separated European exports write numbers) is read as 0.52
-        coalesce(try_cast({{ column }}_raw as double),
-                 try_cast(case when regexp_full_match({{ column }}_raw, '-?\d+,\d+([eE][-+]?\d+)?') then replace({{ column }}_raw, ',', '.') end as double))
+        coalesce({{ parse_number(column ~ '_raw') }},
+                 case when {{ regex_full_match(column ~ '_raw', '-?[0-9]+,[0-9]+([eE][-+]?[0-9]+)?') }}
+                      then {{ parse_number("replace(" ~ column ~ "_raw, ',', '.')") }} end)
             as {{ column }}_typed,
         {%- endfor %}
         case
@@ -57,21 +73,8 @@ checked as (
         *,
         case
             -- the reader could not split the record into fields: that is the only reason given
-            when read_error is not null then [read_error]
-            else list_filter([
-            case when has_id_column and track_id_raw is null then 'missing track_id' end,
-            case when not has_id_column and (title_raw is null or artists_text is null)
-                then 'missing track_name or artists (needed for the derived track_id)' end,
-            case when has_genre_column and len(genre_list) = 0 then 'missing track_genre' end,
-            case when explicit_raw is not null and explicit_typed is null then 'unparseable explicit' end,
-            {%- for column in int_columns + double_columns %}
-            case when {{ column }}_raw is not null and {{ column }}_typed is null then 'unparseable {{ column }}' end,
-            {%- set lo, hi = ranges[column] %}
-            case when {{ column }}_typed is not null and ({% if lo is not none %}{{ column }}_typed < {{ lo }}{% endif %}{% if lo is not none and hi is not none %} or {% endif %}{% if hi is not none %}{{ column }}_typed > {{ hi }}{% endif %})
-                then 'out of range {{ column }}' end,
-            {%- endfor %}
-            null
-        ], lambda reason: reason is not null)
+            when read_error is not null then {{ list_of(['read_error']) }}
+            else {{ list_where(list_of(checks), 'reason', 'reason is not null') }}
         end as reasons
     from typed
 ),
@@ -91,8 +94,8 @@ final as (
         artists_text as artists,
         nullif(trim(album_name), '') as album_name,
         title_raw as track_name,
-        genre_list[1] as track_genre,
-        case when len(genre_list) > 0 then genre_list end as genres,
+        {{ list_first('genre_list') }} as track_genre,
+        case when {{ list_size('genre_list') }} > 0 then genre_list end as genres,
         popularity_typed as popularity,
         duration_ms_typed as duration_ms,
         explicit_typed as explicit,
@@ -108,14 +111,14 @@ final as (
         valence_typed as valence,
         tempo_typed as tempo,
         time_signature_typed as time_signature,
-        nullif(array_to_string(reasons, '; '), '') as reject_reason,
+        nullif({{ list_join('reasons', "'; '") }}, '') as reject_reason,
         case
             when raw_record is not null then raw_record
-            when len(reasons) > 0 then to_json({
-                'track_id': track_id, 'track_name': track_name, 'artists': artists, 'album_name': album_name,
-                'genres': genres{% for column in int_columns + double_columns + ['explicit'] %}, '{{ column }}': {{ column }}{% endfor %}})::varchar
+            {%- set fields = ['track_id', 'track_name', 'artists', 'album_name', 'genres'] + int_columns + double_columns + ['explicit'] %}
+            when {{ list_size('reasons') }} > 0 then {{ json_object_text(fields) }}
         end as raw_record
     from checked
 )
 
 select * from final
+{%- endif %}

@@ -66,9 +66,14 @@ def cli():
                    "most incremental_max_change_share (20%) of the tracks changed (docs/scaling.md).")
 @click.option("--vars", "dbt_vars", default=None, metavar="YAML",
               help="dbt vars, e.g. '{neighbour_method: ivf, latent_dim: 16}' (see dbt_project.yml).")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="Who reads, types, quarantines and dedupes the catalogue: DuckDB, or Spark through dbt-spark "
+                   "(pip install 'wavehouse[spark]'; the ML stages and marts still run in DuckDB).")
+@click.option("--master", "spark_master", default=None, metavar="URL",
+              help="Spark master for --engine spark: local[2] (default, $WAVEHOUSE_SPARK_MASTER), spark://host:7077, yarn.")
 @click.argument("expanded", nargs=-1, required=False, metavar="")
 @user_errors
-def build(data, columns, encoding, full_refresh, dbt_vars, expanded):
+def build(data, columns, encoding, full_refresh, dbt_vars, engine, spark_master, expanded):
     """Run the dbt project into a private file and publish it atomically.
 
     Progress is dbt's own log. Readers of the published warehouse are never disturbed; a failed
@@ -93,6 +98,7 @@ def build(data, columns, encoding, full_refresh, dbt_vars, expanded):
       wavehouse build --data my.csv --columns track_name=title,artists=artist,valence=mood
       wavehouse build --data old_export.csv --encoding latin-1
       wavehouse build --vars '{neighbour_method: ivf, ivf_probe: 4}'
+      wavehouse build --engine spark --master local[2]   # ingest on Spark (docs/spark.md)
     """
     from wavehouse.build import build as run_build, column_map
 
@@ -111,7 +117,7 @@ def build(data, columns, encoding, full_refresh, dbt_vars, expanded):
                        f"{summary.tracks_changed:,} changed, {summary.tracks_deleted:,} deleted")
 
     summary = run_build(data=data, full_refresh=full_refresh, on_built=report, dbt_vars=dbt_vars,
-                        columns=column_map(columns), encoding=encoding)
+                        columns=column_map(columns), encoding=encoding, engine=engine, spark_master=spark_master)
     click.secho(f"published {summary.published}", fg="green")
 
 

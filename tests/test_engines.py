@@ -1,6 +1,7 @@
-"""One dbt project, two engines: the ingest models (read, type, quarantine, dedupe) built with
-dbt-spark on Spark (local[2]) give the same rows as with dbt-duckdb, on the real fixture with its
-corrupt lines. Spark runs in a dbt subprocess so that its JVM never shares the test process."""
+"""One dbt project, two engines: `wavehouse build --engine spark` (the ingest models, read, type,
+quarantine, dedupe, built by dbt-spark on local[2]) gives the same rows as the DuckDB build, on the
+real fixture with its corrupt lines. Spark runs in a subprocess so that its JVM never shares the
+test process."""
 
 import os
 import shutil
@@ -12,7 +13,6 @@ import duckdb
 import pytest
 
 from wavehouse.accents import MACRO, render_macro
-from wavehouse.paths import project_dir
 
 INGEST = ["stg_catalogue__records", "stg_spotify__tracks", "int_tracks_rejected", "int_tracks_deduped"]
 
@@ -38,38 +38,28 @@ def test_accent_table_equals_strip_accents_on_the_catalogue_names():
     assert accented > 1000 and differing == []
 
 
-def run_dbt(target: str, home: Path, data: Path, spark_output: Path) -> None:
-    dbt = Path(sys.executable).with_name("dbt")
-    project = project_dir()
-    env = {**os.environ, "WAVEHOUSE_HOME": str(home), "WAVEHOUSE_DATA": str(data),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    result = subprocess.run(
-        [str(dbt), "run", "--target", target, "--select", *INGEST, "--vars", f"{{spark_output: '{spark_output}'}}"
-         if target == "spark" else "{}", "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(home / f"target-{target}"), "--log-path", str(home / "logs")],
-        env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-
-
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime (.ci/run installs one)")
-def test_spark_ingest_equals_duckdb_ingest(tmp_path, fixture_csv):
+def test_spark_engine_builds_the_same_warehouse(tmp_path, fixture_csv, built_home):
     pytest.importorskip("pyspark")
-    (tmp_path / "build").mkdir()
-    spark_output = tmp_path / "build" / "spark"
-    run_dbt("build", tmp_path, fixture_csv, spark_output)
-    run_dbt("spark", tmp_path, fixture_csv, spark_output)
-    con = duckdb.connect(str(tmp_path / "build" / "wavehouse.duckdb"), read_only=True)
+    wavehouse = Path(sys.executable).with_name("wavehouse")
+    result = subprocess.run([str(wavehouse), "build", "--engine", "spark", "--master", "local[2]", "--data", str(fixture_csv)],
+                            env={**os.environ, "WAVEHOUSE_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "wrong column count: 6 fields, expected 21" in result.stdout
+    # what Spark wrote: the four ingest tables as Parquet
+    assert sorted(p.name for p in (tmp_path / "build" / "spark").iterdir()) == sorted(INGEST)
+    con = duckdb.connect(str(tmp_path / "wavehouse.duckdb"), read_only=True)
+    con.execute("attach ? as duck (read_only)", [str(built_home / "wavehouse.duckdb")])
     for model in INGEST:
-        spark = f"read_parquet('{spark_output / model}/*.parquet')"
-        ours = con.sql(f"describe {model}").fetchall()
-        theirs = con.sql(f"describe from {spark}").fetchall()
-        assert [c[0] for c in ours] == [c[0] for c in theirs], model
-        only_duckdb = con.sql(f"select count(*) from (from {model} except all from {spark})").fetchall()[0][0]
-        only_spark = con.sql(f"select count(*) from (from {spark} except all from {model})").fetchall()[0][0]
-        rows = con.sql(f"select count(*) from {model}").fetchall()[0][0]
-        assert (model, rows, only_duckdb, only_spark) == (model, rows, 0, 0)
-        assert rows > 0
-    # the fixture's corrupt lines are quarantined by both, with the same reasons and lines
-    reasons = con.sql(f"select source_line, reject_reason from read_parquet('{spark_output}/int_tracks_rejected/*.parquet') "
-                      "where source_line is not null order by 1").fetchall()
+        ours = con.sql(f"select column_name from information_schema.columns where table_catalog = 'duck' and table_name = '{model}' order by ordinal_position").fetchall()
+        theirs = con.sql(f"select column_name from information_schema.columns where table_catalog = 'wavehouse' and table_name = '{model}' order by ordinal_position").fetchall()
+        assert ours == theirs and ours, model
+        only_duckdb = con.sql(f"select count(*) from (from duck.{model} except all from wavehouse.{model})").fetchall()[0][0]
+        only_spark = con.sql(f"select count(*) from (from wavehouse.{model} except all from duck.{model})").fetchall()[0][0]
+        rows = con.sql(f"select count(*) from wavehouse.{model}").fetchall()[0][0]
+        assert (model, only_duckdb, only_spark) == (model, 0, 0) and rows > 0
+    # the published file stands alone (tables, no views over Spark's files) and has everything built on top
+    assert con.sql("select count(*) from duckdb_views() where database_name = 'wavehouse' and sql ilike '%read_parquet%'").fetchall() == [(0,)]
+    assert con.sql("select count(*) from wavehouse.dim_tracks").fetchall() == con.sql("select count(*) from duck.dim_tracks").fetchall()
+    reasons = con.sql("select source_line, reject_reason from wavehouse.int_tracks_rejected where source_line is not null order by 1").fetchall()
     assert [r[1] for r in reasons] == ["wrong column count: 6 fields, expected 21", "wrong column count: 22 fields, expected 21"]

@@ -219,10 +219,45 @@ def vars_argument(dbt_vars: str | None, columns: dict[str, str] | None, encoding
     return ["--vars", json.dumps(values)]
 
 
+INGEST_MODELS = ["stg_catalogue__records", "stg_spotify__tracks", "int_tracks_rejected", "int_tracks_deduped"]
+
+
+def spark_ingest(base: Path, data: Path, dbt_extra: list[str], master: str | None) -> Path:
+    """`--engine spark`, first step: the ingest models built by dbt-spark (target spark) as Parquet
+    under build/spark; returns that folder, which the DuckDB build then reads (var spark_output)."""
+    import shutil
+
+    try:
+        import pyspark  # noqa: F401
+        import dbt.adapters.spark  # noqa: F401
+    except ImportError:
+        raise WavehouseError("--engine spark needs pyspark and dbt-spark: pip install 'wavehouse[spark]' "
+                             "(and a Java runtime)") from None
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise WavehouseError("--engine spark needs a Java runtime (java on PATH or JAVA_HOME), e.g. apt install default-jre-headless")
+    output = build_dir(base) / "spark"
+    shutil.rmtree(output, ignore_errors=True)
+    shutil.rmtree(build_dir(base) / "spark-warehouse", ignore_errors=True)
+    with _environment(WAVEHOUSE_SPARK_MASTER=master or os.environ.get("WAVEHOUSE_SPARK_MASTER", "local[2]")):
+        run_dbt(dbt_args("run", base, ["--target", "spark", "--select", *INGEST_MODELS,
+                                       *with_var(dbt_extra, "spark_output", str(output))]), base, data)
+    return output
+
+
+def with_var(dbt_extra: list[str], name: str, value: str) -> list[str]:
+    """dbt_extra with one more var in its --vars (added if there is none)."""
+    extra = list(dbt_extra)
+    if "--vars" in extra:
+        i = extra.index("--vars")
+        extra[i + 1] = json.dumps({**json.loads(extra[i + 1]), name: value})
+        return extra
+    return extra + ["--vars", json.dumps({name: value})]
+
+
 def build(data: Path | None = None, full_refresh: bool = False, base: Path | None = None,
           dbt_extra: list[str] | None = None, on_built: Callable[[BuildSummary], None] | None = None,
-          dbt_vars: str | None = None, columns: dict[str, str] | None = None, encoding: str | None = None
-          ) -> BuildSummary:
+          dbt_vars: str | None = None, columns: dict[str, str] | None = None, encoding: str | None = None,
+          engine: str = "duckdb", spark_master: str | None = None) -> BuildSummary:
     """dbt build into $WAVEHOUSE_HOME/build/wavehouse.duckdb, then publish it atomically. Unless
     full_refresh, the published warehouse (if any) is attached read-only so that the build can be
     incremental (ml_build_plan)."""
@@ -234,6 +269,11 @@ def build(data: Path | None = None, full_refresh: bool = False, base: Path | Non
         for stale in (target, target.with_name(target.name + ".wal")):
             stale.unlink(missing_ok=True)
         extra = list(dbt_extra or []) + (["--full-refresh"] if full_refresh else [])
+        if engine == "spark":
+            # Spark reads, types, quarantines and dedupes; DuckDB reads its tables and does the rest
+            # (their unit tests are of the SQL Spark ran, so not repeated on the tables it wrote)
+            extra = with_var(extra, "spark_output", str(spark_ingest(base, data, dbt_extra, spark_master)))
+            extra += ["--exclude", *(f"test_type:unit,{model}" for model in INGEST_MODELS)]
         previous = published_db(base)
         run_dbt(dbt_args("build", base, extra), base, data,
                 previous=previous if previous.is_file() and not full_refresh else None)

@@ -214,7 +214,7 @@ read_csv({{ sql_list(files) }}, all_varchar = true, header = true, filename = tr
 {%- if theirs is none -%}
 cast(null as string)
 {%- elif source['types'][theirs].endswith('[]') or source['types'][theirs].startswith('array<') -%}
-'[' || {{ list_join(list_map(quote_column(theirs), 'v', "'\"' || replace(cast(v as string), '\"', " ~ string_literal('\\"') ~ ") || '\"'"), "', '") }} || ']'
+'[' || {{ list_join(list_map(quote_column(theirs), 'v', "'\"' || replace(cast(v as string), '\"', " ~ text_literal('\\"') ~ ") || '\"'"), "', '") }} || ']'
 {%- else -%}
 cast({{ quote_column(theirs) }} as string)
 {%- endif -%}
@@ -224,7 +224,7 @@ cast({{ quote_column(theirs) }} as string)
     ";"-separated names (the Kaggle form); trimmed, blanks dropped. -#}
 {% macro name_list(expr) -%}
 {%- set quoted_item = ('\'(?:[^\'\\\\]|\\\\.)*\'|"(?:[^"\\\\]|\\\\.)*"') -%}
-{%- set lit = string_literal -%}
+{%- set lit = text_literal -%}
 {#- an item without its quotes, its escapes (\' \" \\) undone -#}
 {%- set item = "trim(replace(replace(replace(substring(q, 2, length(q) - 2), " ~ lit("\\'") ~ ", " ~ lit("'") ~ "), "
       ~ lit('\\"') ~ ", " ~ lit('"') ~ "), " ~ lit('\\\\') ~ ", " ~ lit('\\') ~ "))" -%}

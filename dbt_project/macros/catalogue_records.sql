@@ -116,7 +116,7 @@ select * from final
     holds most of; an unnamed column is named as DuckDB names it (column00). -#}
 {% macro spark__catalogue_header(source, files) -%}
 {%- if source['format'] == 'parquet' -%}
-    {%- do run_query("create or replace temporary view wh_catalogue_header using parquet options (path " ~ string_literal(files[0]) ~ ")") -%}
+    {%- do run_query("create or replace temporary view wh_catalogue_header using parquet options (path " ~ text_literal(files[0]) ~ ")") -%}
     {%- set names = [] -%}{%- set types = {} -%}
     {%- for row in run_query("describe wh_catalogue_header").rows if row[0] and not row[0].startswith('#') -%}
         {%- do names.append(row[0]) -%}{%- do types.update({row[0]: row[1]}) -%}
@@ -149,13 +149,13 @@ select * from final
 {%- do log("wavehouse: Spark reads " ~ source['format'] ~ " from " ~ source['path'] ~ ", layout " ~ source['layout'] ~ "; columns: "
           ~ source['mapping'].items() | map('join', '<-') | join(', '), info=true) -%}
 {%- if source['format'] == 'parquet' -%}
-create or replace temporary view wh_catalogue_read using parquet options (path {{ string_literal(source['path']) }})
+create or replace temporary view wh_catalogue_read using parquet options (path {{ text_literal(source['path']) }})
 {%- else -%}
 create or replace temporary view wh_catalogue_read (
     {%- for name in source['columns'] %}{{ quote_column(name) }} string, {% endfor %}_corrupt_record string)
-using csv options (path {{ string_literal(source['path']) }}, header 'true', enforceSchema 'true', sep {{ string_literal(source['delim']) }},
+using csv options (path {{ text_literal(source['path']) }}, header 'true', enforceSchema 'true', sep {{ text_literal(source['delim']) }},
     quote '"', escape '"', multiLine 'true', mode 'PERMISSIVE', columnNameOfCorruptRecord '_corrupt_record',
-    encoding {{ string_literal(var('encoding', 'utf-8')) }})
+    encoding {{ text_literal(var('encoding', 'utf-8')) }})
 {%- endif -%}
 {%- endif -%}
 {%- endmacro %}
@@ -187,7 +187,7 @@ parsed as (
         {%- endfor %}
         {%- if source['format'] == 'csv' and reading %}
         regexp_replace(_corrupt_record, '[\r\n]+$', '') as corrupt_text,
-        concat_ws({{ string_literal(source['delim']) }}, {% for name in columns %}{{ quote_column(name) }}{% if not loop.last %}, {% endif %}{% endfor %}) as joined_text,
+        concat_ws({{ text_literal(source['delim']) }}, {% for name in columns %}{{ quote_column(name) }}{% if not loop.last %}, {% endif %}{% endfor %}) as joined_text,
         {%- else %}
         cast(null as string) as corrupt_text,
         cast(null as string) as joined_text,
@@ -216,7 +216,7 @@ classified as (
             *,
             -- fields: delimiters outside quoted values, plus one
             length(regexp_replace(corrupt_text, '"([^"]|"")*"', ''))
-                - length(replace(regexp_replace(corrupt_text, '"([^"]|"")*"', ''), {{ string_literal(source.get('delim') or ',') }}, '')) + 1 as n_fields
+                - length(replace(regexp_replace(corrupt_text, '"([^"]|"")*"', ''), {{ text_literal(source.get('delim') or ',') }}, '')) + 1 as n_fields
         from parsed
     )
 ),

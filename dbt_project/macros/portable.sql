@@ -5,12 +5,12 @@
 
 {#- Text as a SQL string literal. Spark's parser reads backslash escapes in string literals, so
     there backslashes are doubled; DuckDB's literals are raw. -#}
-{% macro string_literal(value) -%}{{ return(adapter.dispatch('string_literal', 'wavehouse')(value)) }}{%- endmacro %}
-{% macro default__string_literal(value) -%}'{{ value | replace("'", "''") }}'{%- endmacro %}
-{% macro spark__string_literal(value) -%}'{{ value | replace("\\", "\\\\") | replace("'", "\\'") }}'{%- endmacro %}
+{% macro text_literal(value) -%}{{ return(adapter.dispatch('text_literal', 'wavehouse')(value)) }}{%- endmacro %}
+{% macro default__text_literal(value) -%}'{{ value | replace("'", "''") }}'{%- endmacro %}
+{% macro spark__text_literal(value) -%}'{{ value | replace("\\", "\\\\") | replace("'", "\\'") }}'{%- endmacro %}
 
 {#- A regular expression as a literal: the patterns we use mean the same in RE2 and Java regex. -#}
-{% macro regex_literal(pattern) -%}{{ return(string_literal(pattern)) }}{%- endmacro %}
+{% macro regex_literal(pattern) -%}{{ return(text_literal(pattern)) }}{%- endmacro %}
 
 {#- expr matches the whole pattern -#}
 {% macro regex_full_match(expr, pattern) -%}{{ return(adapter.dispatch('regex_full_match', 'wavehouse')(expr, pattern)) }}{%- endmacro %}

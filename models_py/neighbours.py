@@ -142,22 +142,36 @@ def ivf_lists(E: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_0
     """The inverted lists of an IVF index: KMeans of the normalised rows into `n_lists` lists
     (0 = about 2*sqrt(n)), fitted on a fixed sample, then every row assigned to its nearest list
     centroid (cosine). Returns the list of each row."""
-    import torch
+    En = normalise_rows(E)
+    return nearest_lists(En, ivf_centroids(En, n_lists, seed, sample), 1)[:, 0]
+
+
+def ivf_centroids(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000) -> np.ndarray:
+    """The list centroids of an IVF index over the normalised rows En: KMeans into `n_lists` lists
+    (0 = about 2*sqrt(n)) fitted on a fixed sample of at most `sample` rows, normalised."""
     from sklearn.cluster import KMeans
 
-    n = len(E)
+    n = len(En)
     n_lists = n_lists or int(np.clip(2 * np.sqrt(n), 1, 4096))
     n_lists = max(1, min(n_lists, n))
-    En = normalise_rows(E)
     rows = np.random.default_rng(seed).choice(n, min(n, max(sample, n_lists)), replace=False)
     centroids = KMeans(n_clusters=n_lists, n_init=1, max_iter=25, random_state=seed).fit(En[rows]).cluster_centers_
-    C = torch.from_numpy(normalise_rows(centroids.astype(np.float32)))
-    X = torch.from_numpy(En)
-    labels = np.empty(n, dtype=np.int64)
+    return normalise_rows(centroids.astype(np.float32))
+
+
+def nearest_lists(En: np.ndarray, C: np.ndarray, n_probe: int) -> np.ndarray:
+    """For every normalised row, the `n_probe` nearest centroids (cosine), nearest first: (n, probe)
+    int64; column 0 is the row's own list. In blocks of 65,536 rows."""
+    import torch
+
+    probe = max(1, min(n_probe, len(C)))
+    Ct = torch.from_numpy(np.ascontiguousarray(C.T))
+    X = torch.from_numpy(np.ascontiguousarray(En, dtype=np.float32))
+    out = np.empty((len(En), probe), dtype=np.int64)
     with torch.no_grad():
-        for start in range(0, n, 65536):
-            labels[start:start + 65536] = (X[start:start + 65536] @ C.T).argmax(dim=1).numpy()
-    return labels
+        for start in range(0, len(En), 65536):
+            out[start:start + 65536] = torch.topk(X[start:start + 65536] @ Ct, probe, dim=1).indices.numpy()
+    return out
 
 
 def ivf_topk(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int = 3,
@@ -395,3 +409,17 @@ def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray,
         out_idx[searched], out_sim[searched] = exact_topk_distinct(E, k, groups, memory_mb, queries=searched)
     return out_idx, out_sim, {"lists_merged": int(len(merged)), "lists_searched": int(len(searched)),
                               "fresh_rows": int(fresh.sum())}
+
+
+def one_list_topk(V: np.ndarray, rows: np.ndarray, groups: np.ndarray, lists: np.ndarray, query_list: int, k: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One inverted list's share of a partitioned IVF search: V holds the vectors of the rows
+    (global ids `rows`, of `groups` and `lists`) of every list that the list `query_list` probes,
+    its own included. Its members' k nearest among them, one per group and never their own
+    (topk_among: exact within the probed lists). Returns (member rows, (m, k) neighbour rows padded
+    with -1, similarities padded with -inf), members in row order."""
+    order = np.argsort(rows, kind="stable")      # ties by lower global row, as a full search
+    V, rows, groups, lists = V[order], rows[order], np.asarray(groups)[order], np.asarray(lists)[order]
+    members = np.flatnonzero(lists == query_list)
+    idx, sim = topk_among(V, k, groups, np.arange(len(V)), members)
+    return rows[members], np.where(idx >= 0, rows[np.maximum(idx, 0)], -1), sim

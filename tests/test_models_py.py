@@ -340,3 +340,39 @@ def test_recall_counts_ties_with_the_kth_exact_neighbour():
     assert recall_at(tied, exact, 2, tied_sim, exact_sim) == 1.0
     assert recall_at(worse, exact, 2, worse_sim, exact_sim) == 0.5
     assert recall_at(np.array([[1, -1]]), exact, 2, np.array([[0.9, -np.inf]]), exact_sim) == 0.5
+
+
+def test_nearest_lists_are_the_nearest_centroids_own_list_first():
+    from wavehouse.models_py.neighbours import ivf_centroids, nearest_lists, normalise_rows
+
+    rng = np.random.default_rng(4)
+    En = normalise_rows(rng.normal(size=(300, 4)).astype(np.float32))
+    C = ivf_centroids(En, 6, seed=0, sample=100)
+    assert C.shape == (6, 4) and np.allclose(np.linalg.norm(C, axis=1), 1, atol=1e-5)
+    near = nearest_lists(En, C, 3)
+    scores = En @ C.T
+    assert near.shape == (300, 3)
+    assert np.array_equal(near[:, 0], scores.argmax(1))
+    # nearest first, and no list outside the three nearest
+    chosen = np.take_along_axis(scores, near, 1)
+    assert (np.diff(chosen, axis=1) <= 0).all()
+    assert (chosen[:, -1:] >= np.sort(scores, 1)[:, -3:-2] - 1e-6).all()
+    assert nearest_lists(En, C, 10).shape == (300, 6)
+
+
+def test_one_list_search_of_its_probed_lists_equals_the_exact_search_when_all_are_probed():
+    from wavehouse.models_py.neighbours import exact_topk_distinct, one_list_topk
+
+    rng = np.random.default_rng(6)
+    E = np.repeat(rng.normal(size=(30, 5)).astype(np.float32), 2, axis=0) + rng.normal(scale=1e-3, size=(60, 5)).astype(np.float32)
+    songs = np.repeat(np.arange(30), 2)
+    lists = np.arange(60) % 3
+    exact_idx, exact_sim = exact_topk_distinct(E, 5, songs)
+    shuffled = rng.permutation(60)     # the rows of a Spark group come in any order
+    rows, idx, sim = one_list_topk(E[shuffled], shuffled, songs[shuffled], lists[shuffled], 1, 5)
+    assert np.array_equal(rows, np.flatnonzero(lists == 1))
+    assert np.array_equal(idx, exact_idx[rows]) and np.allclose(sim, exact_sim[rows])
+    # with its own list alone, a list finds its neighbours among its members only
+    own = np.flatnonzero(lists == 2)
+    rows, idx, sim = one_list_topk(E[own], own, songs[own], lists[own], 2, 5)
+    assert set(idx.ravel()) <= set(own) and not (songs[idx] == songs[rows][:, None]).any()

@@ -7,6 +7,7 @@ import fcntl
 import glob
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -238,18 +239,22 @@ def spark_ingest(base: Path, data: Path, dbt_extra: list[str], master: str | Non
     output = build_dir(base) / "spark"
     shutil.rmtree(output, ignore_errors=True)
     shutil.rmtree(build_dir(base) / "spark-warehouse", ignore_errors=True)
-    with _environment(WAVEHOUSE_SPARK_MASTER=master or os.environ.get("WAVEHOUSE_SPARK_MASTER", "local[2]")):
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)    # Python workers: this interpreter, where wavehouse is
+    with _environment(WAVEHOUSE_SPARK_MASTER=master):
         run_dbt(dbt_args("run", base, ["--target", "spark", "--select", *INGEST_MODELS,
                                        *with_var(dbt_extra, "spark_output", str(output))]), base, data)
     return output
 
 
-def with_var(dbt_extra: list[str], name: str, value: str) -> list[str]:
-    """dbt_extra with one more var in its --vars (added if there is none)."""
+def with_var(dbt_extra: list[str], name: str, value: str, unless_set: bool = False) -> list[str]:
+    """dbt_extra with one more var in its --vars (added if there is none); with unless_set, a var
+    the user set is kept."""
     extra = list(dbt_extra)
     if "--vars" in extra:
         i = extra.index("--vars")
-        extra[i + 1] = json.dumps({**json.loads(extra[i + 1]), name: value})
+        values = json.loads(extra[i + 1])
+        if not (unless_set and name in values):
+            extra[i + 1] = json.dumps({**values, name: value})
         return extra
     return extra + ["--vars", json.dumps({name: value})]
 
@@ -272,7 +277,10 @@ def build(data: Path | None = None, full_refresh: bool = False, base: Path | Non
         if engine == "spark":
             # Spark reads, types, quarantines and dedupes; DuckDB reads its tables and does the rest
             # (their unit tests are of the SQL Spark ran, so not repeated on the tables it wrote)
-            extra = with_var(extra, "spark_output", str(spark_ingest(base, data, dbt_extra, spark_master)))
+            # and the neighbour lists are searched on Spark, list by list (wavehouse/spark_jobs.py)
+            master = spark_master or os.environ.get("WAVEHOUSE_SPARK_MASTER", "local[2]")
+            extra = with_var(extra, "spark_output", str(spark_ingest(base, data, extra, master)))
+            extra = with_var(with_var(extra, "spark_master", master), "neighbour_method", "spark_ivf", unless_set=True)
             extra += ["--exclude", *(f"test_type:unit,{model}" for model in INGEST_MODELS)]
         previous = published_db(base)
         run_dbt(dbt_args("build", base, extra), base, data,

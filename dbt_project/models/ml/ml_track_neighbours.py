@@ -2,7 +2,9 @@
 hybrid, first; then audio and autoencoder), never the track itself nor another id of the same song, and no song twice in a list (the best-ranked id of each
 song is kept and the list refilled from further down); exact (default) or through an inverted-list index (neighbour_method: ivf: a fine KMeans of the
 same embedding into ivf_lists lists, each query list probing the ivf_probe nearest lists of its
-queries), with its recall@10 against exact measured on a sample of queries.
+queries), or that search run on Spark list by list (neighbour_method: spark_ivf, which
+`wavehouse build --engine spark` sets: wavehouse/spark_jobs.py), with its recall@10 against exact
+measured on a sample of queries.
 Also, for evaluation only: the cluster-space (genre_aware) embedding's top-10 of held-out tracks,
 and seed 001's protocol in the audio embedding, sound alone as in the seed (tracks deduplicated by
 name, every query, top-10).
@@ -11,6 +13,8 @@ An incremental build (ml_build_plan) updates the previous build's lists instead:
 changed ones whose vector or song moved (ml_io.moved_rows), and tracks whose list held a deleted or
 moved one, are searched in full (exactly); every other list is merged, exactly, with its top-k
 among the moved tracks (models_py/neighbours.update_lists). The evaluation lists are computed again."""
+
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -33,6 +37,8 @@ def model(dbt, session):
         recall_sample=(dbt.config.get("recall_sample"), int),
         eval_max_queries=(dbt.config.get("eval_max_queries"), int),
         seed=(dbt.config.get("seed"), int),
+        spark_master=(dbt.config.get("spark_master"), str),
+        spark_output=(dbt.config.get("spark_output"), str),
     )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     names = ml_io.table(dbt.ref("int_tracks_deduped").select("track_id, track_name").order("track_id"))
@@ -75,17 +81,25 @@ def model(dbt, session):
                 old_idx, old_sim = ml_io.previous_neighbour_lists(session, kind, ids, moved, p["neighbours_k"])
                 idx, sim, counts = update_lists(E, p["neighbours_k"], songs, old_idx, old_sim, moved, memory)
                 m.update(counts)
-            elif p["neighbour_method"] == "ivf":
-                labels = ivf_lists(E, p["ivf_lists"], seed=p["seed"])
-                idx, sim, share = ivf_topk_distinct(E, p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
+            elif p["neighbour_method"] in ("ivf", "spark_ivf"):
+                if p["neighbour_method"] == "spark_ivf":    # wavehouse build --engine spark
+                    from wavehouse.spark_jobs import ivf_topk_distinct_on_spark, spark_session
+
+                    idx, sim, facts = ivf_topk_distinct_on_spark(
+                        spark_session(p["spark_master"]), E, p["neighbours_k"], songs, p["ivf_lists"], p["ivf_probe"],
+                        p["seed"], Path(p["spark_output"]) / f"neighbours_{kind}")
+                    m.update(facts)
+                else:
+                    labels = ivf_lists(E, p["ivf_lists"], seed=p["seed"])
+                    idx, sim, share = ivf_topk_distinct(E, p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
+                    m.update(ivf_pairs_share=share)
                 sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
                 exact_idx, exact_sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory, queries=sample)
-                m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10, sim[sample], exact_sim),
-                         ivf_pairs_share=share)
+                m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10, sim[sample], exact_sim))
             elif p["neighbour_method"] == "exact":
                 idx, sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory)
             else:
-                raise ValueError(f"neighbour_method must be exact or ivf, not {p['neighbour_method']!r}")
+                raise ValueError(f"neighbour_method must be exact, ivf or spark_ivf, not {p['neighbour_method']!r}")
             add(kind, everyone, idx, sim, is_default=kind == kinds[0])
             m.update(rows=int(idx.size), embedding_kind=kind, dims=int(E.shape[1]))
         if kind == ("audio" if "audio" in kinds else kinds[0]):

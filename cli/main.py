@@ -67,8 +67,9 @@ def cli():
 @click.option("--vars", "dbt_vars", default=None, metavar="YAML",
               help="dbt vars, e.g. '{neighbour_method: ivf, latent_dim: 16}' (see dbt_project.yml).")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
-              help="Who reads, types, quarantines and dedupes the catalogue: DuckDB, or Spark through dbt-spark "
-                   "(pip install 'wavehouse[spark]'; the ML stages and marts still run in DuckDB).")
+              help="Who reads, types, quarantines and dedupes the catalogue and searches the neighbour lists: "
+                   "DuckDB, or Spark through dbt-spark (pip install 'wavehouse[spark]'; training, clustering and "
+                   "marts run in DuckDB either way; docs/spark.md).")
 @click.option("--master", "spark_master", default=None, metavar="URL",
               help="Spark master for --engine spark: local[2] (default, $WAVEHOUSE_SPARK_MASTER), spark://host:7077, yarn.")
 @click.argument("expanded", nargs=-1, required=False, metavar="")
@@ -98,7 +99,7 @@ def build(data, columns, encoding, full_refresh, dbt_vars, engine, spark_master,
       wavehouse build --data my.csv --columns track_name=title,artists=artist,valence=mood
       wavehouse build --data old_export.csv --encoding latin-1
       wavehouse build --vars '{neighbour_method: ivf, ivf_probe: 4}'
-      wavehouse build --engine spark --master local[2]   # ingest on Spark (docs/spark.md)
+      wavehouse build --engine spark --master local[2]   # ingest and neighbours on Spark (docs/spark.md)
     """
     from wavehouse.build import build as run_build, column_map
 

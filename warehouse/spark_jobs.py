@@ -8,8 +8,8 @@ union of its members' (as in models_py.neighbours.ivf_topk); each track's vector
 list that probes its own, and each list's members are searched among those candidates
 (groupBy(list).applyInArrow, one_list_topk: exact within the probed lists, one id per song). No
 executor holds more than the lists one list probes; the catalogue is exchanged as Parquet in a
-folder every executor can read (on a cluster: shared storage, e.g. HDFS or S3, via var
-spark_output)."""
+folder that the driver and every executor see at the same file path (var spark_output; on a
+cluster a shared mount such as NFS: the driver writes and reads it with pyarrow)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def vectors_of(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     n = len(column)
-    values = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+    # a writable copy: Arrow's buffers are read-only, and torch warns on read-only arrays
+    values = np.array(column.flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
     return values.reshape(n, -1) if n else values.reshape(0, 0)
 
 

@@ -84,7 +84,7 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
     _set_threads(threads)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
-    X = np.ascontiguousarray(X, dtype=np.float32)
+    X = np.require(X, np.float32, ["C", "W"])     # torch wants a writable array
     labels = np.asarray(labels, dtype=np.int64)
     train_mask = np.asarray(train_mask, dtype=bool) & (labels >= 0)
     n_classes = int(labels.max()) + 1

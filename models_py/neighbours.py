@@ -385,10 +385,12 @@ def merge_lists(idx_a: np.ndarray, sim_a: np.ndarray, idx_b: np.ndarray, sim_b: 
 
 
 def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray, old_sim: np.ndarray,
-                 fresh: np.ndarray, memory_mb: float = 256.0) -> tuple[np.ndarray, np.ndarray, dict]:
-    """The exact top-k lists (as exact_topk_distinct) of every row of E, from the previous build's
-    lists: old_idx/old_sim (n, k), each row's previous list mapped to rows of E, -1 for a neighbour
-    that is gone (deleted or changed); `fresh` marks the rows that are new or changed (their old
+                 fresh: np.ndarray, memory_mb: float = 256.0, queries: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The exact top-k lists (as exact_topk_distinct) of every row of E, or only of the rows
+    `queries` (in their order), from the previous build's lists: old_idx/old_sim (n, k), each row's
+    previous list mapped to rows of E, -1 for a neighbour that is gone (deleted or changed), a row
+    of -1 for a row that had no list; `fresh` marks the rows that are new or changed (their old
     lists are ignored).
 
     A row whose old list lost no neighbour keeps it, merged with its top-k among the fresh rows: the
@@ -396,17 +398,18 @@ def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray,
     stay so. Fresh rows, and rows whose list lost a neighbour, are searched again in full. Returns
     (indices, similarities, counts of rows merged and searched)."""
     fresh = np.asarray(fresh, dtype=bool)
-    n = len(E)
-    again = fresh | (old_idx < 0).any(axis=1)
+    queries = np.arange(len(E)) if queries is None else np.asarray(queries, dtype=np.int64)
+    again = fresh[queries] | (old_idx[queries] < 0).any(axis=1)
+    out_idx = np.empty((len(queries), k), dtype=np.int64)
+    out_sim = np.empty((len(queries), k), dtype=np.float32)
     merged = np.flatnonzero(~again)
-    out_idx = np.empty((n, k), dtype=np.int64)
-    out_sim = np.empty((n, k), dtype=np.float32)
     if len(merged):
-        new_idx, new_sim = topk_among(E, k, groups, np.flatnonzero(fresh), merged)
-        out_idx[merged], out_sim[merged] = merge_lists(old_idx[merged], old_sim[merged], new_idx, new_sim, groups, k)
+        rows = queries[merged]
+        new_idx, new_sim = topk_among(E, k, groups, np.flatnonzero(fresh), rows)
+        out_idx[merged], out_sim[merged] = merge_lists(old_idx[rows], old_sim[rows], new_idx, new_sim, groups, k)
     searched = np.flatnonzero(again)
     if len(searched):
-        out_idx[searched], out_sim[searched] = exact_topk_distinct(E, k, groups, memory_mb, queries=searched)
+        out_idx[searched], out_sim[searched] = exact_topk_distinct(E, k, groups, memory_mb, queries=queries[searched])
     return out_idx, out_sim, {"lists_merged": int(len(merged)), "lists_searched": int(len(searched)),
                               "fresh_rows": int(fresh.sum())}
 

@@ -21,3 +21,25 @@ def stratified_sample(groups: np.ndarray, size: int, seed: int = 0) -> np.ndarra
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     ranked[sorted_rows] = np.arange(n) - np.repeat(starts, counts)
     return np.flatnonzero(ranked < quota[inverse])
+
+
+def keyed_sample(keys: list[str], rows: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """At most `size` of `rows` (sorted indices into keys), in order: those whose key hashes lowest
+    (CRC-32 of seed and key). A key's place does not depend on the others, so when a catalogue
+    grows the sample keeps every old member but the few a new key displaces; an incremental build
+    can then reuse the previous build's lists of the sample."""
+    import zlib
+
+    rows = np.asarray(rows, dtype=np.int64)
+    if size <= 0 or len(rows) <= size:
+        return rows
+    prefix = f"{seed}:".encode()
+    hashes = np.array([zlib.crc32(prefix + keys[r].encode()) for r in rows], dtype=np.int64)
+    chosen = np.lexsort((rows, hashes))[:size]
+    return np.sort(rows[chosen])
+
+
+def first_of_each_name(names: np.ndarray) -> np.ndarray:
+    """Sorted indices of the first row of each distinct name (seed 001 deduplicates by name)."""
+    _, first = np.unique(np.asarray(names).astype(str), return_index=True)
+    return np.sort(first)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import numpy as np
 import pytest
 
 from wavehouse.build import build, dbt_args, run_dbt
-from wavehouse.models_py.neighbours import exact_topk_distinct
+from wavehouse.models_py.neighbours import exact_topk, exact_topk_distinct
+from wavehouse.models_py.sampling import first_of_each_name
 from wavehouse.paths import WavehouseError, build_db, published_db
 
 
@@ -97,6 +99,46 @@ def test_adding_tracks_is_incremental_and_every_list_stays_exact(grown):
     assert query(db, "select count(*) from ml_track_embeddings")[0][0] == 4 * n
     assert query(db, "select count(*) from ml_track_clusters")[0][0] == 4 * n
     assert query(db, "select count(*) from ml_track_maps where map in ('pca', 'lda')")[0][0] == 2 * n
+
+
+def test_evaluation_lists_are_updated_exactly(grown):
+    """The evaluation's lists (held-out queries in the cluster space; seed 001's protocol over the
+    first track of each name) are merged, not searched again, and equal a search from scratch."""
+    home, _, _, _ = grown
+    db = published_db(home)
+    ids = [r[0] for r in query(db, "select track_id from int_ml_inputs order by track_id")]
+    row = {t: i for i, t in enumerate(ids)}
+    songs = np.array([r[0] for r in query(db, "select song_id from int_ml_inputs order by track_id")])
+    holdout = np.flatnonzero([r[0] for r in query(db, "select is_holdout from int_ml_inputs order by track_id")])
+
+    def vectors(condition):
+        return np.array([r[0] for r in query(db, f"select embedding from ml_track_embeddings where {condition} "
+                                                 "order by track_id")], dtype=np.float32)
+
+    def stored(kind, k=10):
+        lists = query(db, "select track_id, neighbour_rank, neighbour_track_id, similarity from ml_track_neighbours "
+                          "where embedding_kind = ? order by track_id, neighbour_rank", [kind])
+        queries = sorted({row[r[0]] for r in lists})
+        at = {q: i for i, q in enumerate(queries)}
+        idx, sim = np.full((len(queries), k), -1), np.full((len(queries), k), np.nan, np.float32)
+        for track, rank, neighbour, similarity in lists:
+            idx[at[row[track]], rank - 1], sim[at[row[track]], rank - 1] = row[neighbour], similarity
+        return np.array(queries), idx, sim
+
+    def same(got, expected):
+        (q, idx, sim), (eq, eidx, esim) = got, expected
+        assert np.array_equal(q, eq) and np.allclose(sim, esim, atol=1e-5)
+        assert ((idx == eidx) | (np.abs(sim - esim) <= 1e-5)).all()
+
+    same(stored("genre_aware"), (holdout, *exact_topk_distinct(vectors("is_cluster_space"), 10, songs, queries=holdout)))
+    names = [r[0] or "" for r in query(db, "select track_name from int_tracks_deduped order by track_id")]
+    first = first_of_each_name(np.array(names, dtype=object))
+    idx, sim = exact_topk(vectors("embedding_kind = 'audio'")[first], 10)
+    same(stored("seed_protocol"), (first, first[idx], sim))
+    [(metrics,)] = query(db, "select metrics from ml_stage_log where stage = 'neighbours_evaluation'")
+    facts = json.loads(metrics)
+    assert facts["genre_aware_lists_merged"] > facts["genre_aware_lists_searched"] > 0
+    assert facts["seed_protocol_lists_merged"] > facts["seed_protocol_lists_searched"] > 0
 
 
 def test_old_tracks_keep_their_clusters_and_vectors(grown):

@@ -123,3 +123,8 @@ def test_updated_lists_equal_lists_from_scratch(k):
     assert counts["lists_merged"] > 0 and counts["lists_searched"] >= fresh.sum()
     assert np.array_equal(idx, expected_idx)
     assert np.allclose(sim, expected_sim, atol=1e-5)
+    # only some rows' lists (the evaluation's held-out queries), in any order
+    queries = rng.choice(len(final), 120, replace=False)
+    q_idx, q_sim, q_counts = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, queries=queries)
+    assert np.array_equal(q_idx, expected_idx[queries]) and np.allclose(q_sim, expected_sim[queries], atol=1e-5)
+    assert q_counts["lists_merged"] + q_counts["lists_searched"] == len(queries) and q_counts["lists_merged"] > 0

@@ -376,3 +376,23 @@ def test_one_list_search_of_its_probed_lists_equals_the_exact_search_when_all_ar
     own = np.flatnonzero(lists == 2)
     rows, idx, sim = one_list_topk(E[own], own, songs[own], lists[own], 2, 5)
     assert set(idx.ravel()) <= set(own) and not (songs[idx] == songs[rows][:, None]).any()
+
+
+def test_keyed_sample_keeps_its_members_when_the_catalogue_grows():
+    from wavehouse.models_py.sampling import keyed_sample
+
+    keys = [f"track{i:04d}" for i in range(1000)]
+    before = keyed_sample(keys, np.arange(900), 100, seed=3)
+    after = keyed_sample(keys, np.arange(1000), 100, seed=3)
+    assert len(before) == len(after) == 100 and np.all(np.diff(after) > 0)
+    kept = set(keys[r] for r in before) & set(keys[r] for r in after)
+    assert len(kept) >= 80          # only the newcomers that hash lower displace old members
+    assert all(r >= 900 for r in after if keys[r] not in kept)
+    assert not np.array_equal(keyed_sample(keys, np.arange(1000), 100, seed=4), after)
+    assert np.array_equal(keyed_sample(keys, np.array([5, 2, 9]), 10), [5, 2, 9])
+
+
+def test_first_of_each_name():
+    from wavehouse.models_py.sampling import first_of_each_name
+
+    assert first_of_each_name(np.array(["b", "a", "b", "c", "a"], dtype=object)).tolist() == [0, 1, 3]

@@ -279,6 +279,17 @@ def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray
     return idx, sim
 
 
+def previous_first_of_each_name(session) -> pa.Array:
+    """The previous build's seed-protocol set (ml_track_neighbours): the track ids of the first
+    track, by id, of each name."""
+    from wavehouse.models_py.sampling import first_of_each_name
+
+    before = session.sql("""select track_id, coalesce(track_name, '') as track_name
+                            from previous.main.int_tracks_deduped order by track_id""").to_arrow_table()
+    first = first_of_each_name(before.column("track_name").to_numpy(zero_copy_only=False))
+    return before.column("track_id").combine_chunks().take(pa.array(first))
+
+
 def moved_rows(session, changes_rel, kind: str, ids: pa.Array, E: np.ndarray) -> np.ndarray:
     """The rows whose place in the neighbour lists of one embedding kind may differ from the
     previous build's: new tracks, and changed tracks whose song or vector (compared exactly with the

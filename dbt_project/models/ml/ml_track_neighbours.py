@@ -12,7 +12,8 @@ name, every query, top-10).
 An incremental build (ml_build_plan) updates the previous build's lists instead: new tracks and
 changed ones whose vector or song moved (ml_io.moved_rows), and tracks whose list held a deleted or
 moved one, are searched in full (exactly); every other list is merged, exactly, with its top-k
-among the moved tracks (models_py/neighbours.update_lists). The evaluation lists are computed again."""
+among the moved tracks (models_py/neighbours.update_lists). The evaluation lists are updated the
+same way (the seed-protocol set's newcomers are fresh rows there)."""
 
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def model(dbt, session):
     from wavehouse import ml_io
     from wavehouse.models_py.neighbours import (exact_topk, exact_topk_distinct, ivf_lists, ivf_topk_distinct, recall_at,
                                                 update_lists)
+    from wavehouse.models_py.sampling import first_of_each_name, keyed_sample
 
     p = ml_io.config(
         neighbours_k=(dbt.config.get("neighbours_k"), int),
@@ -58,6 +60,7 @@ def model(dbt, session):
     holdout = np.flatnonzero(inputs.column("is_holdout").to_numpy(zero_copy_only=False))
     memory = p["neighbour_memory_mb"]
     incremental = ml_io.is_incremental(dbt.ref("ml_build_plan"))
+    changes = dbt.ref("int_track_changes")
     parts = []
 
     def add(kind, query_rows, idx, sim, is_default=False):
@@ -77,7 +80,7 @@ def model(dbt, session):
         E = vectors(of_kind(kind))
         with ml_io.stage(session, stage_name, {**p, "incremental": incremental}) as m:
             if incremental:
-                moved = ml_io.moved_rows(session, dbt.ref("int_track_changes"), kind, ids, E)
+                moved = ml_io.moved_rows(session, changes, kind, ids, E)
                 old_idx, old_sim = ml_io.previous_neighbour_lists(session, kind, ids, moved, p["neighbours_k"])
                 idx, sim, counts = update_lists(E, p["neighbours_k"], songs, old_idx, old_sim, moved, memory)
                 m.update(counts)
@@ -104,28 +107,46 @@ def model(dbt, session):
             m.update(rows=int(idx.size), embedding_kind=kind, dims=int(E.shape[1]))
         if kind == ("audio" if "audio" in kinds else kinds[0]):
             sound_only = E      # seed 001's protocol is compared in an embedding of sound alone
+            sound_moved = moved if incremental else None
         del E
     cap = p["eval_max_queries"]
+    keys = ids.to_pylist() if cap else None
 
     def capped(rows):
-        # 0 = every query; else a fixed random subset (for 10^6-track scale runs)
-        if not cap or len(rows) <= cap:
-            return rows
-        return np.sort(np.random.default_rng(p["seed"]).choice(rows, cap, replace=False))
+        # 0 = every query; else a fixed sample keyed by track id (for 10^6-track scale runs), which
+        # keeps its members when the catalogue grows, so an incremental build can reuse their lists
+        return keyed_sample(keys, rows, cap, p["seed"]) if cap else rows
 
     if has_genres:   # the evaluation lists only serve genre metrics
-        with ml_io.stage(session, "neighbours_evaluation", p) as m:
+        with ml_io.stage(session, "neighbours_evaluation", {**p, "incremental": incremental}) as m:
             # the cluster space (genre_aware) is not offered for recommendations: its lists exist
             # for the held-out queries only, to compare it in rpt_evaluation_by_embedding
             queries = capped(holdout)
-            idx, sim = exact_topk_distinct(vectors("is_cluster_space"), 10, songs, memory, queries=queries)
+            G = vectors("is_cluster_space")
+            if incremental:
+                moved = ml_io.moved_rows(session, changes, "genre_aware", ids, G)
+                old_idx, old_sim = ml_io.previous_neighbour_lists(session, "genre_aware", ids, moved, 10)
+                idx, sim, counts = update_lists(G, 10, songs, old_idx, old_sim, moved, memory, queries=queries)
+                m.update({f"genre_aware_{name}": n for name, n in counts.items()})
+            else:
+                idx, sim = exact_topk_distinct(G, 10, songs, memory, queries=queries)
             add("genre_aware", queries, idx, sim)
+            del G
             # seed 001: first track of each name, neighbours among those only, no song exclusion
-            name_col = pc.fill_null(names.column("track_name"), "").to_numpy(zero_copy_only=False)
-            _, first = np.unique(name_col.astype(str), return_index=True)
-            first = np.sort(first)
-            queries = capped(np.arange(len(first)))
-            idx, sim = exact_topk(sound_only[first], 10, None, memory, queries=queries)
-            add("seed_protocol", first[queries], first[idx], sim)
+            first = first_of_each_name(pc.fill_null(names.column("track_name"), "").to_numpy(zero_copy_only=False))
+            queries = capped(first)
+            S = sound_only[first]
+            at = np.searchsorted(first, queries)
+            if incremental:   # a track new to the set (new, or now its name's first) is fresh
+                was_first = pc.is_in(ids.take(pa.array(first)), value_set=ml_io.previous_first_of_each_name(session))
+                fresh = sound_moved[first] | ~was_first.to_numpy(zero_copy_only=False)
+                old_idx, old_sim = ml_io.previous_neighbour_lists(session, "seed_protocol", ids.take(pa.array(first)),
+                                                                  fresh, min(10, len(first) - 1))
+                idx, sim, counts = update_lists(S, min(10, len(first) - 1), np.arange(len(first)), old_idx, old_sim,
+                                                fresh, memory, queries=at)
+                m.update({f"seed_protocol_{name}": n for name, n in counts.items()})
+            else:
+                idx, sim = exact_topk(S, 10, None, memory, queries=at)
+            add("seed_protocol", queries, first[idx], sim)
             m.update(seed_protocol_tracks=len(first), heldout_queries=len(holdout))
     return pa.concat_tables(parts)

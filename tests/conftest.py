@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -27,6 +28,22 @@ def built_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("wavehouse_home")
     build(data=FIXTURE_CSV, base=home)
     return home
+
+
+def copy_home(source: Path, target: Path) -> Path:
+    """A copy of a built home's published warehouse (not its build folder), to build on."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("build"))
+    return target
+
+
+def ingest(data: Path, home: Path) -> Path:
+    """Only the ingest models (read, type, quarantine, dedupe: what every model downstream reads),
+    with their dbt tests, into home's build file (never published); returns that file."""
+    from wavehouse.build import INGEST_MODELS, dbt_args, run_dbt
+    from wavehouse.paths import build_db
+
+    run_dbt(dbt_args("build", home, ["--select", *INGEST_MODELS]), home, data)
+    return build_db(home)
 
 
 @pytest.fixture()

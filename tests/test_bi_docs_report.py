@@ -19,7 +19,7 @@ from wavehouse.build import build, dbt_args, run_dbt
 from wavehouse.paths import PACKAGE_ROOT, build_db, published_db
 from wavehouse.report import SECTIONS, render_report
 
-from tests.conftest import read_during_build
+from tests.conftest import copy_home, read_during_build
 
 
 def test_marts_are_exported_as_parquet(built_home):
@@ -55,10 +55,9 @@ SQLALCHEMY_READER = textwrap.dedent("""
 """)
 
 
-def test_sqlalchemy_reader_keeps_working_while_a_build_runs(tmp_path, fixture_csv):
+def test_sqlalchemy_reader_keeps_working_while_a_build_runs(tmp_path, fixture_csv, built_home):
     pytest.importorskip("duckdb_engine")
-    home = tmp_path / "home"
-    build(data=fixture_csv, base=home)
+    home = copy_home(built_home, tmp_path / "home")     # a published warehouse to read
     queries, errors, err = read_during_build(SQLALCHEMY_READER, home, fixture_csv, tmp_path)
     assert errors == 0, err
     assert queries > 5

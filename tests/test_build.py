@@ -7,6 +7,7 @@ import pytest
 
 from wavehouse.build import build
 from wavehouse.paths import WavehouseError, build_db, published_db
+from tests.conftest import copy_home, ingest
 from tests.fixtures.make_fixture import CORRUPT_LINES
 
 
@@ -61,16 +62,16 @@ def test_every_genre_present_and_one_row_per_track(built_home):
 def test_crlf_and_bom_files_build_the_same_tracks(tmp_path, fixture_text, built_home):
     crlf = tmp_path / "crlf_bom.csv"
     crlf.write_bytes(("\ufeff" + fixture_text.replace("\n", "\r\n")).encode("utf-8"))
-    home = tmp_path / "home"
-    summary = build(data=crlf, base=home)
+    db = ingest(crlf, tmp_path / "home")     # what the models downstream read
     reference = published_db(built_home)
-    assert summary.rows_kept == scalar(reference, "select count(*) from dim_tracks")
-    assert summary.rows_rejected == scalar(reference, "select count(*) from int_tracks_rejected")
-    con = duckdb.connect(str(published_db(home)), read_only=True)
+    assert scalar(db, "select count(*) from int_tracks_deduped") == scalar(reference, "select count(*) from dim_tracks")
+    assert scalar(db, "select count(*) from int_tracks_rejected") == \
+        scalar(reference, "select count(*) from int_tracks_rejected")
+    con = duckdb.connect(str(db), read_only=True)
     con.execute("attach ? as ref (read_only)", [str(reference)])
     diff = con.execute("""
         select count(*) from (
-            select track_id, track_name, danceability, tempo, explicit, genres from dim_tracks
+            select track_id, track_name, danceability, tempo, explicit, genres from int_tracks_deduped
             except
             select track_id, track_name, danceability, tempo, explicit, genres from ref.dim_tracks)
     """).fetchone()[0]
@@ -114,9 +115,8 @@ def test_missing_file_names_the_path(tmp_path):
         build(data=missing, base=tmp_path / "home")
 
 
-def test_failed_build_leaves_previous_warehouse_intact(tmp_path, fixture_csv):
-    home = tmp_path / "home"
-    build(data=fixture_csv, base=home)
+def test_failed_build_leaves_previous_warehouse_intact(tmp_path, built_home):
+    home = copy_home(built_home, tmp_path / "home")
     before = published_db(home).read_bytes()
     bad = tmp_path / "bad.csv"
     bad.write_text("", encoding="utf-8")

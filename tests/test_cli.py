@@ -8,6 +8,8 @@ from click.testing import CliRunner
 
 from wavehouse.cli.main import cli
 
+from tests.conftest import copy_home
+
 
 def run(*args, env=None):
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
@@ -55,8 +57,8 @@ def test_tracks_rejected_shows_reasons(built_home):
     assert any("wrong column count" in row["reject_reason"] for row in rows)
 
 
-def test_build_command_reports_counts_and_missing_file(tmp_path, fixture_csv):
-    env = {"WAVEHOUSE_HOME": str(tmp_path / "home")}
+def test_build_command_reports_counts_and_missing_file(tmp_path, fixture_csv, built_home):
+    env = {"WAVEHOUSE_HOME": str(copy_home(built_home, tmp_path / "home"))}    # (a build from nothing: test_packaging)
     result = run("build", "--data", str(tmp_path / "missing.csv"), env=env)
     assert result.exit_code == 1 and "missing.csv" in result.output and "Traceback" not in result.output
     result = run("build", "--data", str(fixture_csv), env=env)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from wavehouse.build import build, build_lock
+from wavehouse.build import build_lock
 from wavehouse.paths import WavehouseError
 
-from tests.conftest import read_during_build
+from tests.conftest import copy_home, read_during_build
 
 import pytest
 
@@ -31,9 +31,8 @@ READER = textwrap.dedent("""
 """)
 
 
-def test_reader_keeps_querying_while_build_publishes(tmp_path, fixture_csv):
-    home = tmp_path / "home"
-    build(data=fixture_csv, base=home)
+def test_reader_keeps_querying_while_build_publishes(tmp_path, fixture_csv, built_home):
+    home = copy_home(built_home, tmp_path / "home")     # a published warehouse to read
     queries, errors, err = read_during_build(READER, home, fixture_csv, tmp_path)
     assert errors == 0, err
     assert queries > 10

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from wavehouse.accents import MACRO, render_macro
+from wavehouse.build import INGEST_MODELS as INGEST
 
-INGEST = ["stg_catalogue__records", "stg_spotify__tracks", "int_tracks_rejected", "int_tracks_deduped"]
 
 
 def test_accent_table_is_generated_from_duckdb():

@@ -431,3 +431,14 @@ def test_sql_round_is_duckdbs_round():
     for places in (0, 3, 9):
         expected = [con.execute("select round(?::double, ?)", [v, places]).fetchone()[0] for v in values]
         assert sql_round(np.array(values), places).tolist() == expected, places
+
+
+def test_the_server_loads_its_search_index_before_the_first_request(built_home, tmp_path):
+    store = Warehouse(published_db(built_home))
+    store.warm()
+    assert [entry[1] is not None for entry in store._indexes.values()] == [True]
+    with TestClient(create_app(published_db(built_home))) as client:     # runs the app's start-up
+        assert list(client.app.state.store._indexes)
+        assert ok(client, "/api/search?q=ghost+acoustic")["results"][0]["track_name"] == "Ghost - Acoustic"
+    Warehouse(tmp_path / "missing.duckdb").warm()      # no warehouse yet: requests will say so
+    assert TestClient(create_app(tmp_path / "missing.duckdb")).get("/api/search?q=x").status_code >= 400

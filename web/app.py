@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from wavehouse import __version__, lookup
 from wavehouse.paths import WavehouseError, published_db
@@ -60,8 +62,14 @@ def error(status: int, message: str, **extra: Any) -> JSONResponse:
 
 def create_app(db_path: Path | None = None) -> FastAPI:
     store = Warehouse(db_path or published_db())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        await run_in_threadpool(store.warm)      # each worker loads its search index before serving
+        yield
+
     # /docs is our own page (FastAPI's Swagger UI loads its scripts from a CDN; this app works offline)
-    app = FastAPI(title="wavehouse", version=__version__, docs_url=None, redoc_url=None,
+    app = FastAPI(title="wavehouse", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Content-based music recommendations, clusters and playlists from a wavehouse "
                               "warehouse (read-only). Every page of the app has its JSON twin here.")
     app.state.store = store

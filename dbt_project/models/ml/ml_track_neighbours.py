@@ -138,10 +138,11 @@ def model(dbt, session):
             S = sound_only[first]
             at = np.searchsorted(first, queries)
             if incremental:   # a track new to the set (new, or now its name's first) is fresh
-                was_first = pc.is_in(ids.take(pa.array(first)), value_set=ml_io.previous_first_of_each_name(session))
+                first_ids = ids.take(pa.array(first))
+                was_first = pc.is_in(first_ids, value_set=ml_io.previous_first_of_each_name(session))
                 fresh = sound_moved[first] | ~was_first.to_numpy(zero_copy_only=False)
-                old_idx, old_sim = ml_io.previous_neighbour_lists(session, "seed_protocol", ids.take(pa.array(first)),
-                                                                  fresh, min(10, len(first) - 1))
+                old_idx, old_sim = ml_io.previous_neighbour_lists(session, "seed_protocol", first_ids, fresh,
+                                                                  min(10, len(first) - 1))
                 idx, sim, counts = update_lists(S, min(10, len(first) - 1), np.arange(len(first)), old_idx, old_sim,
                                                 fresh, memory, queries=at)
                 m.update({f"seed_protocol_{name}": n for name, n in counts.items()})

@@ -99,8 +99,10 @@ def dbscan_labels(X: np.ndarray, eps: float, min_samples: int, fit_rows: np.ndar
     return dbscan_fit(X, eps, min_samples, fit_rows)[0]
 
 
-def dbscan_fit(X: np.ndarray, eps: float, min_samples: int, fit_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """dbscan_labels, and the rows of its core samples (what join_nearest_core needs later)."""
+def dbscan_fit(X: np.ndarray, eps: float, min_samples: int, fit_rows: np.ndarray, join_rest: bool = True
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """dbscan_labels, and the rows of its core samples (what join_nearest_core needs later).
+    join_rest=False leaves the rows outside fit_rows at -1 for the caller to join (on Spark)."""
     from sklearn.cluster import DBSCAN
 
     model = DBSCAN(eps=eps, min_samples=min_samples).fit(X[fit_rows])
@@ -108,7 +110,7 @@ def dbscan_fit(X: np.ndarray, eps: float, min_samples: int, fit_rows: np.ndarray
     labels[fit_rows] = model.labels_
     cores = fit_rows[model.core_sample_indices_]
     rest = np.setdiff1d(np.arange(len(X)), fit_rows)
-    if len(rest):
+    if len(rest) and join_rest:
         labels[rest] = join_nearest_core(X[rest], X[cores], labels[cores], eps)
     return labels, cores
 
@@ -132,6 +134,18 @@ def nearest_centroid(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     C = np.asarray(centroids, dtype=np.float64)
     distances = (X * X).sum(1)[:, None] - 2 * X @ C.T + (C * C).sum(1)[None, :]
     return distances.argmin(axis=1).astype(np.int32)
+
+
+def assign_stored(stored: dict[str, np.ndarray], X: np.ndarray, eps: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(cluster, sub-cluster) of rows X under a stored clustering: KMeans centroids and the
+    sub-centroids of each re-clustered cluster (`sub_<cluster>`), or DBSCAN core samples
+    (`core_vectors`, `core_labels`, within eps; sub-cluster 0). How an incremental build and the
+    Spark engine assign tracks that the fit did not see."""
+    if "core_vectors" in stored:
+        return join_nearest_core(X, stored["core_vectors"], stored["core_labels"], eps), np.zeros(len(X), np.int32)
+    labels = nearest_centroid(X, stored["centroids"])
+    subs = {int(key[4:]): C for key, C in stored.items() if key.startswith("sub_")}
+    return labels, assign_sub_clusters(X, labels, subs)
 
 
 def sub_clusters(X: np.ndarray, labels: np.ndarray, k_sub: int, seed: int = 0, min_size: int = 10) -> np.ndarray:

@@ -173,6 +173,20 @@ def head_outputs(state: dict[str, np.ndarray], X: np.ndarray, output: str) -> tu
     return embedding_of(logits, h, output), embedding_of(logits, h, "probabilities")
 
 
+def score_networks(states: dict[str, dict[str, np.ndarray]], X: np.ndarray, features: np.ndarray,
+                   head_output: str | None = None) -> dict[str, np.ndarray]:
+    """Every stored network applied to new rows: `autoencoder` and `genre_aware` (encoders, on X:
+    the features as weighted for training), and `genre_head` (on the unweighted features) giving
+    `audio` (its config's output) and `probabilities`. How an incremental build and the Spark
+    engine embed tracks without training."""
+    from .embed import encode
+
+    out = {kind: encode(states[kind], X) for kind in ("autoencoder", "genre_aware") if kind in states}
+    if "genre_head" in states:
+        out["audio"], out["probabilities"] = head_outputs(states["genre_head"], features, head_output)
+    return out
+
+
 def genre_hit_at(E: np.ndarray, labels: np.ndarray, songs: np.ndarray, queries: np.ndarray, k: int = 10,
                  memory_mb: float = 256.0) -> float:
     """Mean share of each query's k nearest rows (cosine; never the same song) whose label is the

@@ -67,9 +67,21 @@ def test_spark_engine_builds_the_same_warehouse(tmp_path, fixture_csv, built_hom
     assert [r[1] for r in reasons] == ["wrong column count: 6 fields, expected 21", "wrong column count: 22 fields, expected 21"]
     # the neighbour lists, searched on Spark list by list, against the DuckDB build's exact lists:
     # first the same embedding space, then recall@10 (a neighbour as similar as the exact 10th counts)
-    spark_vectors = con.sql("select embedding from wavehouse.ml_track_embeddings where is_default order by track_id").fetchnumpy()
-    duck_vectors = con.sql("select embedding from duck.ml_track_embeddings where is_default order by track_id").fetchnumpy()
-    assert np.allclose(np.stack(spark_vectors["embedding"]), np.stack(duck_vectors["embedding"]), atol=1e-5)
+    # (every embedding of every track scored on Spark with the networks the driver trained, and
+    # every track assigned its clusters there: the DuckDB build's vectors and labels)
+    stages = dict(con.sql("select stage, metrics->>'tracks' from wavehouse.ml_stage_log "
+                          "where stage in ('embed_on_spark', 'assign_on_spark')").fetchall())
+    n_tracks = con.sql("select count(*) from wavehouse.int_ml_inputs").fetchall()[0][0]
+    assert stages == {"embed_on_spark": str(n_tracks), "assign_on_spark": str(n_tracks)}
+    query = "select embedding from {}.ml_track_embeddings where embedding_kind = ? order by track_id"
+    for kind in ("autoencoder", "genre_aware", "audio", "hybrid"):
+        spark_vectors = np.stack(con.sql(query.format("wavehouse"), params=[kind]).fetchnumpy()["embedding"])
+        duck_vectors = np.stack(con.sql(query.format("duck"), params=[kind]).fetchnumpy()["embedding"])
+        assert np.allclose(spark_vectors, duck_vectors, atol=1e-5), kind
+    agreement = dict(con.sql("""select method, avg((s.cluster_id = d.cluster_id and s.sub_cluster_id = d.sub_cluster_id)::int)
+                                from wavehouse.ml_track_clusters s join duck.ml_track_clusters d using (track_id, method)
+                                group by 1""").fetchall())
+    assert agreement["kmeans_features"] == 1.0 and min(agreement.values()) >= 0.99, agreement
     assert con.sql("select neighbour_method from wavehouse.ml_runs").fetchall() == [("spark_ivf",)]
     assert con.sql("select neighbour_method from duck.ml_runs").fetchall() == [("exact",)]
     recall = con.sql("""

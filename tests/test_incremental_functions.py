@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wavehouse.models_py.cluster import (assign_sub_clusters, dbscan_fit, join_nearest_core, kmeans_labels,
+from wavehouse.models_py.cluster import (assign_stored, assign_sub_clusters, dbscan_fit, join_nearest_core, kmeans_labels,
                                          nearest_centroid, sub_clusters_with_centroids)
 from wavehouse.models_py.embed import encode, train_autoencoder
-from wavehouse.models_py.genre_head import HeadConfig, head_outputs, train_genre_head
+from wavehouse.models_py.genre_head import HeadConfig, head_outputs, score_networks, train_genre_head
 from wavehouse.models_py.neighbours import exact_topk_distinct, merge_lists, topk_among, update_lists
 from wavehouse.models_py.project import lda_fit_2d, pca_for_variance, project
 
@@ -57,6 +57,30 @@ def test_new_rows_get_the_cluster_kmeans_and_dbscan_give_their_copies():
     far = np.array([[50.0, 50.0]], np.float32)
     joined = join_nearest_core(np.concatenate([X[cores], far]), X[cores], dbscan[cores], 0.5)
     assert np.array_equal(joined[:-1], dbscan[cores]) and joined[-1] == -1
+    # assign_stored, as the Spark engine and incremental builds call it, gives the same
+    stored = {"centroids": centroids, **{f"sub_{c}": v for c, v in sub_centroids.items()}}
+    assigned, assigned_sub = assign_stored(stored, X)
+    assert np.array_equal(assigned, labels) and np.array_equal(assigned_sub, sub)
+    core_labels, no_sub = assign_stored({"core_vectors": X[cores], "core_labels": dbscan[cores]}, far, eps=0.5)
+    assert core_labels.tolist() == [-1] and no_sub.tolist() == [0]
+    # the fit alone (join_rest=False) leaves the rows outside the sample for the caller to join
+    fitted, same_cores = dbscan_fit(X, 0.5, 4, fit, join_rest=False)
+    rest = np.setdiff1d(np.arange(len(X)), fit)
+    assert np.array_equal(same_cores, cores) and np.array_equal(fitted[fit], dbscan[fit]) and (fitted[rest] == -1).all()
+    assert np.array_equal(assign_stored({"core_vectors": X[cores], "core_labels": dbscan[cores]}, X[rest], 0.5)[0], dbscan[rest])
+
+
+def test_score_networks_applies_every_stored_network():
+    rng = np.random.default_rng(6)
+    features = rng.normal(size=(120, 5)).astype(np.float32)
+    X = features * np.array([1, 1, 0.5, 0, 1], np.float32)
+    y = (features[:, 0] > 0).astype(np.int64)
+    plain = train_autoencoder(X, latent_dim=3, max_epochs=2, seed=0)
+    head = train_genre_head(features, y, np.ones(120, bool), HeadConfig(width=8, depth=1, epochs=2, output="logits"), seed=0)
+    out = score_networks({"autoencoder": plain.encoder_state, "genre_head": head.state}, X, features, "logits")
+    assert list(out) == ["autoencoder", "audio", "probabilities"]
+    assert np.allclose(out["autoencoder"], plain.embeddings, atol=1e-5)
+    assert np.allclose(out["audio"], head.embeddings, atol=1e-5) and np.allclose(out["probabilities"], head.probabilities, atol=1e-5)
 
 
 def catalogue(n=400, d=6, songs_every=5, seed=4):

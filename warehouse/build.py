@@ -277,10 +277,12 @@ def build(data: Path | None = None, full_refresh: bool = False, base: Path | Non
         if engine == "spark":
             # Spark reads, types, quarantines and dedupes; DuckDB reads its tables and does the rest
             # (their unit tests are of the SQL Spark ran, so not repeated on the tables it wrote)
-            # and the neighbour lists are searched on Spark, list by list (wavehouse/spark_jobs.py)
+            # the networks and KMeans train on a bounded sample, every track is embedded and assigned
+            # on Spark, and the neighbour lists are searched on Spark, list by list (wavehouse/spark_jobs.py)
             master = spark_master or os.environ.get("WAVEHOUSE_SPARK_MASTER", "local[2]")
             extra = with_var(extra, "spark_output", str(spark_ingest(base, data, extra, master)))
-            extra = with_var(with_var(extra, "spark_master", master), "neighbour_method", "spark_ivf", unless_set=True)
+            extra = with_var(with_var(extra, "spark_master", master), "engine", "spark")
+            extra = with_var(extra, "neighbour_method", "spark_ivf", unless_set=True)
             extra += ["--exclude", *(f"test_type:unit,{model}" for model in INGEST_MODELS)]
         previous = published_db(base)
         run_dbt(dbt_args("build", base, extra), base, data,

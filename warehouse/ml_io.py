@@ -106,6 +106,12 @@ def record_stage(session, stage: str, seconds: float, params: dict | None = None
     )
 
 
+def add_to_stage(session, stage: str, seconds: float, metrics: dict) -> None:
+    """More metrics (and their seconds) for a stage already recorded."""
+    session.execute("update ml_stage_log set seconds = seconds + ?, metrics = json_merge_patch(metrics, ?::json) "
+                    "where stage = ?", [round(seconds, 3), json.dumps(_clean(metrics)), stage])
+
+
 @contextmanager
 def stage(session, name: str, params: dict | None = None) -> Iterator[dict]:
     """Time a stage; the caller fills the yielded dict with metrics."""

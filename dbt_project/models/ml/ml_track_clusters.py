@@ -3,7 +3,12 @@
 plus sub_cluster_id, a re-clustering inside each cluster (seed 002). The centroids, sub-centroids
 and DBSCAN core samples are stored in ml_models: an incremental build keeps the other tracks'
 labels and gives new and changed tracks their nearest centroid (and sub-centroid), and the
-cluster of their nearest core sample within eps (else noise), as KMeans and DBSCAN assign."""
+cluster of their nearest core sample within eps (else noise), as KMeans and DBSCAN assign. With
+`wavehouse build --engine spark` KMeans fits on a fixed sample of at most spark_train_sample
+tracks and every track is assigned the same way on Spark (wavehouse/spark_jobs.py)."""
+
+import time
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +25,10 @@ def model(dbt, session):
         dbscan_sample=(dbt.config.get("dbscan_sample"), int),
         metric_sample=(dbt.config.get("metric_sample"), int),
         seed=(dbt.config.get("seed"), int),
+        engine=(dbt.config.get("engine"), str),
+        spark_train_sample=(dbt.config.get("spark_train_sample"), int),
+        spark_master=(dbt.config.get("spark_master"), str),
+        spark_output=(dbt.config.get("spark_output"), str),
     )
     inputs, spaces = ml_io.clustering_spaces(dbt.ref("int_ml_inputs"), dbt.ref("ml_track_pca"),
                                               dbt.ref("ml_track_embeddings"))
@@ -30,36 +39,55 @@ def model(dbt, session):
     dbscan = dbt.ref("ml_dbscan_kdistance").limit(1).to_arrow_table().to_pylist()[0]
     metric_rows = ml_io.sample_rows(inputs, p["metric_sample"], p["seed"])
     ids = inputs.column("track_id").combine_chunks()
-    parts = []
-
-    def add(method, space, labels, sub=None):
-        parts.append(pa.table({
-            "track_id": ids,
-            "method": pa.array([method] * len(ids)),
-            "cluster_id": pa.array(labels, pa.int32()),
-            "sub_cluster_id": pa.array(sub if sub is not None else np.zeros(len(ids), np.int32), pa.int32()),
-        }))
-        scores = internal_scores(spaces[space], labels, metric_rows)
-        scores.update(n_clusters=int(len(set(labels.tolist()) - {-1})), noise_share=float((labels == -1).mean()))
-        return scores
-
+    # --engine spark: KMeans and the sub-clusters are fitted on the driver on a bounded sample, then
+    # every track is assigned on Spark with the fitted centroids (wavehouse/spark_jobs.py)
+    fit = ml_io.sample_rows(inputs, p["spark_train_sample"], p["seed"]) if p["engine"] == "spark" else slice(None)
+    labels, models, facts = {}, {}, {}
     for space in ("features", "pca", "embedding"):
         method = f"kmeans_{space}"
         with ml_io.stage(session, method, {**p, "k": chosen[space]}) as m:
-            labels, centroids, inertia = kmeans_labels(spaces[space], chosen[space], seed=p["seed"],
-                                                       n_init=p["kmeans_n_init"])
-            sub, sub_centroids = sub_clusters_with_centroids(spaces[space], labels, p["sub_k"], seed=p["seed"])
-            m.update(add(method, space, labels, sub), k=chosen[space], inertia=inertia)
-        ml_io.save_model(session, method, {"centroids": centroids, **{f"sub_{c}": v for c, v in sub_centroids.items()}},
-                         {"space": space, "k": chosen[space]}, plan["run_id"], len(labels),
-                         ml_io.training_hash(spaces[space]))
+            X = spaces[space][fit]
+            fitted, centroids, inertia = kmeans_labels(X, chosen[space], seed=p["seed"], n_init=p["kmeans_n_init"])
+            sub, sub_centroids = sub_clusters_with_centroids(X, fitted, p["sub_k"], seed=p["seed"])
+            labels[method] = (fitted, sub)
+            m.update(k=chosen[space], inertia=inertia, train_rows=len(X))
+        models[method] = {"centroids": centroids, **{f"sub_{c}": v for c, v in sub_centroids.items()}}
+        facts[method] = ({"space": space, "k": chosen[space]}, len(X), ml_io.training_hash(X))
     with ml_io.stage(session, "dbscan_pca", {**p, "eps": dbscan["eps"], "min_samples": dbscan["min_samples"]}) as m:
         fit_rows = ml_io.sample_rows(inputs, p["dbscan_sample"], p["seed"])
-        labels, cores = dbscan_fit(spaces["pca"], dbscan["eps"], dbscan["min_samples"], fit_rows)
-        m.update(add("dbscan_pca", "pca", labels), eps=dbscan["eps"])
-    ml_io.save_model(session, "dbscan_pca", {"core_vectors": spaces["pca"][cores], "core_labels": labels[cores]},
-                     {"space": "pca", "eps": dbscan["eps"], "min_samples": dbscan["min_samples"]}, plan["run_id"],
-                     len(fit_rows), ml_io.training_hash(spaces["pca"][fit_rows]))
+        fitted, cores = dbscan_fit(spaces["pca"], dbscan["eps"], dbscan["min_samples"], fit_rows,
+                                   join_rest=p["engine"] != "spark")
+        labels["dbscan_pca"] = (fitted, np.zeros(len(fitted), np.int32))
+        m.update(eps=dbscan["eps"], train_rows=len(fit_rows))
+    models["dbscan_pca"] = {"core_vectors": spaces["pca"][cores], "core_labels": fitted[cores]}
+    facts["dbscan_pca"] = ({"space": "pca", "eps": dbscan["eps"], "min_samples": dbscan["min_samples"]},
+                           len(fit_rows), ml_io.training_hash(spaces["pca"][fit_rows]))
+    if p["engine"] == "spark":
+        from wavehouse.spark_jobs import assign_on_spark, spark_session
+
+        with ml_io.stage(session, "assign_on_spark", {"spark_master": p["spark_master"]}) as m:
+            assigned = assign_on_spark(spark_session(p["spark_master"]), models, SPACES, spaces, dbscan["eps"],
+                                       Path(p["spark_output"]) / "clusters")
+            # the DBSCAN fit's own rows keep the fit's labels (a border point's nearest core may be
+            # another cluster's); every other track joins its nearest core, as dbscan_fit does
+            dbscan_labels = assigned["dbscan_pca"][0]
+            dbscan_labels[fit_rows] = labels["dbscan_pca"][0][fit_rows]
+            labels = assigned
+            m.update(tracks=len(ids))
+    parts = []
+    for method, (cluster, sub) in labels.items():
+        parts.append(pa.table({
+            "track_id": ids,
+            "method": pa.array([method] * len(ids)),
+            "cluster_id": pa.array(cluster, pa.int32()),
+            "sub_cluster_id": pa.array(sub, pa.int32()),
+        }))
+        started = time.perf_counter()
+        scores = internal_scores(spaces[SPACES[method]], cluster, metric_rows)
+        scores.update(n_clusters=int(len(set(cluster.tolist()) - {-1})), noise_share=float((cluster == -1).mean()))
+        ml_io.add_to_stage(session, method, time.perf_counter() - started, scores)
+        params, rows, training = facts[method]
+        ml_io.save_model(session, method, models[method], params, plan["run_id"], rows, training)
     return pa.concat_tables(parts)
 
 
@@ -69,7 +97,7 @@ SPACES = {"kmeans_features": "features", "kmeans_pca": "pca", "kmeans_embedding"
 def incremental(session, inputs, spaces, changes_rel):
     """The previous labels of unchanged tracks; new and changed tracks assigned with the stored models."""
     from wavehouse import ml_io
-    from wavehouse.models_py.cluster import assign_sub_clusters, join_nearest_core, nearest_centroid
+    from wavehouse.models_py.cluster import assign_stored
 
     ids = inputs.column("track_id").combine_chunks()
     compute = ml_io.to_compute(changes_rel, ids)
@@ -79,13 +107,7 @@ def incremental(session, inputs, spaces, changes_rel):
     with ml_io.stage(session, "assign_new_tracks", {}) as m:
         for method, space in SPACES.items():
             stored, params = ml_io.load_model(session, method)
-            X = spaces[space][rows]
-            if method == "dbscan_pca":
-                labels = join_nearest_core(X, stored["core_vectors"], stored["core_labels"], params["eps"])
-                sub = np.zeros(len(rows), np.int32)
-            else:
-                labels = nearest_centroid(X, stored["centroids"])
-                sub = assign_sub_clusters(X, labels, {int(k[4:]): v for k, v in stored.items() if k.startswith("sub_")})
+            labels, sub = assign_stored(stored, spaces[space][rows], params.get("eps"))
             new = pa.table({"track_id": ids.take(pa.array(rows, pa.int64())), "method": pa.array([method] * len(rows)),
                             "cluster_id": pa.array(labels, pa.int32()), "sub_cluster_id": pa.array(sub, pa.int32())})
             of_method = previous.filter(pa.compute.equal(previous.column("method"), method))

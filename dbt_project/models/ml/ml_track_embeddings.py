@@ -15,9 +15,12 @@ without genres (only autoencoder is trained then).
 
 A full build stores each trained network in ml_models; an incremental build (ml_build_plan) keeps
 the previous build's vectors of unchanged tracks and computes those of new and changed tracks with
-the stored networks (no training)."""
+the stored networks (no training). With `wavehouse build --engine spark` the networks train on
+a fixed sample of at most spark_train_sample tracks and every track is embedded on Spark with
+them (wavehouse/spark_jobs.py, the same score_networks an incremental build uses)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -27,7 +30,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
     from wavehouse.models_py.embed import train_autoencoder
-    from wavehouse.models_py.genre_head import HeadConfig, artist_evidence_matrix, hybrid_embedding, train_genre_head
+    from wavehouse.models_py.genre_head import HeadConfig, train_genre_head
 
     p = ml_io.config(
         latent_dim=(dbt.config.get("latent_dim"), int),
@@ -38,6 +41,10 @@ def model(dbt, session):
         aux_weight=(dbt.config.get("aux_weight"), float),
         feature_weights=(dbt.config.get("feature_weights"), list),
         seed=(dbt.config.get("seed"), int),
+        engine=(dbt.config.get("engine"), str),
+        spark_train_sample=(dbt.config.get("spark_train_sample"), int),
+        spark_master=(dbt.config.get("spark_master"), str),
+        spark_output=(dbt.config.get("spark_output"), str),
     )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     names = ml_io.available_features(dbt.ref("feature_scaling"))
@@ -57,45 +64,72 @@ def model(dbt, session):
     if plan["mode"] == "incremental":
         return incremental(session, inputs, X, features, evidence_rel, dbt.ref("int_track_changes"))
     run = plan["run_id"]
+    # --engine spark: the networks train on the driver on a bounded sample, then every track is
+    # scored on Spark with them (wavehouse/spark_jobs.py); the DuckDB engine trains on every track
+    fit = ml_io.sample_rows(inputs, p["spark_train_sample"], p["seed"]) if p["engine"] == "spark" else slice(None)
+    X_fit, features_fit = X[fit], features[fit]
+    states = {}
     with ml_io.stage(session, "autoencoder", p) as m:
-        plain = train_autoencoder(X, **shared)
-        m.update(epochs=plain.epochs, recon_mse_mean=plain.recon_mse_mean, recon_mse_max=plain.recon_mse_max)
+        plain = train_autoencoder(X_fit, **shared)
+        m.update(epochs=plain.epochs, recon_mse_mean=plain.recon_mse_mean, recon_mse_max=plain.recon_mse_max,
+                 train_rows=len(plain.embeddings))
     ml_io.save_model(session, "autoencoder", plain.encoder_state, {"latent_dim": p["latent_dim"]}, run,
-                     len(X), ml_io.training_hash(X))
-    kinds = [("autoencoder", plain.embeddings)]
+                     len(X_fit), ml_io.training_hash(X_fit))
+    kinds = {"autoencoder": plain.embeddings}
+    states["autoencoder"] = plain.encoder_state
     tuning = ml_io.table(dbt.ref("ml_genre_head_tuning").filter("is_chosen").order("search"))
+    config = audio_weight = None
     if genres is not None:
-        labelled = train & (genres >= 0)
+        labelled = (train & (genres >= 0))[fit]
+        genres_fit = genres[fit]
         with ml_io.stage(session, "genre_aware", p) as m:
-            aware = train_autoencoder(X, labels=np.maximum(genres, 0), train_mask=labelled,
+            aware = train_autoencoder(X_fit, labels=np.maximum(genres_fit, 0), train_mask=labelled,
                                       aux_weight=p["aux_weight"], **shared)
             m.update(epochs=aware.epochs, recon_mse_mean=aware.recon_mse_mean, recon_mse_max=aware.recon_mse_max,
                      aux_accuracy_holdout=aware.aux_accuracy_holdout, train_rows=aware.n_train_rows,
                      smote_synthetic_rows=aware.n_synthetic_rows)
         ml_io.save_model(session, "genre_aware", aware.encoder_state, {"latent_dim": p["latent_dim"]}, run,
-                         int(labelled.sum()), ml_io.training_hash(X[labelled], genres[labelled]))
-        kinds.append(("genre_aware", aware.embeddings))
+                         int(labelled.sum()), ml_io.training_hash(X_fit[labelled], genres_fit[labelled]))
+        kinds["genre_aware"] = aware.embeddings
+        states["genre_aware"] = aware.encoder_state
         if tuning.num_rows:
             # the chosen rows of the searches: genre_head (its config), then hybrid_mix (its weight)
             config = HeadConfig(**json.loads(tuning.column("config")[0].as_py()))
             audio_weight = tuning.column("audio_weight")[1].as_py() if tuning.num_rows > 1 else None
             with ml_io.stage(session, "genre_head", {**p, "head": config.__dict__}) as m:
-                head = train_genre_head(features, genres, labelled, config, seed=p["seed"], log=ml_io.log)
+                head = train_genre_head(features_fit, genres_fit, labelled, config, seed=p["seed"], log=ml_io.log)
                 m.update(accuracy_holdout=head.accuracy, train_rows=head.n_train_rows,
                          smote_synthetic_rows=head.n_synthetic_rows)
             ml_io.save_model(session, "genre_head", head.state, {"config": config.__dict__, "audio_weight": audio_weight},
-                             run, head.n_train_rows, ml_io.training_hash(features[labelled], genres[labelled]))
-            evidence = ml_io.table(evidence_rel.order("track_id"))
-            if not evidence.column("track_id").equals(inputs.column("track_id")):
-                raise ValueError("int_artist_genre_evidence is not aligned with int_ml_inputs by track_id")
-            artists = artist_evidence_matrix(len(features), head.probabilities.shape[1], np.arange(len(features)),
-                                             evidence.column("genre_ids").to_pylist(),
-                                             evidence.column("genre_counts").to_pylist())
-            kinds.append(("audio", head.embeddings))
-            if audio_weight is not None:    # hybrid_audio_weights: [] = no hybrid embedding
-                kinds.append(("hybrid", hybrid_embedding(head.probabilities, artists, audio_weight)))
+                             run, head.n_train_rows, ml_io.training_hash(features_fit[labelled], genres_fit[labelled]))
+            kinds["audio"], kinds["probabilities"] = head.embeddings, head.probabilities
+            states["genre_head"] = head.state
+    if p["engine"] == "spark":
+        from wavehouse.spark_jobs import embed_on_spark, spark_session
 
-    return embeddings_table(inputs.column("track_id").combine_chunks(), kinds)
+        with ml_io.stage(session, "embed_on_spark", {"spark_master": p["spark_master"]}) as m:
+            kinds = embed_on_spark(spark_session(p["spark_master"]), states, X, features,
+                                   config.output if config else None, Path(p["spark_output"]) / "embeddings")
+            m.update(tracks=len(X), train_rows=len(X_fit))
+    probabilities = kinds.pop("probabilities", None)
+    if audio_weight is not None:    # hybrid_audio_weights: [] = no hybrid embedding
+        kinds["hybrid"] = hybrid_vectors(evidence_rel, inputs, None, probabilities, audio_weight)
+    return embeddings_table(inputs.column("track_id").combine_chunks(), list(kinds.items()))
+
+
+def hybrid_vectors(evidence_rel, inputs, rows, probabilities, audio_weight):
+    """The hybrid embedding of the tracks at `rows` of inputs (None: all), from the genre head's
+    probabilities of those tracks and their artists' genre evidence."""
+    from wavehouse import ml_io
+    from wavehouse.models_py.genre_head import artist_evidence_matrix, hybrid_embedding
+
+    evidence = ml_io.table(evidence_rel.order("track_id"))
+    if not evidence.column("track_id").equals(inputs.column("track_id")):
+        raise ValueError("int_artist_genre_evidence is not aligned with int_ml_inputs by track_id")
+    picked = evidence if rows is None else evidence.take(pa.array(rows, pa.int64()))
+    artists = artist_evidence_matrix(picked.num_rows, probabilities.shape[1], np.arange(picked.num_rows),
+                                     picked.column("genre_ids").to_pylist(), picked.column("genre_counts").to_pylist())
+    return hybrid_embedding(probabilities, artists, audio_weight)
 
 
 def embeddings_table(ids, kinds):
@@ -120,30 +154,22 @@ def incremental(session, inputs, X, features, evidence_rel, changes_rel):
     networks: both encoders (X: weighted features), the genre head (features) and the hybrid mix
     with their artists' evidence."""
     from wavehouse import ml_io
-    from wavehouse.models_py.embed import encode
-    from wavehouse.models_py.genre_head import artist_evidence_matrix, head_outputs, hybrid_embedding
+    from wavehouse.models_py.genre_head import score_networks
 
     ids = inputs.column("track_id").combine_chunks()
     compute = ml_io.to_compute(changes_rel, ids)
     rows = np.flatnonzero(compute)
     previous = ml_io.previous(session, "ml_track_embeddings")
     stored = set(previous.column("embedding_kind").unique().to_pylist())
-    new = {}
     with ml_io.stage(session, "embed_new_tracks", {}) as m:
-        for kind in ("autoencoder", "genre_aware"):
-            if kind in stored:
-                state, _ = ml_io.load_model(session, kind)
-                new[kind] = encode(state, X[rows])
+        states = {kind: ml_io.load_model(session, kind)[0] for kind in ("autoencoder", "genre_aware") if kind in stored}
+        params = {}
         if "audio" in stored:
-            state, params = ml_io.load_model(session, "genre_head")
-            new["audio"], probabilities = head_outputs(state, features[rows], params["config"]["output"])
-            if "hybrid" in stored:
-                evidence = ml_io.table(evidence_rel.order("track_id"))
-                picked = evidence.take(pa.array(rows))
-                artists = artist_evidence_matrix(len(rows), probabilities.shape[1], np.arange(len(rows)),
-                                                 picked.column("genre_ids").to_pylist(),
-                                                 picked.column("genre_counts").to_pylist())
-                new["hybrid"] = hybrid_embedding(probabilities, artists, params["audio_weight"])
+            states["genre_head"], params = ml_io.load_model(session, "genre_head")
+        new = score_networks(states, X[rows], features[rows], params.get("config", {}).get("output"))
+        probabilities = new.pop("probabilities", None)
+        if "hybrid" in stored:
+            new["hybrid"] = hybrid_vectors(evidence_rel, inputs, rows, probabilities, params["audio_weight"])
         m.update(tracks=len(rows), kinds=sorted(new))
     ml_io.reuse_stages(session, ["autoencoder", "genre_aware", "genre_head"])
     computed = embeddings_table(ids.take(pa.array(rows, pa.int64())), [(kind, new[kind]) for kind in new])

@@ -216,6 +216,41 @@ def block_incremental(runs: list[dict]) -> str:
                      "recall@10 vs exact (2,000 queries)", "run started"], body)
 
 
+def block_engines(run: dict) -> str:
+    """bench/engines.py: each size built by both engines on this machine."""
+    body = []
+    for rows, side in run["sizes"].items():
+        duck, spark = side["duckdb"], side["spark"]
+        body.append((f"{int(rows):,}", f"{duck['tracks']:,}", duck["seconds"], spark["seconds"],
+                     f"**{side['spark_over_duckdb']['seconds']}**", round(duck["peak_tree_rss_mb"] / 1024, 2),
+                     round(spark["peak_tree_rss_mb"] / 1024, 2), spark["neighbour_method"], spark["ivf_recall_at_10"]))
+    return markdown(["rows", "tracks", "DuckDB s", "Spark local[2] s", "Spark / DuckDB", "DuckDB peak GB",
+                     "Spark peak GB (JVM and workers included)", "Spark neighbours", "their recall@10"], body) + \
+        f"\n\nMeasured by `python bench/engines.py` on {run['machine']['cores']} cores, vars `{run['vars'] or '{}'}`."
+
+
+def block_engines_model(run: dict) -> str:
+    """bench/engines.py's extrapolation: the stages it fitted, then its estimates."""
+    model = run["extrapolation"]
+    sizes = list(next(iter(model["stages"].values()))["seconds"])
+    stages = sorted(model["stages"].items(), key=lambda item: -(item[1]["seconds"][sizes[-1]] or 0))
+    shown = [(name, s["where"], *(s["seconds"][n] for n in sizes), s["exponent"]) for name, s in stages
+             if (s["seconds"][sizes[-1]] or 0) >= 1]
+    rest = sum((s["seconds"][sizes[-1]] or 0) for _, s in stages) - sum(row[3] for row in shown)
+    lines = [markdown(["stage (Spark engine)", "where", *(f"s at {int(n):,}" for n in sizes), "exponent a"], shown),
+             "", f"Stages under 1 s at {int(sizes[-1]):,} tracks: {round(rest, 1)} s together.", "",
+             markdown(["tracks", "executors (4 cores)", "estimated hours", "share on the driver"],
+                      [(f"{int(key.split('_')[0]):,}", key.split("_")[2], e["hours"], e["driver_share"])
+                       for key, e in model["estimates"].items()]),
+             "", f"Model: {model['model']}."]
+    memory = model.get("driver_memory")
+    if memory:
+        lines += ["", f"Memory: the Spark build's peak (build process, JVM and workers) grew by "
+                      f"{memory['kb_per_track']} KB per track between the two sizes; at that rate the build machine "
+                      f"would hold about {memory['gb_at_10m']} GB at 10M tracks and {memory['gb_at_100m']} GB at 100M."]
+    return "\n".join(lines)
+
+
 def replace_block(text: str, name: str, content: str) -> str:
     pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(<!-- /figures:{name} -->)", re.S)
     if not pattern.search(text):
@@ -245,6 +280,9 @@ def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
     ingest_json = bench_json.with_name("ingest_latest.json")
     if ingest_json.is_file():
         blocks["ingest"] = block_ingest(json.loads(ingest_json.read_text()))
+    engines_json = bench_json.with_name("engines_latest.json")
+    if engines_json.is_file():
+        blocks["engines"] = block_engines(json.loads(engines_json.read_text()))
     incremental = incremental_runs(bench_json.parent)
     if incremental:
         blocks["incremental"] = block_incremental(incremental)
@@ -276,6 +314,12 @@ def main() -> None:
     runs = incremental_runs(args.bench.parent)
     scaling_before = scaling.read_text(encoding="utf-8")
     scaling_after = replace_block(scaling_before, "incremental", block_incremental(runs)) if runs else scaling_before
+    engines_json = args.bench.with_name("engines_latest.json")
+    if engines_json.is_file():
+        engines = json.loads(engines_json.read_text())
+        scaling_after = replace_block(scaling_after, "engines", block_engines(engines))
+        if "extrapolation" in engines:
+            scaling_after = replace_block(scaling_after, "engines_model", block_engines_model(engines))
     if args.check:
         sys.exit(0 if after == before and scaling_after == scaling_before else 1)
     path.write_text(after, encoding="utf-8")

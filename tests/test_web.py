@@ -387,7 +387,8 @@ def search_queries(con, n: int = 80) -> list[str]:
     """What people type: titles, "Artist - Title", first words, typos, ids, odd input."""
     rows = con.execute("select track_name, artists from dim_tracks order by hash(track_id) limit ?", [n]).fetchall()
     queries = ["love", "by", "shape of you by ed sheeran", f"spotify:track:{SEED}", "bohemian rhapsdy", "the the", "!!!",
-               "Beyoncé", "東京", "x", " ".join(f"w{i}" for i in range(70))]
+               "Beyoncé", "東京", "x", " ".join(f"w{i}" for i in range(70)), "", "   ", "by by", "love love LOVE",
+               "Ed Sheeran — Shape of You (feat. Someone)", f"https://open.spotify.com/track/{SEED}?si=1"]
     for name, artists in rows:
         first = (artists or "").split(";")[0]
         queries += [name, f"{first} - {name}", " ".join(name.split()[:2]), name[:-1],
@@ -403,20 +404,27 @@ def test_indexed_search_equals_the_full_scan(built_home):
     con.close()
 
 
-def test_the_servers_search_index_equals_the_macro(built_home):
+def test_the_servers_search_index_equals_the_macro(built_home, monkeypatch):
     """The server answers search from arrays in memory (web/search.py); the macro is the reference:
     same tracks, order and rounded scores, for hundreds of queries (typos, several words, ids,
     non-Latin text, more words than the arrays' masks hold)."""
+    from wavehouse import lookup
+    from wavehouse.web import search
     from wavehouse.web.search import SearchIndex
 
     store = Warehouse(published_db(built_home))
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     index = SearchIndex(con)
     queries = search_queries(con, 120)
+    handed_over = []        # the queries the arrays hand to the macro: ids and the 70-word one only
+    macro = lookup.search
+    monkeypatch.setattr(search.lookup, "search", lambda c, q, k: handed_over.append(q) or macro(c, q, k))
     for q in queries:
         expected = con.execute("select * from search_tracks(?, k := 10)", [q]).fetchall()
         assert index.search(con, q, 10)[1] == expected, q
         assert store.search(q, 10)[1] == expected, q
+    assert set(handed_over) == {f"spotify:track:{SEED}", f"https://open.spotify.com/track/{SEED}?si=1",
+                                " ".join(f"w{i}" for i in range(70))}
     assert index.search(con, "ghost acoustic", 3)[1][0][0] == SEED
     con.close()
 

@@ -243,6 +243,8 @@ def spark_ingest(base: Path, data: Path, dbt_extra: list[str], master: str | Non
     with _environment(WAVEHOUSE_SPARK_MASTER=master):
         run_dbt(dbt_args("run", base, ["--target", "spark", "--select", *INGEST_MODELS,
                                        *with_var(dbt_extra, "spark_output", str(output))]), base, data)
+    # what Spark ran and how long each model took (the DuckDB build that follows replaces target/'s)
+    shutil.copy(build_dir(base) / "target" / "run_results.json", output / "run_results.json")
     return output
 
 

@@ -4,7 +4,7 @@ search index (dim_search_vocabulary, dim_search_words) held in memory as arrays.
 Why a second implementation: the macro is at DuckDB's floor for a query of its size (planning
 alone is 6-7 ms, and some 30 operators cost 0.1-2 ms each however few rows they see), so a search
 takes 15-20 ms in SQL and a server on 2 cores cannot reach 16 clients with it. Here the query's
-words come from the `search_terms` macro (the same normalisation), close words from rapidfuzz's
+words come from the `wh_normalise` macro (the normalisation search_terms applies), close words from rapidfuzz's
 Jaro-Winkler (the same algorithm as DuckDB's; scores that land within 1e-9 of the 0.9 cut-off are
 settled by DuckDB itself), and the scoring is the macro's, step by step, on numpy arrays of the
 matched words' occurrences. The results equal the macro's (tests/test_web.py compares them on
@@ -13,6 +13,8 @@ the macro. The CLI and SQL users keep the macro.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -24,6 +26,7 @@ from wavehouse import lookup
 CLOSE = 0.9          # the macro's Jaro-Winkler cut-off
 UNSURE = 1e-9        # rapidfuzz and DuckDB agree to ~1e-16; closer than this to CLOSE, DuckDB decides
 MAX_TYPED = 64       # typed-word masks are uint64 here (the macro's hold 126)
+MAYBE_ID = re.compile(r"[A-Za-z0-9]{22}")     # what every Spotify id, URI and link holds
 RESULT_COLUMNS = ["track_id", "track_name", "artists", "primary_genre", "popularity", "score"]
 
 
@@ -91,8 +94,16 @@ class SearchIndex:
         return pairs
 
     def search(self, con, text: str, k: int = 10) -> lookup.Rows:
-        words, typed, spotify_id = con.execute("select * from search_terms(?)", [text]).fetchall()[0]
-        if spotify_id or len(typed) > MAX_TYPED:
+        # the macro's search_terms: its words are wh_normalise's split on spaces, distinct (their
+        # order only numbers the bits of the masks); a query that may hold a Spotify id goes to the
+        # macro, which reads ids, URIs and links. (search_terms itself costs 3-4 ms to plan and
+        # run, wh_normalise alone about 0.4 ms more than a constant: measured on one connection)
+        if MAYBE_ID.search(text):
+            return lookup.search(con, text, k)
+        normalised = con.execute("select wh_normalise(?)", [text]).fetchall()[0][0] or ""
+        words = [w for w in dict.fromkeys(normalised.split(" ")) if w]
+        typed = [w for w in words if w != "by"]
+        if len(typed) > MAX_TYPED:
             return lookup.search(con, text, k)
         if not typed:
             return RESULT_COLUMNS, []

@@ -234,7 +234,7 @@ def block_engines_model(run: dict) -> str:
     model = run["extrapolation"]
     sizes = list(next(iter(model["stages"].values()))["seconds"])
     stages = sorted(model["stages"].items(), key=lambda item: -(item[1]["seconds"][sizes[-1]] or 0))
-    shown = [(name, s["where"], *(s["seconds"][n] for n in sizes), s["exponent"]) for name, s in stages
+    shown = [(name, s["where"], *(round(s["seconds"][n] or 0, 1) for n in sizes), s["exponent"]) for name, s in stages
              if (s["seconds"][sizes[-1]] or 0) >= 1]
     rest = sum((s["seconds"][sizes[-1]] or 0) for _, s in stages) - sum(row[3] for row in shown)
     lines = [markdown(["stage (Spark engine)", "where", *(f"s at {int(n):,}" for n in sizes), "exponent a"], shown),

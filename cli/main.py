@@ -67,9 +67,10 @@ def cli():
 @click.option("--vars", "dbt_vars", default=None, metavar="YAML",
               help="dbt vars, e.g. '{neighbour_method: ivf, latent_dim: 16}' (see dbt_project.yml).")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
-              help="Who reads, types, quarantines and dedupes the catalogue and searches the neighbour lists: "
-                   "DuckDB, or Spark through dbt-spark (pip install 'wavehouse[spark]'; training, clustering and "
-                   "marts run in DuckDB either way; docs/spark.md).")
+              help="Who reads, types, quarantines and dedupes the catalogue, embeds and clusters every track and "
+                   "searches the neighbour lists: DuckDB, or Spark through dbt-spark (pip install 'wavehouse[spark]'; "
+                   "training runs on the driver on a sample of at most spark_train_sample tracks, the marts in "
+                   "DuckDB either way; docs/spark.md).")
 @click.option("--master", "spark_master", default=None, metavar="URL",
               help="Spark master for --engine spark: local[2] (default, $WAVEHOUSE_SPARK_MASTER), spark://host:7077, yarn.")
 @click.argument("expanded", nargs=-1, required=False, metavar="")
@@ -99,7 +100,7 @@ def build(data, columns, encoding, full_refresh, dbt_vars, engine, spark_master,
       wavehouse build --data my.csv --columns track_name=title,artists=artist,valence=mood
       wavehouse build --data old_export.csv --encoding latin-1
       wavehouse build --vars '{neighbour_method: ivf, ivf_probe: 4}'
-      wavehouse build --engine spark --master local[2]   # ingest and neighbours on Spark (docs/spark.md)
+      wavehouse build --engine spark --master local[2]   # ingest, scoring and neighbours on Spark (docs/spark.md)
     """
     from wavehouse.build import build as run_build, column_map
 

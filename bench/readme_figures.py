@@ -304,8 +304,12 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None, help="published warehouse (default: wavehouse info's)")
     parser.add_argument("--bench", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     parser.add_argument("--check", action="store_true", help="exit 1 if README.md differs from the rendering")
+    parser.add_argument("--commit", default=None,
+                        help="the commit the warehouse was built from (default: HEAD; give it when commits "
+                             "that change no build came after the build)")
     args = parser.parse_args()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = args.commit or subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                           capture_output=True, text=True).stdout.strip()
     path = ROOT / "README.md"
     before = path.read_text(encoding="utf-8")
     after = render(args.db or published_db(), args.bench, before, commit or "unknown")

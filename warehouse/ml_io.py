@@ -59,10 +59,10 @@ def vectors(values: np.ndarray) -> pa.FixedSizeListArray:
     return pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1)), values.shape[1])
 
 
-def variable_vectors(values: np.ndarray) -> pa.ListArray:
-    """(n, N) floats as an Arrow list array (lands in DuckDB as FLOAT[], so kinds of different
-    widths share a column)."""
-    values = np.ascontiguousarray(values, dtype=np.float32)
+def variable_vectors(values: np.ndarray, dtype=np.float32) -> pa.ListArray:
+    """(n, N) values as an Arrow list array (floats land in DuckDB as FLOAT[], so kinds of
+    different widths share a column); dtype=None keeps the values' own type."""
+    values = np.ascontiguousarray(values, dtype=dtype)
     n, width = values.shape
     offsets = pa.array(np.arange(0, (n + 1) * width, width, dtype=np.int32))
     return pa.ListArray.from_arrays(offsets, pa.array(values.reshape(-1)))

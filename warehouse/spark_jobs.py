@@ -53,9 +53,10 @@ def vectors_of(column: pa.ChunkedArray | pa.Array, dtype=np.float32) -> np.ndarr
 
 
 def list_array(matrix: np.ndarray) -> pa.ListArray:
-    """An (n, d) matrix as a list column, one list of d values per row."""
-    n, d = matrix.shape
-    return pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32) * d), pa.array(matrix.reshape(-1)))
+    """An (n, d) matrix as a list column of its own type, one list of d values per row."""
+    from wavehouse.ml_io import variable_vectors
+
+    return variable_vectors(matrix, dtype=None)
 
 
 def map_rows_on_spark(spark, block: np.ndarray, fn, shared, folder: Path) -> np.ndarray:

@@ -10,8 +10,9 @@ ordered by genre); a larger one is bench/synth.py's scale-up.
 Then, from the two largest sizes, a per-stage model: each stage's time grows as N^a (a fitted from
 the two sizes, clamped to [0, 2]); a stage that runs on Spark is divided among the executors' cores
 (ideal scaling from the 2 local cores measured here: an upper bound on the speed-up); a stage that
-trains on a bounded sample (spark_train_sample) stops growing at that sample; everything else runs
-on the driver and grows as measured. Printed for 10M and 100M tracks on N executors as an estimate
+trains on a bounded sample (spark_train_sample, or search_sample for the two searches) stops growing
+at that sample; the evaluation lists (at most spark_train_sample exact queries) grow linearly past
+it; everything else runs on the driver and grows as measured. Printed for 10M and 100M tracks on N executors as an estimate
 (docs/scaling.md shows it): what it says is which stages are left on one machine.
 
     python bench/engines.py                                   # 28,500 and 114,000 rows of the real file
@@ -41,8 +42,12 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL_ROWS = 114_000
 # stages that run on Spark with --engine spark (the rest run on the build machine, the driver)
 ON_SPARK = {"ingest", "embed_on_spark", "assign_on_spark", "neighbours", "neighbours_audio", "neighbours_autoencoder"}
-# stages that train on at most spark_train_sample tracks with --engine spark
-BOUNDED = {"autoencoder", "genre_aware", "genre_head", "kmeans_features", "kmeans_pca", "kmeans_embedding"}
+# stages that train on at most spark_train_sample tracks with --engine spark, and the two searches
+# (search_sample tracks, either engine; both samples are 200,000 tracks by default)
+BOUNDED = {"autoencoder", "genre_aware", "genre_head", "kmeans_features", "kmeans_pca", "kmeans_embedding",
+           "genre_head_search", "hybrid_mix_search"}
+# exact lists of at most spark_train_sample queries (--engine spark) against the whole catalogue
+CAPPED_QUERIES = {"neighbours_evaluation"}
 INGEST = ["stg_catalogue__records", "stg_spotify__tracks", "int_tracks_rejected", "int_tracks_deduped"]
 
 
@@ -153,7 +158,8 @@ def extrapolate(small: dict, large: dict, sizes=(10_000_000, 100_000_000), execu
     for name, t2 in large["stages_seconds"].items():
         t1 = small["stages_seconds"].get(name)
         a = min(2.0, max(0.0, math.log(t2 / t1) / math.log(n2 / n1))) if t1 and t2 and t1 > 0 and t2 > 0 else 1.0
-        where = "spark" if name in ON_SPARK else "driver, bounded sample" if name in BOUNDED else "driver"
+        where = ("spark" if name in ON_SPARK else "driver, bounded sample" if name in BOUNDED
+                 else "driver, capped queries" if name in CAPPED_QUERIES else "driver")
         stages[name] = {"where": where, "seconds": {str(n1): t1, str(n2): t2}, "exponent": round(a, 2)}
     estimates = {}
     for n in sizes:
@@ -162,8 +168,10 @@ def extrapolate(small: dict, large: dict, sizes=(10_000_000, 100_000_000), execu
             total, on_driver = 0.0, 0.0
             for name, s in stages.items():
                 t2 = large["stages_seconds"][name]
-                grown = n if s["where"] != "driver, bounded sample" else min(n, max(train_sample, n2))
+                grown = n if s["where"] in ("spark", "driver") else min(n, max(train_sample, n2))
                 t = t2 * (grown / n2) ** s["exponent"]
+                if s["where"] == "driver, capped queries":
+                    t *= n / grown          # past the cap the queries stay, the catalogue grows
                 if s["where"] == "spark":
                     t /= speedup
                 else:
@@ -177,7 +185,8 @@ def extrapolate(small: dict, large: dict, sizes=(10_000_000, 100_000_000), execu
                  for label, n in (("10m", 10_000_000), ("100m", 100_000_000))}}
     return {"driver_memory": memory, "model": f"t(N) = t({n2}) x (N / {n2})^a per stage, a from {n1} and {n2} tracks; Spark stages / "
                      f"(executors x {cores_per_executor} cores / {local_cores} local cores); bounded-sample stages stop "
-                     f"growing at {train_sample} tracks; an estimate, not a measurement",
+                     f"growing at {train_sample} tracks, capped-query stages grow linearly past it; "
+                     f"an estimate, not a measurement",
             "stages": stages, "estimates": estimates}
 
 

@@ -136,7 +136,13 @@ def test_no_held_out_label_reaches_a_model(built_home, fixture_csv, tmp_path):
                                                 "validation_accuracy, validation_own_artist_share"),
                        ("ml_track_embeddings", "track_id, embedding_kind, embedding"),
                        ("int_artist_genre_evidence", "track_id, genre_ids, genre_counts, fit_genre_ids, fit_genre_counts"),
-                       ("ml_track_neighbours", "track_id, embedding_kind, neighbour_rank, neighbour_track_id, similarity")]:
+                       ("ml_track_neighbours", "track_id, embedding_kind, neighbour_rank, neighbour_track_id, similarity"),
+                       # the fixed samples these are fitted on are stratified by training genres only
+                       ("ml_track_clusters", "track_id, method, cluster_id, sub_cluster_id"),
+                       ("ml_k_selection", "space, k, inertia, silhouette, davies_bouldin, is_chosen"),
+                       ("ml_dbscan_kdistance", "point_rank, k_distance, eps"),
+                       ("ml_track_maps", "track_id, map, x, y"),
+                       ("ml_cluster_feature_importance", "scope, cluster_id, feature, mean_abs_shap, importance_rank")]:
         assert rows_differing(con, table, key) == 0, f"{table} changed when only held-out labels did"
     hit = "select genre_hit_rate_at_10_heldout from rpt_evaluation_by_embedding where is_default and query_group = 'all'"
     assert con.execute(hit).fetchone() != con.execute(hit.replace("rpt_eval", "first.rpt_eval")).fetchone()

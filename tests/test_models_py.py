@@ -34,6 +34,23 @@ def test_stratified_sample_keeps_every_group_and_is_reproducible():
     assert np.array_equal(stratified_sample(groups, 1000), np.arange(100))
 
 
+def test_sample_rows_never_reads_held_out_labels():
+    import pyarrow as pa
+
+    from wavehouse.ml_io import sample_rows
+
+    rng = np.random.default_rng(0)
+    genres = rng.integers(0, 5, 400)
+    holdout = rng.random(400) < 0.2
+    shuffled = genres.copy()
+    shuffled[holdout] = rng.permutation(genres[holdout])[::-1]
+    assert (shuffled != genres).any()
+    rows = [sample_rows(pa.table({"genre_id": g, "is_holdout": holdout}), 100, seed=3) for g in (genres, shuffled)]
+    assert np.array_equal(rows[0], rows[1]) and len(rows[0]) >= 95
+    # the training split's genres still stratify it
+    assert set(genres[rows[0]][~holdout[rows[0]]]) == set(range(5))
+
+
 def test_smote_keeps_originals_first_and_marks_synthetic_rows():
     X = np.arange(40, dtype=np.float32).reshape(20, 2)
     y = np.array([0] * 14 + [1] * 6)

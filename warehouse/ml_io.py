@@ -161,11 +161,16 @@ def available_features(scaling_rel) -> list[str]:
 
 
 def sample_rows(inputs: pa.Table, size: int, seed: int) -> np.ndarray:
-    """A fixed sample stratified by genre (uniform when the catalogue has no genres)."""
+    """A fixed sample stratified by the training split's genres (uniform when the catalogue has no
+    genres). Held-out tracks are one group of their own, so their labels never decide which tracks
+    a model is fitted on."""
     from wavehouse.models_py.sampling import stratified_sample
 
     labels = genre_labels(inputs)
-    return stratified_sample(labels if labels is not None else np.zeros(inputs.num_rows, np.int64), size, seed)
+    if labels is None:
+        return stratified_sample(np.zeros(inputs.num_rows, np.int64), size, seed)
+    holdout = inputs.column("is_holdout").to_numpy(zero_copy_only=False)
+    return stratified_sample(np.where(holdout, -2, labels), size, seed)
 
 
 # --- incremental builds: the build plan, the previous warehouse (attached as `previous`), stored models

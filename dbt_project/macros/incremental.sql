@@ -44,7 +44,7 @@
     build is full. -#}
 {% macro model_parameters() -%}
 {%- set names = ['seed', 'holdout_percent', 'validation_percent', 'latent_dim', 'ae_batch_size', 'ae_max_epochs',
-                 'ae_patience', 'ae_learning_rate', 'aux_weight', 'feature_weights', 'genre_head_search',
+                 'ae_patience', 'ae_learning_rate', 'aux_weight', 'feature_weights', 'genre_head_search', 'search_sample',
                  'hybrid_audio_weights', 'hybrid_max_own_artist_share', 'pca_min_variance', 'k_min', 'k_max',
                  'k_sweep_sample', 'metric_sample', 'kmeans_n_init', 'sub_k', 'dbscan_min_samples',
                  'dbscan_sample', 'kdistance_curve_points', 'shap_fit_sample', 'shap_explain_sample',

@@ -10,6 +10,10 @@ training split; held-out songs are never read here.
   rate@10 and own-artist share. Chosen: the best hit rate among the mixes whose own-artist share
   is at most hybrid_max_own_artist_share.
 
+Both run on a fixed sample of at most search_sample tracks, stratified by genre (all tracks when
+the catalogue is smaller): model selection need not read a 10M-track catalogue, and its time then
+stops growing with the catalogue. The chosen model trains on every track (ml_track_embeddings).
+
 Empty for a catalogue without genres."""
 
 import json
@@ -29,6 +33,7 @@ def model(dbt, session):
 
     p = ml_io.config(
         genre_head_search=(dbt.config.get("genre_head_search"), list),
+        search_sample=(dbt.config.get("search_sample"), int),
         hybrid_audio_weights=(dbt.config.get("hybrid_audio_weights"), list),
         hybrid_max_own_artist_share=(dbt.config.get("hybrid_max_own_artist_share"), float),
         seed=(dbt.config.get("seed"), int),
@@ -37,6 +42,9 @@ def model(dbt, session):
     evidence = ml_io.table(dbt.ref("int_artist_genre_evidence").order("track_id"))
     if not evidence.column("track_id").equals(inputs.column("track_id")):
         raise ValueError("int_artist_genre_evidence is not aligned with int_ml_inputs by track_id")
+    if inputs.num_rows > p["search_sample"]:
+        sample = pa.array(ml_io.sample_rows(inputs, p["search_sample"], p["seed"]))
+        inputs, evidence = inputs.take(sample), evidence.take(sample)
     genres = ml_io.genre_labels(inputs)
     configs = [HeadConfig(**c) for c in p["genre_head_search"]]
     head_rows, mix_rows, head_chosen, mix_chosen = [], [], -1, -1
@@ -49,7 +57,7 @@ def model(dbt, session):
             head_rows, probabilities = search_genre_head(X, genres, songs, train, validation, configs,
                                                          seed=p["seed"], log=ml_io.log)
             head_chosen = best_config(head_rows)
-            m.update(configs=len(head_rows), chosen=head_chosen + 1,
+            m.update(configs=len(head_rows), chosen=head_chosen + 1, sample_tracks=inputs.num_rows,
                      chosen_validation_hit_at_10=head_rows[head_chosen]["validation_hit_at_10"])
         if p["hybrid_audio_weights"]:      # [] = no hybrid embedding
             with ml_io.stage(session, "hybrid_mix_search", p) as m:

@@ -3,6 +3,7 @@ quarantine, dedupe, built by dbt-spark on local[2]) gives the same rows as the D
 real fixture with its corrupt lines. Spark runs in a subprocess so that its JVM never shares the
 test process."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -100,3 +101,37 @@ def test_spark_engine_builds_the_same_warehouse(tmp_path, fixture_csv, built_hom
         left join exact e using (track_id, neighbour_track_id)
         where s.is_default and s.neighbour_rank <= 10""").fetchall()[0][0]
     assert recall >= 0.99
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime (.ci/run installs one)")
+def test_spark_engine_trains_on_a_bounded_sample_and_scores_every_track(tmp_path, fixture_csv):
+    """Above spark_train_sample (200,000 by default: the fixture is below it, so the test above
+    trains on every track) the driver trains on a sample and Spark scores the rest; the searches
+    run on search_sample tracks and the evaluation lists on at most spark_train_sample queries."""
+    pytest.importorskip("pyspark")
+    wavehouse = Path(sys.executable).with_name("wavehouse")
+    sample = 1000
+    result = subprocess.run([str(wavehouse), "build", "--engine", "spark", "--data", str(fixture_csv), "--vars",
+                             f"{{spark_train_sample: {sample}, search_sample: 800, "
+                             "genre_head_search: [{width: 128, depth: 2, epochs: 10}]}"],
+                            env={**os.environ, "WAVEHOUSE_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    con = duckdb.connect(str(tmp_path / "wavehouse.duckdb"), read_only=True)
+    n_tracks = con.sql("select count(*) from int_ml_inputs").fetchall()[0][0]
+    assert n_tracks > 2 * sample
+    metrics = dict(con.sql("select stage, metrics from ml_stage_log").fetchall())
+    trained = {stage: json.loads(metrics[stage])["train_rows"] for stage in
+               ("autoencoder", "genre_aware", "genre_head", "kmeans_features", "kmeans_embedding")}
+    assert all(0 < rows <= sample for rows in trained.values()), trained
+    assert 0 < json.loads(metrics["genre_head_search"])["sample_tracks"] <= 800
+    assert json.loads(metrics["embed_on_spark"])["tracks"] == json.loads(metrics["assign_on_spark"])["tracks"] == n_tracks
+    # every track has every embedding and a cluster of every method: the ones outside the sample too
+    assert con.sql("select count(distinct embedding_kind), min(n), max(n) from (select embedding_kind, count(*) as n "
+                   "from ml_track_embeddings group by 1)").fetchall() == [(4, n_tracks, n_tracks)]
+    assert con.sql("select count(*), count(distinct method) from ml_track_clusters").fetchall() == [(4 * n_tracks, 4)]
+    assert con.sql("select count(*) from dim_tracks where cluster_id is null").fetchall() == [(0,)]
+    # the seed-protocol set is larger than the cap, so its queries were capped
+    queries = dict(con.sql("select embedding_kind, count(distinct track_id) from ml_track_neighbours "
+                           "where embedding_kind in ('seed_protocol', 'genre_aware') group by 1").fetchall())
+    assert 0 < queries["seed_protocol"] <= sample and 0 < queries["genre_aware"] <= sample
+    assert con.sql("select count(*) from rpt_evaluation_by_embedding where genre_hit_rate_at_10_heldout is null").fetchall() == [(0,)]

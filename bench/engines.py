@@ -42,12 +42,14 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL_ROWS = 114_000
 # stages that run on Spark with --engine spark (the rest run on the build machine, the driver)
 ON_SPARK = {"ingest", "embed_on_spark", "assign_on_spark", "neighbours", "neighbours_audio", "neighbours_autoencoder"}
-# stages that train on at most spark_train_sample tracks with --engine spark, and the two searches
-# (search_sample tracks, either engine; both samples are 200,000 tracks by default)
-BOUNDED = {"autoencoder", "genre_aware", "genre_head", "kmeans_features", "kmeans_pca", "kmeans_embedding",
-           "genre_head_search", "hybrid_mix_search"}
+# stages on a bounded sample, by the dbt var that bounds it: training on the driver with --engine
+# spark (spark_train_sample), the two searches (search_sample, either engine)
+BOUNDED = {**dict.fromkeys(["autoencoder", "genre_aware", "genre_head", "kmeans_features", "kmeans_pca",
+                            "kmeans_embedding"], "spark_train_sample"),
+           "genre_head_search": "search_sample", "hybrid_mix_search": "search_sample"}
 # exact lists of at most spark_train_sample queries (--engine spark) against the whole catalogue
-CAPPED_QUERIES = {"neighbours_evaluation"}
+CAPPED_QUERIES = {"neighbours_evaluation": "spark_train_sample"}
+DEFAULT_SAMPLE = 200_000        # both vars' default (dbt_project.yml)
 INGEST = ["stg_catalogue__records", "stg_spotify__tracks", "int_tracks_rejected", "int_tracks_deduped"]
 
 
@@ -150,9 +152,19 @@ def build(data: Path, home: Path, engine: str, dbt_vars: str | None) -> dict:
             "other_seconds": round(result["seconds"] - sum(stages.values()), 2)}
 
 
+def sample_caps(dbt_vars: str | None) -> dict[str, int]:
+    """The sample sizes a run's vars set (YAML), each var at its default unless set."""
+    import yaml
+
+    given = yaml.safe_load(dbt_vars or "{}") or {}
+    return {var: int(given.get(var, DEFAULT_SAMPLE)) for var in ("spark_train_sample", "search_sample")}
+
+
 def extrapolate(small: dict, large: dict, sizes=(10_000_000, 100_000_000), executors=(8, 32),
-                cores_per_executor: int = 4, train_sample: int = 200_000, local_cores: int = 2) -> dict:
-    """The Spark engine's stages at `sizes` tracks on each count of executors (see the module's docstring)."""
+                cores_per_executor: int = 4, caps: dict[str, int] | None = None, local_cores: int = 2) -> dict:
+    """The Spark engine's stages at `sizes` tracks on each count of executors (see the module's
+    docstring); caps: sample_caps() of the run's vars."""
+    caps = caps or sample_caps(None)
     n1, n2 = small["tracks"], large["tracks"]
     stages = {}
     for name, t2 in large["stages_seconds"].items():
@@ -168,7 +180,8 @@ def extrapolate(small: dict, large: dict, sizes=(10_000_000, 100_000_000), execu
             total, on_driver = 0.0, 0.0
             for name, s in stages.items():
                 t2 = large["stages_seconds"][name]
-                grown = n if s["where"] in ("spark", "driver") else min(n, max(train_sample, n2))
+                cap = caps.get(BOUNDED.get(name) or CAPPED_QUERIES.get(name), n)
+                grown = min(n, max(cap, n2))
                 t = t2 * (grown / n2) ** s["exponent"]
                 if s["where"] == "driver, capped queries":
                     t *= n / grown          # past the cap the queries stay, the catalogue grows
@@ -185,8 +198,8 @@ def extrapolate(small: dict, large: dict, sizes=(10_000_000, 100_000_000), execu
                  for label, n in (("10m", 10_000_000), ("100m", 100_000_000))}}
     return {"driver_memory": memory, "model": f"t(N) = t({n2}) x (N / {n2})^a per stage, a from {n1} and {n2} tracks; Spark stages / "
                      f"(executors x {cores_per_executor} cores / {local_cores} local cores); bounded-sample stages stop "
-                     f"growing at {train_sample} tracks, capped-query stages grow linearly past it; "
-                     f"an estimate, not a measurement",
+                     f"growing at their sample ({', '.join(f'{v} {c}' for v, c in caps.items())}), "
+                     f"capped-query stages grow linearly past it; an estimate, not a measurement",
             "stages": stages, "estimates": estimates}
 
 
@@ -200,7 +213,7 @@ def main() -> None:
     if args.refit:
         out = json.loads(args.refit.read_text())
         runs = [side["spark"] for _, side in sorted(out["sizes"].items(), key=lambda item: int(item[0]))]
-        out["extrapolation"] = extrapolate(runs[-2], runs[-1])
+        out["extrapolation"] = extrapolate(runs[-2], runs[-1], caps=sample_caps(out["vars"]))
         args.refit.write_text(json.dumps(out, indent=2) + "\n")
         print(json.dumps(out["extrapolation"], indent=1))
         return
@@ -216,7 +229,7 @@ def main() -> None:
             print(json.dumps({str(rows): side}, indent=1), flush=True)
     runs = [out["sizes"][str(r)]["spark"] for r in sorted(args.rows)]
     if len(runs) >= 2:
-        out["extrapolation"] = extrapolate(runs[-2], runs[-1])
+        out["extrapolation"] = extrapolate(runs[-2], runs[-1], caps=sample_caps(args.vars))
         print(json.dumps(out["extrapolation"], indent=1))
     import results
 

@@ -12,8 +12,9 @@ the two sizes, clamped to [0, 2]); a stage that runs on Spark is divided among t
 (ideal scaling from the 2 local cores measured here: an upper bound on the speed-up); a stage that
 trains on a bounded sample (spark_train_sample, or search_sample for the two searches) stops growing
 at that sample; the evaluation lists (at most spark_train_sample exact queries) grow linearly past
-it; everything else runs on the driver and grows as measured. Printed for 10M and 100M tracks on N executors as an estimate
-(docs/scaling.md shows it): what it says is which stages are left on one machine.
+it; everything else runs on the driver and grows as measured. Printed for 10M and 100M tracks on N
+executors as an estimate (docs/scaling.md shows it): what it says is which stages are left on one
+machine.
 
     python bench/engines.py                                   # 28,500 and 114,000 rows of the real file
     python bench/engines.py --rows 114000 1000000 --vars '{neighbour_method: ivf, eval_max_queries: 20000}'

@@ -130,8 +130,9 @@ def test_spark_engine_trains_on_a_bounded_sample_and_scores_every_track(tmp_path
                    "from ml_track_embeddings group by 1)").fetchall() == [(4, n_tracks, n_tracks)]
     assert con.sql("select count(*), count(distinct method) from ml_track_clusters").fetchall() == [(4 * n_tracks, 4)]
     assert con.sql("select count(*) from dim_tracks where cluster_id is null").fetchall() == [(0,)]
-    # the seed-protocol set is larger than the cap, so its queries were capped
+    # the seed-protocol set (every first track of a name) is larger than the cap, so its queries
+    # were capped; the held-out queries (about a fifth of the tracks) are below it
     queries = dict(con.sql("select embedding_kind, count(distinct track_id) from ml_track_neighbours "
                            "where embedding_kind in ('seed_protocol', 'genre_aware') group by 1").fetchall())
-    assert 0 < queries["seed_protocol"] <= sample and 0 < queries["genre_aware"] <= sample
+    assert queries["seed_protocol"] == sample and queries["genre_aware"] > 0
     assert con.sql("select count(*) from rpt_evaluation_by_embedding where genre_hit_rate_at_10_heldout is null").fetchall() == [(0,)]

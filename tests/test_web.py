@@ -177,7 +177,9 @@ def test_reopens_after_a_publish_with_no_failed_request(built_home, tmp_path):
     shutil.copy(served, new)
     con = duckdb.connect(str(new))
     con.execute("update dim_tracks set track_name = 'Ghost - Rebuilt' where track_id = ?", [SEED])
+    con.execute("update fct_recommendation_candidates set similarity = 0.125 where seed_track_id = ? and neighbour_rank = 1", [SEED])
     con.close()
+    assert ok(client, f"/api/recommend?seed={SEED}&k=5")["results"][0]["similarity"] != pytest.approx(0.125)
     failures, done = [], threading.Event()
 
     def hammer():
@@ -191,12 +193,20 @@ def test_reopens_after_a_publish_with_no_failed_request(built_home, tmp_path):
         t.start()
     time.sleep(0.5)
     os.replace(new, served)
-    time.sleep(1.0)
+    # the new file is loaded in the background while the old one answers; then requests move over
+    for _ in range(300):
+        if ok(client, f"/api/tracks/{SEED}")["track_name"] == "Ghost - Rebuilt":
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
     done.set()
     for t in threads:
         t.join()
     assert not failures
     assert ok(client, f"/api/tracks/{SEED}")["track_name"] == "Ghost - Rebuilt"
+    assert client.app.state.store.opened == 2
+    # the in-memory lists are the new file's too
+    assert ok(client, f"/api/recommend?seed={SEED}&k=5")["results"][0]["similarity"] == pytest.approx(0.125)
     # the search index is the new file's too
     assert ok(client, "/api/search?q=ghost+acoustic")["results"][0]["track_name"] == "Ghost - Rebuilt"
 
@@ -318,6 +328,25 @@ def test_the_single_seed_fast_path_equals_the_recommend_macro(built_home):
     con.close()
 
 
+def test_the_servers_lists_equal_the_list_read(built_home):
+    """The in-memory lists give lookup.list_of's rows, every column, for every seed and k."""
+    from wavehouse import lookup
+    from wavehouse.web.neighbours import NeighbourLists
+
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    lists = NeighbourLists(con)
+    seeds = [r[0] for r in con.execute("select distinct seed_track_id from fct_recommendation_candidates").fetchall()]
+    assert len(seeds) > 1000
+    longest = con.execute("select max(neighbour_rank) from fct_recommendation_candidates").fetchall()[0][0]
+    for i, seed in enumerate(seeds):
+        k = (1, 10, longest)[i % 3]
+        assert lists.top(seed, k) == lookup.list_of(con, seed, k), seed
+    assert lists.top(" " + seeds[0] + " ", 10) == lookup.list_of(con, seeds[0], 10)
+    assert lists.top(seeds[0], longest + 1) is None and lookup.list_of(con, seeds[0], longest + 1) is None
+    assert lists.top("shape of you", 10) is None
+    con.close()
+
+
 def scan_types(con, sql: str, params: list) -> dict[str, set[str]]:
     """{table: {scan types}} of a statement's executed plan (EXPLAIN ANALYZE)."""
     plan = con.execute("explain analyze " + sql, params).fetchall()[0][1]
@@ -429,6 +458,60 @@ def test_the_servers_search_index_equals_the_macro(built_home, monkeypatch):
     con.close()
 
 
+def test_the_servers_normaliser_equals_wh_normalise(built_home):
+    """web/search.py's Normaliser gives wh_normalise's text for every name of the catalogue, the
+    featuring forms, and generated text mixing separators, accents, combining marks, case pairs
+    and characters outside its start-up table."""
+    import random
+
+    from wavehouse.web.search import Normaliser
+
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    normalise = Normaliser(con)
+    names = [r[0] for r in con.execute("""select track_name from dim_tracks union all select artists from dim_tracks
+                                          union all select album_name from dim_tracks""").fetchall() if r[0]]
+    rng = random.Random(7)
+    pieces = list("aZ9 ()[]-'.,&\t\n\r\f\v") + ["feat.", "FT", "featuring", "with", "With", "by"] + \
+        [chr(c) for c in (0xe9, 0x301, 0x130, 0x131, 0x17f, 0x212a, 0xdf, 0x1e9e, 0x3a3, 0xa0, 0x2019, 0x3000,
+                          0xff01, 0x4e2d, 0x1f600, 0x10400, 0xe000, 0x85, 0x2028)]
+    texts = names + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 24))) for _ in range(5000)] + \
+        ["Shape of You (feat. X)", "song feat. someone else", "x (with Y) z", "a FT. b", "a\nfeat. b", "a feat. b\nc", ""]
+    expected = [r[0] for r in con.execute("select wh_normalise(unnest(?::varchar[]))", [texts]).fetchall()]
+    assert [normalise(con, t) for t in texts] == expected
+    assert len(normalise.table) > 0x3000 - 0x800      # the generated text taught it characters past its start
+    con.close()
+
+
+def test_the_servers_jaro_winkler_is_duckdbs(built_home):
+    """The server compares typed words with the vocabulary in rapidfuzz, whose Winkler step rounds
+    twice where DuckDB's build may round once. `winkler` with the rounding detected from DuckDB
+    must equal DuckDB bit for bit (also for non-Latin words), so that a value of exactly 0.9 falls
+    on the macro's side of the cut-off; and the server's matches must be the macro's pairs."""
+    from rapidfuzz.distance import JaroWinkler
+
+    from wavehouse.web.search import CLOSE, SearchIndex, duckdb_rounding, winkler
+
+    con = duckdb.connect(str(published_db(built_home)), read_only=True)
+    fused = duckdb_rounding(con)
+    assert fused is not None
+    typed = [r[0] for r in con.execute("""select distinct w from (select unnest(string_split(wh_normalise(track_name), ' ')) as w
+                                          from dim_tracks) where w <> '' order by hash(w) limit 300""").fetchall()]
+    typed = sorted({*typed, *(w[:-1] + "x" for w in typed if len(w) > 4), *(w[0] + w[2:] for w in typed if len(w) > 3)})
+    pairs = con.execute("""select v.word, t.w, jaro_winkler_similarity(v.word, t.w)
+                           from dim_search_vocabulary as v, (select unnest(?::varchar[]) as w) as t
+                           where v.first_letter = t.w[1] and v.n_chars * 2 >= length(t.w) and v.n_chars <= 2 * length(t.w)""",
+                        [typed]).fetchall()
+    assert len(pairs) > 10_000 and sum(jw == 0.9 for _, _, jw in pairs) > 10
+    assert [winkler(a, b, fused) for a, b, _ in pairs] == [jw for _, _, jw in pairs]
+    assert any(JaroWinkler.similarity(a, b) != jw for a, b, jw in pairs) == fused     # the probe is needed
+    index = SearchIndex(con)
+    words = {w: i for i, w in enumerate(index.words)}
+    for w in typed:     # only which words pass the cut-off counts (a match's value is 1 or 0.6)
+        assert sorted(row for row, _ in index._matches(con, w)) == \
+            sorted(words[a] for a, b, jw in pairs if b == w and jw >= CLOSE), w
+    con.close()
+
+
 def test_sql_round_is_duckdbs_round():
     import numpy as np
 
@@ -444,9 +527,9 @@ def test_sql_round_is_duckdbs_round():
 def test_the_server_loads_its_search_index_before_the_first_request(built_home, tmp_path):
     store = Warehouse(published_db(built_home))
     store.warm()
-    assert [entry[1] is not None for entry in store._indexes.values()] == [True]
+    assert store._current.search is not None and store._current.lists.row
     with TestClient(create_app(published_db(built_home))) as client:     # runs the app's start-up
-        assert list(client.app.state.store._indexes)
+        assert client.app.state.store._current is not None
         assert ok(client, "/api/search?q=ghost+acoustic")["results"][0]["track_name"] == "Ghost - Acoustic"
     Warehouse(tmp_path / "missing.duckdb").warm()      # no warehouse yet: requests will say so
     assert TestClient(create_app(tmp_path / "missing.duckdb")).get("/api/search?q=x").status_code >= 400

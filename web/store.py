@@ -1,11 +1,13 @@
-"""The published warehouse as a server sees it: one read-only DuckDB connection, reopened when a
-build publishes a new file (an atomic rename, so the path's inode changes), with a cursor per
-server thread. A request that started on the old file finishes on it (its cursor keeps the old
-connection alive); the thread's next request opens a cursor on the new one, so a publish fails no
-request."""
+"""The published warehouse as a server sees it: a snapshot (one read-only DuckDB connection and the
+in-memory indexes of that file), replaced when a build publishes a new file (an atomic rename, so
+the path's inode changes). The new file is opened and its indexes loaded in a background thread
+while requests go on being answered from the old snapshot; then requests switch to the new one.
+A request that started on the old file finishes on it (its cursor keeps the old connection alive),
+so a publish fails no request and makes none wait for a load."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -18,7 +20,10 @@ import duckdb
 from wavehouse import lookup
 from wavehouse.paths import WavehouseError
 
+from .neighbours import NeighbourLists
 from .search import SearchIndex
+
+log = logging.getLogger("wavehouse.serve")
 
 
 def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
@@ -35,19 +40,32 @@ def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+class Snapshot:
+    """One published file: its connection and its in-memory indexes (at 114k tracks, about 1 s
+    and 60 MB for the neighbour lists, 0.3 s and 20 MB for the search index). The search index is
+    None for a warehouse without `search_terms` (built by an older wavehouse)."""
+
+    def __init__(self, path: Path, identity: tuple[int, int]):
+        self.identity = identity
+        self.con = open_read_only(path)
+        cur = self.con.cursor()
+        cur.execute("use wh")
+        has_terms = cur.execute("select count(*) from duckdb_functions() where function_name = 'search_terms' "
+                                "and database_name = 'wh'").fetchall()[0][0]
+        self.search = SearchIndex(cur) if has_terms else None
+        self.lists = NeighbourLists(cur)
+        cur.close()
+
+
 class Warehouse:
     def __init__(self, path: Path, check_every: float = 0.25):
         self.path = Path(path)
         self.check_every = check_every
         self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._identity: tuple[int, int] | None = None
+        self._current: Snapshot | None = None
+        self._loading: tuple[int, int] | None = None     # the identity a background thread is loading
         self._checked = 0.0
-        self._local = threading.local()     # this thread's (connection, cursor)
-        # search indexes by connection: the current file's, and during a publish the old file's
-        # for requests still on it (so the two do not replace each other back and forth)
-        self._indexes: dict[int, tuple[duckdb.DuckDBPyConnection, SearchIndex | None]] = {}
-        self._index_lock = threading.Lock()
+        self._local = threading.local()     # this thread's (snapshot, cursor)
         self.opened = 0                     # how many files were opened (1 + publishes seen)
 
     def _stat(self) -> tuple[int, int]:
@@ -57,64 +75,80 @@ class Warehouse:
             raise WavehouseError(f"no warehouse at {self.path}: run `wavehouse build` first") from None
         return st.st_ino, st.st_mtime_ns
 
-    def connection(self) -> duckdb.DuckDBPyConnection:
-        """The connection to the published file, reopened if a publish replaced the file."""
+    def snapshot(self) -> Snapshot:
+        """The current snapshot; every `check_every` seconds, whether a publish replaced the file
+        (then the new one is loaded in the background, and this keeps returning the old one until
+        it is ready). The first file is opened here, before the first answer."""
         now = time.monotonic()
-        if self._con is not None and now - self._checked < self.check_every:
-            return self._con
+        current = self._current
+        if current is not None and now - self._checked < self.check_every:
+            return current
         with self._lock:
-            identity = self._stat()
             self._checked = now
-            if self._con is None or identity != self._identity:
-                self._con = open_read_only(self.path)
-                self._identity = identity
+            if self._current is None:
+                self._current = Snapshot(self.path, self._stat())
                 self.opened += 1
-            return self._con
+                return self._current
+            try:
+                identity = self._stat()
+            except WavehouseError:      # between a build's removal and rename: keep serving
+                return self._current
+            if identity != self._current.identity and identity != self._loading:
+                self._loading = identity
+                threading.Thread(target=self._load, args=(identity,), daemon=True).start()
+            return self._current
+
+    def _load(self, identity: tuple[int, int]) -> None:
+        try:
+            snapshot = Snapshot(self.path, identity)
+        except Exception as exc:                            # noqa: BLE001 - a bad file must not stop serving
+            log.error("could not open the newly published %s (%s); still serving the previous one", self.path, exc)
+            return
+        with self._lock:
+            self._current = snapshot
+            self.opened += 1
+            if self._loading == identity:
+                self._loading = None
+
+    def _held(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
+        snapshot = self.snapshot()
+        held = getattr(self._local, "held", None)
+        if held is None or held[0] is not snapshot:
+            if held is not None:
+                held[1].close()
+            cur = snapshot.con.cursor()
+            cur.execute("use wh")
+            held = self._local.held = (snapshot, cur)
+        return held
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """This thread's cursor (DuckDB cursors are separate connections to one database), kept
-        between its requests while the file is the same (opening one and `use wh` cost 0.11 ms,
-        against 1.9 ms for a recommendation's list, measured). A thread runs one request at a time."""
-        con = self.connection()
-        held = getattr(self._local, "held", None)
-        if held is None or held[0] is not con:
-            if held is not None:
-                held[1].close()
-            cur = con.cursor()
-            cur.execute("use wh")
-            held = self._local.held = (con, cur)
-        yield held[1]
-
-    def _index(self, cur) -> SearchIndex | None:
-        """The search index of this thread's file (loaded once per file: 0.3 s for 114k tracks),
-        None for a warehouse without `search_terms` (built by an older wavehouse)."""
-        con = self._local.held[0]
-        entry = self._indexes.get(id(con))
-        if entry is None or entry[0] is not con:
-            with self._index_lock:
-                entry = self._indexes.get(id(con))
-                if entry is None or entry[0] is not con:
-                    has_terms = cur.execute("select count(*) from duckdb_functions() where function_name = "
-                                            "'search_terms' and database_name = 'wh'").fetchall()[0][0]
-                    entry = (con, SearchIndex(cur) if has_terms else None)
-                    kept = {key: e for key, e in self._indexes.items() if e[0] is self._con}
-                    self._indexes = {**kept, id(con): entry}
-        return entry[1]
+        """This thread's cursor on the current snapshot (DuckDB cursors are separate connections to
+        one database), kept between its requests while the file is the same (opening one and
+        `use wh` cost 0.11 ms, against 1.9 ms for a recommendation's list, measured). A thread runs
+        one request at a time."""
+        yield self._held()[1]
 
     def warm(self) -> None:
-        """Open the file and load its search index before the first request (a server calls this
-        at start-up: otherwise the first searches of each worker wait ~0.3 s behind the load).
-        No warehouse yet: nothing to warm, requests say so."""
+        """Open the file and load its indexes before the first request (a server calls this at
+        start-up). No warehouse yet: nothing to warm, requests say so."""
         try:
-            with self.cursor() as cur:
-                self._index(cur)
+            self.snapshot()
         except WavehouseError:
             pass
 
     def search(self, text: str, k: int = 10) -> lookup.Rows:
         """search_tracks' results from the in-memory search index of this thread's file, or from
         the macro itself on a warehouse without `search_terms`."""
-        with self.cursor() as cur:
-            index = self._index(cur)
-            return index.search(cur, text, k) if index else lookup.search(cur, text, k)
+        snapshot, cur = self._held()
+        return snapshot.search.search(cur, text, k) if snapshot.search else lookup.search(cur, text, k)
+
+    def searches_in_memory(self, text: str) -> bool:
+        """Whether search(text) is answered from memory (no query but, rarely, one that teaches
+        the normaliser a character), so a server can run it on its event loop."""
+        snapshot = self._current
+        return snapshot is not None and snapshot.search is not None and snapshot.search.in_memory(text)
+
+    def top(self, term: str, k: int) -> lookup.Rows | None:
+        """lookup.list_of's rows from the in-memory lists of the current file (no query)."""
+        return self._held()[0].lists.top(term, k)

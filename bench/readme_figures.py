@@ -186,9 +186,16 @@ def block_serve(serve: dict) -> str:
     lines = [f"Run started {serve['started']} on {serve['cores']} cores (load generator on the same cores), "
              f"`wavehouse serve --workers {workers}`, {serve['requests_per_phase']:,} requests per load phase.", "",
              markdown(["", "p50 ms", "p99 ms", "requests/s", "goal"], body)]
+    if serve.get("server_rss_mb"):
+        rss = serve["server_rss_mb"]
+        lines += ["", f"Resident memory after the idle phases: {' and '.join(f'{mb:,.0f} MB' for mb in rss['workers'])} "
+                      f"per worker process (connection, DuckDB's cache, in-memory indexes), {rss['main']:,.0f} MB the "
+                      "parent."]
     if during:
         rebuilt = Path(serve.get("during_rebuild_data", "?")).name
-        lines += ["", f"During a rebuild + publish (of `{rebuilt}`, asking only for tracks both warehouses hold): "
+        build = serve.get("during_rebuild_build")
+        what = f"an {build['mode']} build of `{rebuilt}`, {build['tracks']:,} tracks" if build else f"of `{rebuilt}`"
+        lines += ["", f"During a rebuild + publish ({what}; asking only for tracks both warehouses hold): "
                       f"{during['requests']:,} requests in {during['rounds']} rounds, "
                       f"**{during['failed']} failed**, publish seen while loaded: {during['published_during_load']}, "
                       f"worst round p99 {during['p99_ms_worst_round']} ms."]

@@ -12,9 +12,9 @@ It prints p50/p99 latency, throughput and failed requests per phase as JSON (and
 bench/results/serve_<time>.json), plus in-process SQL timings of the same look-ups on one warm
 connection for SQL users. It stops by itself.
 
-    python bench/serve_load.py                         # the published warehouse, rebuilt from the bundled file
-    # the rebuild from a small catalogue (under 16 clients a 114k rebuild gets little CPU on 2 cores),
-    # asking during it only for tracks both warehouses hold:
+    python bench/serve_load.py --workers 2             # the published warehouse, rebuilt from the bundled file
+                                                       # (incremental: the same catalogue) and republished
+    # a rebuild from another catalogue, asking during it only for tracks both warehouses hold:
     WAVEHOUSE_HOME=/tmp/fx wavehouse build --data tests/fixtures/tracks_fixture.csv
     python bench/serve_load.py --data tests/fixtures/tracks_fixture.csv --rebuilt /tmp/fx/wavehouse.duckdb
 """
@@ -139,6 +139,17 @@ def phase(base: str, paths: list[str], clients: int) -> dict:
             "search": summary(latencies["search"], 0, seconds)}
 
 
+def server_rss_mb(pid: int) -> dict:
+    """Resident memory of the server process and each of its worker processes, MB (Linux /proc)."""
+    def rss(p: int) -> float:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return 0.0
+    children = [int(c) for c in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    return {"main": rss(pid), "workers": [rss(c) for c in children if rss(c) > 50]}
+
+
 def sql_timings(db: Path, ids: list[str], titles: list[str], n: int = 100) -> dict:
     """The same look-ups as SQL on one warm connection (what a SQL user or BI tool pays)."""
     con = duckdb.connect(str(db), read_only=True)
@@ -205,6 +216,7 @@ def main() -> None:
         out["idle_by_kind"] = {kind: phase(base, urls(kind, ids[::-1], titles[::-1], args.requests), args.clients)[kind]
                                for kind in ("recommend", "search")}
         out["idle"] = phase(base, urls("mixed", ids[1::2], titles[1::2], args.requests), args.clients)
+        out["server_rss_mb"] = server_rss_mb(server.pid)
         if args.no_rebuild:
             out["sql_one_warm_connection"] = sql_timings(work / "wavehouse.duckdb", ids, titles)
             return finish(out, work, server)
@@ -223,6 +235,11 @@ def main() -> None:
         rounds.append(phase(base, urls("mixed", ids[::-1], titles, args.requests), args.clients))
         build.wait()
         out["during_rebuild_data"] = str(args.data or default_data())
+        con = duckdb.connect(str(work / "wavehouse.duckdb"), read_only=True)
+        mode, tracks = con.execute("select (select build_mode from ml_runs order by started_at desc limit 1), "
+                                   "(select count(*) from dim_tracks)").fetchall()[0]
+        con.close()
+        out["during_rebuild_build"] = {"mode": mode, "tracks": tracks}
         out["during_rebuild"] = {
             "build_exit_code": build.returncode, "published_during_load": published_seen, "rounds": len(rounds),
             "requests": sum(r["all"]["requests"] for r in rounds), "failed": sum(r["all"]["failed"] for r in rounds),

@@ -502,9 +502,9 @@ def evaluate(con, by_embedding, fmt):
               help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0 to share on your network).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Server processes. Each holds its own read-only connection and search index; with "
-                   "several clients, one per core (search is Python work that one process runs a "
-                   "request at a time).")
+              help="Server processes. Each holds its own read-only connection and in-memory indexes "
+                   "(about 0.5 GB at 114k tracks); with several clients, one per core (search and "
+                   "recommend are Python work that one process runs a request at a time).")
 @user_errors
 def serve(host, port, workers):
     """A local web app and JSON API over the published warehouse, read-only.

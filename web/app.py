@@ -66,7 +66,7 @@ def create_app(db_path: Path | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        await run_in_threadpool(store.warm)      # each worker loads its search index before serving
+        await run_in_threadpool(store.warm)      # each worker loads its indexes before serving
         yield
 
     # /docs is our own page (FastAPI's Swagger UI loads its scripts from a CDN; this app works offline)

@@ -41,9 +41,10 @@ def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 class Snapshot:
-    """One published file: its connection and its in-memory indexes (at 114k tracks, about 1 s
-    and 60 MB for the neighbour lists, 0.3 s and 20 MB for the search index). The search index is
-    None for a warehouse without `search_terms` (built by an older wavehouse)."""
+    """One published file: its connection and its in-memory indexes (at 114k tracks, about 1.6 s
+    and 50 MB for the neighbour lists, 1.4 s and 45 MB for the search index, measured while other
+    work ran). The search index is None for a warehouse without `search_terms` (built by an older
+    wavehouse)."""
 
     def __init__(self, path: Path, identity: tuple[int, int]):
         self.identity = identity

@@ -280,7 +280,8 @@ def _resolve_all(con, terms, pick=None):
 
 @cli.command()
 @click.argument("text")
-@click.option("-n", "--limit", type=int, default=10, show_default=True, help="Results to show.")
+@click.option("-n", "-k", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Results to show (-k as in `recommend` and the API's k).")
 @format_option
 @user_errors
 @_lookup

@@ -152,6 +152,8 @@ def test_artist_words_break_title_ties(run):
     assert hits[0]["track_id"] == ED_SHEERAN and hits[0]["score"] - hits[1]["score"] >= 0.05
     cover = as_json(run("search", "shape of you andrew foy", "--format", "json"))[0]
     assert cover["artists"] == "Andrew Foy"
+    # -k as in recommend (and -n, --limit)
+    assert [len(as_json(run("search", "shape of you", flag, "2", "--format", "json"))) for flag in ("-k", "-n")] == [2, 2]
 
 
 def test_recommend_takes_the_clear_best_and_says_how_to_choose_another(run):

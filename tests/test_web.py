@@ -211,6 +211,25 @@ def test_reopens_after_a_publish_with_no_failed_request(built_home, tmp_path):
     assert ok(client, "/api/search?q=ghost+acoustic")["results"][0]["track_name"] == "Ghost - Rebuilt"
 
 
+def test_a_warehouse_from_an_older_wavehouse_is_served_by_sql(built_home, tmp_path):
+    """A file without what the in-memory indexes read (no `search_terms` macro, no
+    dim_tracks.track_number, as older builds published) still serves recommendations, by SQL."""
+    served = tmp_path / "wavehouse.duckdb"
+    shutil.copy(published_db(built_home), served)
+    con = duckdb.connect(str(served))
+    con.execute("drop macro table search_terms")
+    con.execute("drop index dim_tracks_track_number")
+    con.execute("alter table dim_tracks drop column track_number")
+    con.close()
+    with TestClient(create_app(served)) as client:
+        snapshot = client.app.state.store._current
+        assert snapshot.search is None and snapshot.lists is None
+        answer = ok(client, f"/api/recommend?seed={SEED}&k=5")
+    expected = duckdb.connect(str(published_db(built_home)), read_only=True).execute(
+        "select track_id from recommend([?], k := 5)", [SEED]).fetchall()
+    assert [r["track_id"] for r in answer["results"]] == [r[0] for r in expected]
+
+
 # ---------------------------------------------------------------- a real browser
 
 def free_port() -> int:

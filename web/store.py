@@ -43,8 +43,8 @@ def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
 class Snapshot:
     """One published file: its connection and its in-memory indexes (at 114k tracks, about 1.6 s
     and 50 MB for the neighbour lists, 1.4 s and 45 MB for the search index, measured while other
-    work ran). The search index is None for a warehouse without `search_terms` (built by an older
-    wavehouse)."""
+    work ran). Each is None for a warehouse built by an older wavehouse that lacks what it reads
+    (`search_terms`, `dim_tracks.track_number`); SQL answers then."""
 
     def __init__(self, path: Path, identity: tuple[int, int]):
         self.identity = identity
@@ -54,7 +54,10 @@ class Snapshot:
         has_terms = cur.execute("select count(*) from duckdb_functions() where function_name = 'search_terms' "
                                 "and database_name = 'wh'").fetchall()[0][0]
         self.search = SearchIndex(cur) if has_terms else None
-        self.lists = NeighbourLists(cur)
+        try:
+            self.lists: NeighbourLists | None = NeighbourLists(cur)
+        except (duckdb.CatalogException, duckdb.BinderException):
+            self.lists = None       # a warehouse built before dim_tracks.track_number: lists are read by SQL
         cur.close()
 
 
@@ -151,5 +154,7 @@ class Warehouse:
         return snapshot is not None and snapshot.search is not None and snapshot.search.in_memory(text)
 
     def top(self, term: str, k: int) -> lookup.Rows | None:
-        """lookup.list_of's rows from the in-memory lists of the current file (no query)."""
-        return self._held()[0].lists.top(term, k)
+        """lookup.list_of's rows from the in-memory lists of the current file (no query); None
+        when the caller must ask SQL."""
+        lists = self._held()[0].lists
+        return lists.top(term, k) if lists else None

@@ -10,8 +10,8 @@ ordered by genre); a larger one is bench/synth.py's scale-up.
 Then, from the two largest sizes, a per-stage model: each stage's time grows as N^a (a fitted from
 the two sizes, clamped to [0, 2]); a stage that runs on Spark is divided among the executors' cores
 (ideal scaling from the 2 local cores measured here: an upper bound on the speed-up); a stage that
-trains on a bounded sample (spark_train_sample, or search_sample for the two searches) stops growing
-at that sample; the evaluation lists (at most spark_train_sample exact queries) grow linearly past
+trains on a bounded sample (train_sample, or search_sample for the two searches) stops growing
+at that sample; the evaluation lists (at most train_sample exact queries) grow linearly past
 it; everything else runs on the driver and grows as measured. Printed for 10M and 100M tracks on N
 executors as an estimate (docs/scaling.md shows it): what it says is which stages are left on one
 machine.
@@ -44,12 +44,12 @@ REAL_ROWS = 114_000
 # stages that run on Spark with --engine spark (the rest run on the build machine, the driver)
 ON_SPARK = {"ingest", "embed_on_spark", "assign_on_spark", "neighbours", "neighbours_audio", "neighbours_autoencoder"}
 # stages on a bounded sample, by the dbt var that bounds it: training on the driver with --engine
-# spark (spark_train_sample), the two searches (search_sample, either engine)
+# spark (train_sample), the two searches (search_sample, either engine)
 BOUNDED = {**dict.fromkeys(["autoencoder", "genre_aware", "genre_head", "kmeans_features", "kmeans_pca",
-                            "kmeans_embedding"], "spark_train_sample"),
+                            "kmeans_embedding"], "train_sample"),
            "genre_head_search": "search_sample", "hybrid_mix_search": "search_sample"}
-# exact lists of at most spark_train_sample queries (--engine spark) against the whole catalogue
-CAPPED_QUERIES = {"neighbours_evaluation": "spark_train_sample"}
+# exact lists of at most train_sample queries (--engine spark) against the whole catalogue
+CAPPED_QUERIES = {"neighbours_evaluation": "train_sample"}
 DEFAULT_SAMPLE = 200_000        # both vars' default (dbt_project.yml)
 INGEST = ["stg_catalogue__records", "stg_spotify__tracks", "int_tracks_rejected", "int_tracks_deduped"]
 
@@ -158,7 +158,7 @@ def sample_caps(dbt_vars: str | None) -> dict[str, int]:
     import yaml
 
     given = yaml.safe_load(dbt_vars or "{}") or {}
-    return {var: int(given.get(var, DEFAULT_SAMPLE)) for var in ("spark_train_sample", "search_sample")}
+    return {var: int(given.get(var, DEFAULT_SAMPLE)) for var in ("train_sample", "search_sample")}
 
 
 def extrapolate(small: dict, large: dict, sizes=(10_000_000, 100_000_000), executors=(8, 32),

@@ -24,6 +24,16 @@ sys.path.insert(0, str(ROOT / "bench"))
 import table as bench_table  # noqa: E402  (bench/table.py renders the benchmark tables)
 
 
+# dbt vars renamed since a stored bench run: its text is shown under the current name
+RENAMED_VARS = {"spark_train_sample": "train_sample"}
+
+
+def current_names(text: str) -> str:
+    for old, new in RENAMED_VARS.items():
+        text = re.sub(rf"\b{old}\b", new, text)
+    return text
+
+
 def rows(con, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
 
@@ -233,7 +243,7 @@ def block_engines(run: dict) -> str:
                      round(spark["peak_tree_rss_mb"] / 1024, 2), spark["neighbour_method"], spark["ivf_recall_at_10"]))
     return markdown(["rows", "tracks", "DuckDB s", "Spark local[2] s", "Spark / DuckDB", "DuckDB peak GB",
                      "Spark peak GB (JVM and workers included)", "Spark neighbours", "their recall@10"], body) + \
-        f"\n\nMeasured by `python bench/engines.py` on {run['machine']['cores']} cores, vars `{run['vars'] or '{}'}`."
+        f"\n\nMeasured by `python bench/engines.py` on {run['machine']['cores']} cores, vars `{current_names(run['vars'] or '{}')}`."
 
 
 def block_engines_model(run: dict) -> str:
@@ -249,7 +259,7 @@ def block_engines_model(run: dict) -> str:
              markdown(["tracks", "executors (4 cores)", "estimated hours", "share on the driver"],
                       [(f"{int(key.split('_')[0]):,}", key.split("_")[2], e["hours"], e["driver_share"])
                        for key, e in model["estimates"].items()]),
-             "", f"Model: {model['model']}."]
+             "", f"Model: {current_names(model['model'])}."]
     memory = model.get("driver_memory")
     if memory:
         lines += ["", f"Memory: the Spark build's peak (build process, JVM and workers) grew by "

@@ -69,7 +69,7 @@ def cli():
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
               help="Who reads, types, quarantines and dedupes the catalogue, embeds and clusters every track and "
                    "searches the neighbour lists: DuckDB, or Spark through dbt-spark (pip install 'wavehouse[spark]'; "
-                   "training runs on the driver on a sample of at most spark_train_sample tracks, the marts in "
+                   "training runs on the driver on a sample of at most train_sample tracks, the marts in "
                    "DuckDB either way; docs/spark.md).")
 @click.option("--master", "spark_master", default=None, metavar="URL",
               help="Spark master for --engine spark: local[2] (default, $WAVEHOUSE_SPARK_MASTER), spark://host:7077, yarn.")

@@ -66,6 +66,12 @@ def assert_lists_are_exact(db: Path) -> int:
     return checked
 
 
+# Every build here trains its networks on a sample smaller than the fixture (train_sample), so the
+# tracks outside it are embedded by the stored networks, as in a catalogue above 200,000 tracks.
+TRAIN_SAMPLE = 1000
+VARS = f"{{train_sample: {TRAIN_SAMPLE}}}"
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -75,10 +81,10 @@ def grown(tmp_path_factory, fixture_csv):
     """A home built in full from 90% of the fixture, then incrementally from all of it."""
     folder = tmp_path_factory.mktemp("incremental")
     home = folder / "home"
-    first = build(data=write_rows(fixture_csv, folder / "ninety.csv", lambda i, r: i % 10 != 3), base=home)
+    first = build(data=write_rows(fixture_csv, folder / "ninety.csv", lambda i, r: i % 10 != 3), base=home, dbt_vars=VARS)
     before = folder / "before.duckdb"
     shutil.copy(published_db(home), before)
-    second = build(data=fixture_csv, base=home)
+    second = build(data=fixture_csv, base=home, dbt_vars=VARS)
     return home, before, first, second
 
 
@@ -99,6 +105,13 @@ def test_adding_tracks_is_incremental_and_every_list_stays_exact(grown):
     assert query(db, "select count(*) from ml_track_embeddings")[0][0] == 4 * n
     assert query(db, "select count(*) from ml_track_clusters")[0][0] == 4 * n
     assert query(db, "select count(*) from ml_track_maps where map in ('pca', 'lda')")[0][0] == 2 * n
+    # the full build trained its networks on train_sample tracks and embedded the rest with them
+    full_n = query(before, "select count(*) from int_ml_inputs")[0][0]
+    metrics = {stage: json.loads(m) for stage, m in query(before, "select stage, metrics from ml_stage_log")}
+    assert all(0 < metrics[stage]["train_rows"] <= TRAIN_SAMPLE for stage in ("autoencoder", "genre_aware", "genre_head"))
+    embedded = metrics["embed_all_tracks"]
+    assert (embedded["tracks"], embedded["train_rows"]) == (full_n, metrics["autoencoder"]["train_rows"])
+    assert full_n > 2 * TRAIN_SAMPLE
 
 
 def test_evaluation_lists_are_updated_exactly(grown):
@@ -159,7 +172,8 @@ def test_deleting_tracks_leaves_no_dangling_neighbour(grown, tmp_path, fixture_c
     listed = query(db, "select count(*) from fct_track_neighbours where neighbour_track_id in "
                        "(select unnest(?::varchar[]))", [sorted(gone)])[0][0]
     assert listed > 0      # the deleted tracks were somebody's neighbours
-    summary = build(data=write_rows(fixture_csv, tmp_path / "fewer.csv", lambda i, r: r[1] not in gone), base=home)
+    summary = build(data=write_rows(fixture_csv, tmp_path / "fewer.csv", lambda i, r: r[1] not in gone), base=home,
+                    dbt_vars=VARS)
     assert summary.mode == "incremental" and summary.tracks_deleted == len(gone)
     assert query(db, "select count(*) from dim_tracks where track_id in (select unnest(?::varchar[]))", [sorted(gone)]) \
         == [(0,)]
@@ -179,9 +193,11 @@ def test_a_failed_incremental_build_leaves_the_warehouse_as_it_was(grown, tmp_pa
     assert digest(db) == was
 
 
-def plan_of(home: Path, data: Path, full_refresh: bool = False, dbt_vars: str | None = None) -> tuple:
-    """Only ml_build_plan and what it needs, into the build file (never published)."""
-    extra = (["--full-refresh"] if full_refresh else []) + (["--vars", dbt_vars] if dbt_vars else [])
+def plan_of(home: Path, data: Path, full_refresh: bool = False, more_vars: str = "") -> tuple:
+    """Only ml_build_plan and what it needs, into the build file (never published); more_vars:
+    dbt vars besides the builds' own (VARS), as `name: value, ...`."""
+    dbt_vars = f"{{train_sample: {TRAIN_SAMPLE}{', ' + more_vars if more_vars else ''}}}"
+    extra = (["--full-refresh"] if full_refresh else []) + ["--vars", dbt_vars]
     run_dbt(dbt_args(["run", "--select", "+ml_build_plan"], home, extra), home, data,
             previous=None if full_refresh else published_db(home))
     return query(build_db(home), "select mode, reason, changed_share from ml_build_plan")[0]
@@ -195,8 +211,8 @@ def test_full_refresh_parameters_and_the_threshold_make_a_build_full(grown, fixt
     mode, _, share = plan_of(work, ninety)
     assert mode == "incremental" and 0.05 < share < 0.2
     assert plan_of(work, ninety, full_refresh=True)[:2] == ("full", "--full-refresh was asked for")
-    assert plan_of(work, ninety, dbt_vars="{latent_dim: 8}")[:2] == ("full", "model parameters changed")
-    mode, reason, _ = plan_of(work, ninety, dbt_vars="{incremental_max_change_share: 0.05}")
+    assert plan_of(work, ninety, more_vars="latent_dim: 8")[:2] == ("full", "model parameters changed")
+    mode, reason, _ = plan_of(work, ninety, more_vars="incremental_max_change_share: 0.05")
     assert mode == "full" and "incremental_max_change_share" in reason
     no_genres = write_rows(fixture_csv, tmp_path / "renamed.csv", lambda i, r: True)
     text = no_genres.read_text(encoding="utf-8").splitlines()

@@ -2,7 +2,7 @@
 models_py functions as the DuckDB build.
 
 Scoring (`embed_on_spark`, `assign_on_spark`): the networks and KMeans are trained on the driver
-on a bounded sample (var spark_train_sample); the trained weights, centroids and DBSCAN core
+on a bounded sample (var train_sample); the trained weights, centroids and DBSCAN core
 samples are broadcast, and executors embed every track and assign its clusters a batch of rows at
 a time (mapInArrow: models_py.genre_head.score_networks, models_py.cluster.assign_stored, as an
 incremental build assigns its new tracks).

@@ -49,7 +49,7 @@
                  'k_sweep_sample', 'metric_sample', 'kmeans_n_init', 'sub_k', 'dbscan_min_samples',
                  'dbscan_sample', 'kdistance_curve_points', 'shap_fit_sample', 'shap_explain_sample',
                  'tsne_sample', 'tsne_max_iter', 'neighbours_k', 'neighbour_method', 'ivf_lists', 'ivf_probe',
-                 'recall_sample', 'eval_max_queries', 'engine', 'spark_train_sample', 'column_map'] -%}
+                 'recall_sample', 'eval_max_queries', 'engine', 'train_sample', 'column_map'] -%}
 {%- set values = {} -%}
 {%- for name in names -%}{%- do values.update({name: var(name, none)}) -%}{%- endfor -%}
 {{ return(tojson(values, sort_keys=true)) }}

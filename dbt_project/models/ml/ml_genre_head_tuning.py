@@ -4,7 +4,7 @@ training split; held-out songs are never read here.
 
 - search `genre_head`: each config of the var genre_head_search x each output of the network, by
   the validation songs' genre hit rate@10 among the training tracks. The best (is_chosen) is what
-  ml_track_embeddings trains, on the whole training split, for `audio`.
+  ml_track_embeddings trains, on the training split (at most train_sample tracks), for `audio`.
 - search `hybrid_mix`: each audio weight of hybrid_audio_weights, mixing the chosen model's
   probabilities with the fit-only artist evidence (int_artist_genre_evidence.fit_*): genre hit
   rate@10 and own-artist share. Chosen: the best hit rate among the mixes whose own-artist share
@@ -12,7 +12,7 @@ training split; held-out songs are never read here.
 
 Both run on a fixed sample of at most search_sample tracks, stratified by genre (all tracks when
 the catalogue is smaller): model selection need not read a 10M-track catalogue, and its time then
-stops growing with the catalogue. The chosen model trains on every track (ml_track_embeddings).
+stops growing with the catalogue. The chosen model trains on at most train_sample tracks (ml_track_embeddings).
 
 Empty for a catalogue without genres."""
 

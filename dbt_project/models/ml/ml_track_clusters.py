@@ -4,7 +4,7 @@ plus sub_cluster_id, a re-clustering inside each cluster (seed 002). The centroi
 and DBSCAN core samples are stored in ml_models: an incremental build keeps the other tracks'
 labels and gives new and changed tracks their nearest centroid (and sub-centroid), and the
 cluster of their nearest core sample within eps (else noise), as KMeans and DBSCAN assign. With
-`wavehouse build --engine spark` KMeans fits on a fixed sample of at most spark_train_sample
+`wavehouse build --engine spark` KMeans fits on a fixed sample of at most train_sample
 tracks and every track is assigned the same way on Spark (wavehouse/spark_jobs.py)."""
 
 import time
@@ -26,7 +26,7 @@ def model(dbt, session):
         metric_sample=(dbt.config.get("metric_sample"), int),
         seed=(dbt.config.get("seed"), int),
         engine=(dbt.config.get("engine"), str),
-        spark_train_sample=(dbt.config.get("spark_train_sample"), int),
+        train_sample=(dbt.config.get("train_sample"), int),
         spark_master=(dbt.config.get("spark_master"), str),
         spark_output=(dbt.config.get("spark_output"), str),
     )
@@ -41,7 +41,7 @@ def model(dbt, session):
     ids = inputs.column("track_id").combine_chunks()
     # --engine spark: KMeans and the sub-clusters are fitted on the driver on a bounded sample, then
     # every track is assigned on Spark with the fitted centroids (wavehouse/spark_jobs.py)
-    fit = ml_io.sample_rows(inputs, p["spark_train_sample"], p["seed"]) if p["engine"] == "spark" else slice(None)
+    fit = ml_io.sample_rows(inputs, p["train_sample"], p["seed"]) if p["engine"] == "spark" else slice(None)
     labels, models, facts = {}, {}, {}
     for space in ("features", "pca", "embedding"):
         method = f"kmeans_{space}"

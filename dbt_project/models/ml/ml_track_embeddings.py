@@ -15,9 +15,10 @@ without genres (only autoencoder is trained then).
 
 A full build stores each trained network in ml_models; an incremental build (ml_build_plan) keeps
 the previous build's vectors of unchanged tracks and computes those of new and changed tracks with
-the stored networks (no training). With `wavehouse build --engine spark` the networks train on
-a fixed sample of at most spark_train_sample tracks and every track is embedded on Spark with
-them (wavehouse/spark_jobs.py, the same score_networks an incremental build uses)."""
+the stored networks (no training). The networks train on a fixed stratified sample of at most
+train_sample tracks (every track of a smaller catalogue), then every track is embedded with them
+(the same score_networks an incremental build uses): on the build machine, or on Spark with
+`wavehouse build --engine spark` (wavehouse/spark_jobs.py)."""
 
 import json
 from pathlib import Path
@@ -42,7 +43,7 @@ def model(dbt, session):
         feature_weights=(dbt.config.get("feature_weights"), list),
         seed=(dbt.config.get("seed"), int),
         engine=(dbt.config.get("engine"), str),
-        spark_train_sample=(dbt.config.get("spark_train_sample"), int),
+        train_sample=(dbt.config.get("train_sample"), int),
         spark_master=(dbt.config.get("spark_master"), str),
         spark_output=(dbt.config.get("spark_output"), str),
     )
@@ -64,9 +65,9 @@ def model(dbt, session):
     if plan["mode"] == "incremental":
         return incremental(session, inputs, X, features, evidence_rel, dbt.ref("int_track_changes"))
     run = plan["run_id"]
-    # --engine spark: the networks train on the driver on a bounded sample, then every track is
-    # scored on Spark with them (wavehouse/spark_jobs.py); the DuckDB engine trains on every track
-    fit = ml_io.sample_rows(inputs, p["spark_train_sample"], p["seed"]) if p["engine"] == "spark" else slice(None)
+    # the networks train on a bounded sample (all rows of a smaller catalogue); then every track is
+    # scored with them, here or on Spark (wavehouse/spark_jobs.py)
+    fit = ml_io.sample_rows(inputs, p["train_sample"], p["seed"])
     X_fit, features_fit = X[fit], features[fit]
     states = {}
     with ml_io.stage(session, "autoencoder", p) as m:
@@ -110,6 +111,12 @@ def model(dbt, session):
         with ml_io.stage(session, "embed_on_spark", {"spark_master": p["spark_master"]}) as m:
             kinds = embed_on_spark(spark_session(p["spark_master"]), states, X, features,
                                    config.output if config else None, Path(p["spark_output"]) / "embeddings")
+            m.update(tracks=len(X), train_rows=len(X_fit))
+    elif len(X_fit) < len(X):
+        from wavehouse.models_py.genre_head import score_networks
+
+        with ml_io.stage(session, "embed_all_tracks", {}) as m:
+            kinds = score_networks(states, X, features, config.output if config else None)
             m.update(tracks=len(X), train_rows=len(X_fit))
     probabilities = kinds.pop("probabilities", None)
     if audio_weight is not None:    # hybrid_audio_weights: [] = no hybrid embedding

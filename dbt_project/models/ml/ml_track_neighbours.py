@@ -8,7 +8,7 @@ measured on a sample of queries.
 Also, for evaluation only: the cluster-space (genre_aware) embedding's top-10 of held-out tracks,
 and seed 001's protocol in the audio embedding, sound alone as in the seed (tracks deduplicated by
 name, every query, top-10). eval_max_queries caps their queries at a fixed sample (0: every query;
-with `--engine spark`, at most spark_train_sample, as these exact lists run on the driver).
+with `--engine spark`, at most train_sample, as these exact lists run on the driver).
 
 An incremental build (ml_build_plan) updates the previous build's lists instead: new tracks and
 changed ones whose vector or song moved (ml_io.moved_rows), and tracks whose list held a deleted or
@@ -40,7 +40,7 @@ def model(dbt, session):
         recall_sample=(dbt.config.get("recall_sample"), int),
         eval_max_queries=(dbt.config.get("eval_max_queries"), int),
         engine=(dbt.config.get("engine"), str),
-        spark_train_sample=(dbt.config.get("spark_train_sample"), int),
+        train_sample=(dbt.config.get("train_sample"), int),
         seed=(dbt.config.get("seed"), int),
         spark_master=(dbt.config.get("spark_master"), str),
         spark_output=(dbt.config.get("spark_output"), str),
@@ -113,8 +113,8 @@ def model(dbt, session):
             sound_moved = moved if incremental else None
         del E
     # --engine spark: these exact lists run on the driver, so 0 (every query) means at most
-    # spark_train_sample queries there (all of them below it, as on DuckDB)
-    cap = p["eval_max_queries"] or (p["spark_train_sample"] if p["engine"] == "spark" else 0)
+    # train_sample queries there (all of them below it, as on DuckDB)
+    cap = p["eval_max_queries"] or (p["train_sample"] if p["engine"] == "spark" else 0)
     keys = ids.to_pylist() if cap else None
 
     def capped(rows):

@@ -174,13 +174,17 @@ def head_outputs(state: dict[str, np.ndarray], X: np.ndarray, output: str) -> tu
 
 
 def score_networks(states: dict[str, dict[str, np.ndarray]], X: np.ndarray, features: np.ndarray,
-                   head_output: str | None = None) -> dict[str, np.ndarray]:
+                   head_output: str | None = None, block_rows: int = 65_536) -> dict[str, np.ndarray]:
     """Every stored network applied to new rows: `autoencoder` and `genre_aware` (encoders, on X:
     the features as weighted for training), and `genre_head` (on the unweighted features) giving
     `audio` (its config's output) and `probabilities`. How an incremental build and the Spark
     engine embed tracks without training."""
     from .embed import encode
 
+    if len(X) > block_rows:     # in blocks: the hidden layers of a whole catalogue take GBs
+        blocks = [score_networks(states, X[i:i + block_rows], features[i:i + block_rows], head_output, block_rows)
+                  for i in range(0, len(X), block_rows)]
+        return {kind: np.concatenate([b[kind] for b in blocks]) for kind in blocks[0]}
     out = {kind: encode(states[kind], X) for kind in ("autoencoder", "genre_aware") if kind in states}
     if "genre_head" in states:
         out["audio"], out["probabilities"] = head_outputs(states["genre_head"], features, head_output)

@@ -319,23 +319,62 @@ def exact_topk_distinct(E: np.ndarray, k: int, groups: np.ndarray, memory_mb: fl
                           queries, k, groups, len(E))
 
 
-def ivf_topk_distinct(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int, groups: np.ndarray,
-                      memory_mb: float = 256.0) -> tuple[np.ndarray, np.ndarray, float]:
-    """ivf_topk with one row per group in each list, refilled through the same index; returns
-    (indices, similarities, share of all pairs compared, refills included)."""
-    shares = []
+def faiss_ivf_index(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000):
+    """A faiss inverted-file index (IndexIVFFlat, inner product) of the normalised rows En, its list
+    centroids from ivf_centroids (a KMeans on a fixed sample: deterministic)."""
+    import faiss
+
+    C = ivf_centroids(En, n_lists, seed, sample)
+    quantizer = faiss.IndexFlatIP(En.shape[1])
+    quantizer.add(C)
+    index = faiss.IndexIVFFlat(quantizer, En.shape[1], len(C), faiss.METRIC_INNER_PRODUCT)
+    index.is_trained = True
+    index.add(En)
+    return index
+
+
+def ivf_search_distinct(index, En: np.ndarray, k: int, groups: np.ndarray, queries: np.ndarray, n_probe: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k lists of the rows `queries` through a faiss IVF index probing each query's `n_probe`
+    nearest lists, one row per group and never the query's own (distinct_lists; a short list is
+    searched again wider through the same index). Each query is searched on its own, so its list
+    does not depend on the other queries."""
+    n = len(En)
+    groups = np.asarray(groups)
+    index.nprobe = int(max(1, min(n_probe, index.nlist)))
 
     def search(rows, width):
-        idx, sim, share = ivf_topk(E, width, labels, n_probe, groups, memory_mb, queries=rows)
-        shares.append(share)
-        return idx, sim
+        sim, idx = index.search(En[rows], int(min(n, width + 1)))
+        dropped = (idx < 0) | (groups[np.maximum(idx, 0)] == groups[rows][:, None])
+        sim, idx = _ordered(np.where(dropped, -np.inf, sim).astype(np.float32), np.where(dropped, n, idx))
+        return np.where(idx >= n, -1, idx)[:, :width], sim[:, :width]
 
-    # rows in list order, so each chunk of distinct_lists touches few lists
-    by_list = np.argsort(labels, kind="stable")
-    idx, sim = distinct_lists(search, by_list, k, groups, len(E))
-    out_idx, out_sim = np.empty_like(idx), np.empty_like(sim)
-    out_idx[by_list], out_sim[by_list] = idx, sim
-    return out_idx, out_sim, float(sum(shares))
+    return distinct_lists(search, np.asarray(queries, dtype=np.int64), k, groups, n)
+
+
+def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray, n_lists: int = 0,
+                   n_probe: int = 8, min_recall: float = 0.99, seed: int = 0, memory_mb: float = 256.0
+                   ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Every row's top-k (as exact_topk_distinct) through a faiss IVF index, probing as few lists as
+    reach `min_recall` recall@10 on the rows `sample`: starting at n_probe lists per query, the
+    sample is searched exactly and through the index, doubling the probes until the target (or
+    every list) is reached; then every row is searched with that many. Returns (indices,
+    similarities, facts: lists, probes, recall@10 of the sample in the final lists)."""
+    En = normalise_rows(E)
+    index = faiss_ivf_index(En, n_lists, seed)
+    sample = np.asarray(sample, dtype=np.int64)
+    exact_idx, exact_sim = exact_topk_distinct(E, k, groups, memory_mb, queries=sample)
+    probe, tried, at = max(1, min(n_probe, index.nlist)), {}, min(10, k)
+    while True:
+        idx, sim = ivf_search_distinct(index, En, k, groups, sample, probe)
+        tried[probe] = recall_at(idx, exact_idx, at, sim, exact_sim)
+        if tried[probe] >= min_recall or probe >= index.nlist:
+            break
+        probe = min(index.nlist, probe * 2)
+    idx, sim = ivf_search_distinct(index, En, k, groups, np.arange(len(E)), probe)
+    return idx, sim, {"ivf_lists": int(index.nlist), "ivf_probe_used": int(probe),
+                      "ivf_recall_by_probe": {str(p): round(r, 4) for p, r in tried.items()},
+                      "ivf_recall_at_10": recall_at(idx[sample], exact_idx, at, sim[sample], exact_sim)}
 
 
 def topk_among(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray

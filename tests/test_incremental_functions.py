@@ -81,6 +81,10 @@ def test_score_networks_applies_every_stored_network():
     assert list(out) == ["autoencoder", "audio", "probabilities"]
     assert np.allclose(out["autoencoder"], plain.embeddings, atol=1e-5)
     assert np.allclose(out["audio"], head.embeddings, atol=1e-5) and np.allclose(out["probabilities"], head.probabilities, atol=1e-5)
+    # in blocks (as for a whole catalogue): the same rows, the same values (to BLAS rounding)
+    blocked = score_networks({"autoencoder": plain.encoder_state, "genre_head": head.state}, X, features, "logits",
+                             block_rows=50)
+    assert list(blocked) == list(out) and all(np.allclose(blocked[kind], out[kind], atol=1e-6) for kind in out)
 
 
 def catalogue(n=400, d=6, songs_every=5, seed=4):

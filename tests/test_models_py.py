@@ -252,9 +252,7 @@ def test_exact_topk_distinct_never_repeats_a_song_and_stays_full():
         assert np.all(np.diff(sim[q]) <= 1e-6)
 
 
-def test_ivf_for_some_queries_and_distinct_ivf_with_every_list_probed_is_exact():
-    from wavehouse.models_py.neighbours import exact_topk_distinct, ivf_topk_distinct
-
+def test_ivf_for_some_queries_equals_the_full_run_on_them():
     rng = np.random.default_rng(5)
     base = rng.normal(size=(40, 5)).astype(np.float32)
     E = np.repeat(base, 3, axis=0) + rng.normal(scale=1e-3, size=(120, 5)).astype(np.float32)
@@ -264,10 +262,40 @@ def test_ivf_for_some_queries_and_distinct_ivf_with_every_list_probed_is_exact()
     some = np.array([100, 3, 57])
     idx, sim, _ = ivf_topk(E, 6, labels, n_probe=2, exclude_groups=songs, queries=some)
     assert np.array_equal(idx, full_idx[some]) and np.allclose(sim, full_sim[some])
-    distinct_idx, distinct_sim, share = ivf_topk_distinct(E, 8, labels, 4, songs)
+
+
+def same_lists(idx, sim, exact_idx, exact_sim):
+    """Equal to the exact lists: same similarities, same ids except among ties."""
+    return np.allclose(sim, exact_sim, atol=1e-6) and ((idx == exact_idx) | (np.abs(sim - exact_sim) <= 1e-6)).all()
+
+
+def test_faiss_ivf_probes_as_many_lists_as_the_recall_target_needs():
+    from wavehouse.models_py.neighbours import (exact_topk_distinct, faiss_ivf_index, ivf_search_distinct, ivf_topk_tuned,
+                                                normalise_rows)
+
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(200, 8)).astype(np.float32)
+    E = np.repeat(base, 3, axis=0) + rng.normal(scale=0.3, size=(600, 8)).astype(np.float32)
+    songs = np.repeat(np.arange(200), 3)
+    sample = np.arange(0, 600, 7)
     exact_idx, exact_sim = exact_topk_distinct(E, 8, songs)
-    assert share == 1.0 and np.array_equal(distinct_idx, exact_idx) and np.allclose(distinct_sim, exact_sim)
-    assert all(len(set(songs[row])) == 8 for row in distinct_idx)
+    # every list probed: the exact lists, one id per song, never the query's own song
+    idx, sim, facts = ivf_topk_tuned(E, 8, songs, sample, n_lists=16, n_probe=16)
+    assert facts["ivf_probe_used"] == 16 and facts["ivf_recall_at_10"] == 1.0
+    assert same_lists(idx, sim, exact_idx, exact_sim)
+    assert all(len(set(songs[row])) == 8 and songs[q] not in songs[row] for q, row in enumerate(idx))
+    # from one probe with a target of 1.0: the probes double until the sample's lists are exact
+    idx, sim, facts = ivf_topk_tuned(E, 8, songs, sample, n_lists=16, n_probe=1, min_recall=1.0)
+    tried = {int(p): r for p, r in facts["ivf_recall_by_probe"].items()}
+    assert list(tried) == [1, 2, 4, 8, 16][:len(tried)] and len(tried) > 1
+    assert all(r < 1.0 for r in list(tried.values())[:-1]) and list(tried.values())[-1] == 1.0
+    assert facts["ivf_recall_at_10"] == 1.0 and same_lists(idx[sample], sim[sample], exact_idx[sample], exact_sim[sample])
+    # a query's list does not depend on which other rows are searched with it
+    En = normalise_rows(E)
+    index = faiss_ivf_index(En, 16)
+    some = np.array([500, 3, 57])
+    alone, everyone = ivf_search_distinct(index, En, 8, songs, some, 2), ivf_search_distinct(index, En, 8, songs, np.arange(600), 2)
+    assert np.array_equal(alone[0], everyone[0][some]) and np.array_equal(alone[1], everyone[1][some])
 
 
 def test_mlp_genre_head_learns_separable_genres_and_is_deterministic():

@@ -48,7 +48,7 @@
                  'hybrid_audio_weights', 'hybrid_max_own_artist_share', 'pca_min_variance', 'k_min', 'k_max',
                  'k_sweep_sample', 'metric_sample', 'kmeans_n_init', 'sub_k', 'dbscan_min_samples',
                  'dbscan_sample', 'kdistance_curve_points', 'shap_fit_sample', 'shap_explain_sample',
-                 'tsne_sample', 'tsne_max_iter', 'neighbours_k', 'neighbour_method', 'ivf_lists', 'ivf_probe',
+                 'tsne_sample', 'tsne_max_iter', 'neighbours_k', 'neighbour_method', 'ivf_lists', 'ivf_probe', 'ivf_min_recall',
                  'recall_sample', 'eval_max_queries', 'engine', 'train_sample', 'column_map'] -%}
 {%- set values = {} -%}
 {%- for name in names -%}{%- do values.update({name: var(name, none)}) -%}{%- endfor -%}

@@ -1,10 +1,12 @@
 """Top-K cosine neighbours of every track in each embedding users can recommend from (the default,
 hybrid, first; then audio and autoencoder), never the track itself nor another id of the same song, and no song twice in a list (the best-ranked id of each
-song is kept and the list refilled from further down); exact (default) or through an inverted-list index (neighbour_method: ivf: a fine KMeans of the
-same embedding into ivf_lists lists, each query list probing the ivf_probe nearest lists of its
-queries), or that search run on Spark list by list (neighbour_method: spark_ivf, which
-`wavehouse build --engine spark` sets: wavehouse/spark_jobs.py), with its recall@10 against exact
-measured on a sample of queries.
+song is kept and the list refilled from further down); exact (default), or through an inverted-list
+index: neighbour_method ivf is a faiss IndexIVFFlat over a fine KMeans of the same embedding
+(ivf_lists lists), each query probing its nearest lists, as few as reach ivf_min_recall recall@10
+on the recall sample (from ivf_probe up, doubling); spark_ivf, which `wavehouse build --engine
+spark` sets, searches list by list on Spark, each query list probing the ivf_probe nearest lists of
+its queries (wavehouse/spark_jobs.py). Either records its recall@10 against exact on a sample of
+queries.
 Also, for evaluation only: the cluster-space (genre_aware) embedding's top-10 of held-out tracks,
 and seed 001's protocol in the audio embedding, sound alone as in the seed (tracks deduplicated by
 name, every query, top-10). eval_max_queries caps their queries at a fixed sample (0: every query;
@@ -27,8 +29,7 @@ import pyarrow.compute as pc
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    from wavehouse.models_py.neighbours import (exact_topk, exact_topk_distinct, ivf_lists, ivf_topk_distinct, recall_at,
-                                                update_lists)
+    from wavehouse.models_py.neighbours import exact_topk, exact_topk_distinct, ivf_topk_tuned, recall_at, update_lists
     from wavehouse.models_py.sampling import first_of_each_name, keyed_sample
 
     p = ml_io.config(
@@ -36,6 +37,7 @@ def model(dbt, session):
         neighbour_method=(dbt.config.get("neighbour_method"), str),
         ivf_probe=(dbt.config.get("ivf_probe"), int),
         ivf_lists=(dbt.config.get("ivf_lists"), int),
+        ivf_min_recall=(dbt.config.get("ivf_min_recall"), float),
         neighbour_memory_mb=(dbt.config.get("neighbour_memory_mb"), float),
         recall_sample=(dbt.config.get("recall_sample"), int),
         eval_max_queries=(dbt.config.get("eval_max_queries"), int),
@@ -95,13 +97,14 @@ def model(dbt, session):
                         spark_session(p["spark_master"]), E, p["neighbours_k"], songs, p["ivf_lists"], p["ivf_probe"],
                         p["seed"], Path(p["spark_output"]) / f"neighbours_{kind}")
                     m.update(facts)
-                else:
-                    labels = ivf_lists(E, p["ivf_lists"], seed=p["seed"])
-                    idx, sim, share = ivf_topk_distinct(E, p["neighbours_k"], labels, p["ivf_probe"], songs, memory)
-                    m.update(ivf_pairs_share=share)
-                sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
-                exact_idx, exact_sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory, queries=sample)
-                m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10, sim[sample], exact_sim))
+                    sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
+                    exact_idx, exact_sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory, queries=sample)
+                    m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10, sim[sample], exact_sim))
+                else:       # faiss IVF, probing as many lists as reach ivf_min_recall on the recall sample
+                    idx, sim, facts = ivf_topk_tuned(E, p["neighbours_k"], songs,
+                                                     ml_io.sample_rows(inputs, p["recall_sample"], p["seed"]),
+                                                     p["ivf_lists"], p["ivf_probe"], p["ivf_min_recall"], p["seed"], memory)
+                    m.update(facts)
             elif p["neighbour_method"] == "exact":
                 idx, sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory)
             else:

@@ -1,81 +1,19 @@
 """Top-k cosine neighbours of every row, exact or through a cluster index (IVF), with bounded
 memory. Exact: a faiss flat inner-product index (BLAS GEMM + heap selection), each query asking
-for k plus its group's size. IVF: per inverted list, torch matmul + topk over cache-sized tiles of
-the probed lists, with a partial top-k per tile and one merge per block.
+for k plus its group's size. IVF: a faiss inverted-file index (IndexIVFFlat) over KMeans lists,
+each query probing its nearest lists; on Spark, each list's queries searched exactly among the
+lists they probe (one_list_topk).
 
 Rows of the same group as the query (the query itself and other releases of the same song) are
-never returned: dropped from the wider exact lists, masked in the IVF tiles from a sparse list of
-pairs."""
+never returned: they are dropped from wider lists, which are refilled (distinct_lists)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-CANDIDATE_TILE = 4096
-# Query rows per block at most: a 256 x 4096 score tile (4 MB) stays in cache; measured on 90k x 32,
-# 256-row blocks took 12.5 s where 4096-row blocks took 22 s.
-QUERY_BLOCK_MAX = 256
-
-
 def normalise_rows(E: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(E, axis=1, keepdims=True)
     return (E / np.where(norms == 0, 1, norms)).astype(np.float32)
-
-
-def block_rows_for_budget(n: int, k: int, memory_mb: float, tile: int = CANDIDATE_TILE) -> int:
-    """Query rows per block so that one score tile plus the block's partial top-k lists (values and
-    indices of every tile) fit in `memory_mb`."""
-    tiles = -(-n // tile)
-    per_row = min(n, tile) * 4 + tiles * k * 12 + k * 12
-    return int(max(1, min(n, QUERY_BLOCK_MAX, (memory_mb * 1024 * 1024) // per_row)))
-
-
-def same_group_pairs(groups: np.ndarray | None, n: int, queries: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """(query, candidate) pairs never to return, sorted by query then candidate: every row with
-    itself and with every other row of its group, for the query rows only (default: all rows).
-    Vectorised; memory is the sum over query rows of their group sizes."""
-    rows = np.arange(n) if queries is None else np.unique(np.asarray(queries, dtype=np.int64))
-    if groups is None:
-        return rows, rows.copy()
-    groups = np.asarray(groups)
-    order = np.argsort(groups, kind="stable")
-    g = groups[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    sizes = np.diff(np.r_[starts, n])
-    group_of = np.empty(n, dtype=np.int64)
-    group_of[order] = np.repeat(np.arange(len(starts)), sizes)
-    per_row = sizes[group_of[rows]]
-    q = np.repeat(rows, per_row)
-    within = np.arange(len(q)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
-    c = order[np.repeat(starts[group_of[rows]], per_row) + within]
-    by_query = np.lexsort((c, q))
-    return q[by_query], c[by_query]
-
-
-def _topk_against(Q, C, k, c_rows, masked_q, masked_c):
-    """Top-k (unordered) of queries Q against candidates C, tile by tile; returns (values, row ids
-    from c_rows). (masked_q[j], masked_c[j]) are (query, candidate) positions never to return."""
-    import torch
-
-    values, indices = [], []
-    CT = C.T.contiguous()
-    for start in range(0, len(c_rows), CANDIDATE_TILE):
-        stop = min(len(c_rows), start + CANDIDATE_TILE)
-        scores = Q @ CT[:, start:stop]
-        if len(masked_q):
-            inside = (masked_c >= start) & (masked_c < stop)
-            if inside.any():
-                scores[torch.from_numpy(masked_q[inside]), torch.from_numpy(masked_c[inside] - start)] = -torch.inf
-        width = min(k, stop - start)
-        v, i = torch.topk(scores, width, dim=1, sorted=False)
-        values.append(v)
-        indices.append(torch.from_numpy(c_rows[start:stop])[i])
-    v = torch.cat(values, 1)
-    i = torch.cat(indices, 1)
-    width = min(k, v.shape[1])
-    best_v, pos = torch.topk(v, width, dim=1, sorted=False)
-    return best_v.numpy(), i.gather(1, pos).numpy()
 
 
 def _ordered(values: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -138,14 +76,6 @@ def exact_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, 
     return out_idx, out_sim
 
 
-def ivf_lists(E: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000) -> np.ndarray:
-    """The inverted lists of an IVF index: KMeans of the normalised rows into `n_lists` lists
-    (0 = about 2*sqrt(n)), fitted on a fixed sample, then every row assigned to its nearest list
-    centroid (cosine). Returns the list of each row."""
-    En = normalise_rows(E)
-    return nearest_lists(En, ivf_centroids(En, n_lists, seed, sample), 1)[:, 0]
-
-
 def ivf_centroids(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000) -> np.ndarray:
     """The list centroids of an IVF index over the normalised rows En: KMeans into `n_lists` lists
     (0 = about 2*sqrt(n)) fitted on a fixed sample of at most `sample` rows, normalised."""
@@ -172,70 +102,6 @@ def nearest_lists(En: np.ndarray, C: np.ndarray, n_probe: int) -> np.ndarray:
         for start in range(0, len(En), 65536):
             out[start:start + 65536] = torch.topk(X[start:start + 65536] @ Ct, probe, dim=1).indices.numpy()
     return out
-
-
-def ivf_topk(E: np.ndarray, k: int, labels: np.ndarray, n_probe: int = 3,
-             exclude_groups: np.ndarray | None = None, memory_mb: float = 256.0,
-             threads: int | None = None, queries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
-    """Approximate top-k through an inverted-list index (IVF): `labels` puts every row in a list
-    (e.g. from ivf_lists, or any clustering). The queries of one list are compared only with the
-    rows of the lists that are among the `n_probe` nearest (by centroid) to any of those queries,
-    their own list included. For every row, or only the rows `queries` (results in their order).
-    Returns (indices, similarities, share of all pairs compared)."""
-    import torch
-
-    if threads:
-        torch.set_num_threads(threads)
-    n = len(E)
-    k = min(k, n - 1)
-    Ev = normalise_rows(E)
-    En = torch.from_numpy(Ev)
-    lists, labels = np.unique(labels, return_inverse=True)
-    n_lists = len(lists)
-    order = np.argsort(labels, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(labels, minlength=n_lists))]
-    sums = np.zeros((n_lists, Ev.shape[1]), dtype=np.float64)
-    np.add.at(sums, labels, Ev)
-    C = torch.from_numpy(normalise_rows(sums.astype(np.float32)))
-    probe = max(1, min(n_probe, n_lists))
-    asked = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
-    position = np.full(n, -1, dtype=np.int64)
-    position[asked] = np.arange(len(asked))
-    pair_q, pair_c = same_group_pairs(exclude_groups, n, asked)
-    pair_order = np.argsort(labels[pair_q], kind="stable")
-    pair_q, pair_c = pair_q[pair_order], pair_c[pair_order]
-    pair_bounds = np.searchsorted(labels[pair_q], np.arange(n_lists + 1))
-    # results only for the rows asked for, in their order
-    out_idx = np.full((len(asked), k), -1, dtype=np.int64)
-    out_sim = np.full((len(asked), k), -np.inf, dtype=np.float32)
-    wanted = position >= 0
-    compared = 0
-    with torch.no_grad():
-        for c in range(n_lists):
-            members = np.sort(order[bounds[c]:bounds[c + 1]])
-            queries = members[wanted[members]]
-            if len(queries) == 0:
-                continue
-            # the probe set is that of the whole list, so a run on some queries equals the full run on them
-            probed = np.unique(np.r_[c, torch.topk(En[members] @ C.T, probe, dim=1).indices.numpy().ravel()])
-            candidates = np.sort(np.concatenate([order[bounds[l]:bounds[l + 1]] for l in probed]))
-            compared += len(queries) * len(candidates)
-            width = min(k, len(candidates) - 1)
-            if width < 1:
-                continue
-            mq_all, mc_all = pair_q[pair_bounds[c]:pair_bounds[c + 1]], pair_c[pair_bounds[c]:pair_bounds[c + 1]]
-            rows = block_rows_for_budget(len(candidates), width, memory_mb)
-            for start in range(0, len(queries), rows):
-                block = queries[start:start + rows]
-                in_block = (mq_all >= block[0]) & (mq_all <= block[-1])
-                mq, mc = mq_all[in_block], mc_all[in_block]
-                q_pos = np.searchsorted(block, mq)
-                c_pos = np.minimum(np.searchsorted(candidates, mc), len(candidates) - 1)
-                keep = (block[np.minimum(q_pos, len(block) - 1)] == mq) & (candidates[c_pos] == mc)
-                v, i = _topk_against(En[block], En[candidates], width, candidates, q_pos[keep], c_pos[keep])
-                v, i = _ordered(v, i)
-                out_sim[position[block], :width], out_idx[position[block], :width] = v, i
-    return out_idx, out_sim, compared / float(n * n)
 
 
 def recall_at(approx: np.ndarray, exact: np.ndarray, k: int = 10, approx_sim: np.ndarray | None = None,
@@ -377,6 +243,14 @@ def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray
                       "ivf_recall_at_10": recall_at(idx[sample], exact_idx, at, sim[sample], exact_sim)}
 
 
+def ivf_searcher(E: np.ndarray, n_lists: int, seed: int, n_probe: int):
+    """search(k, groups, queries): distinct-song lists of the rows `queries` through a faiss IVF
+    index of E probing n_probe lists per query (as neighbour_method ivf; for update_lists)."""
+    En = normalise_rows(E)
+    index = faiss_ivf_index(En, n_lists, seed)
+    return lambda k, groups, queries: ivf_search_distinct(index, En, k, groups, queries, n_probe)
+
+
 def topk_among(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
     """For each query row of E, its k most cosine-similar rows among `candidates` (rows of E), one
@@ -424,8 +298,8 @@ def merge_lists(idx_a: np.ndarray, sim_a: np.ndarray, idx_b: np.ndarray, sim_b: 
 
 
 def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray, old_sim: np.ndarray,
-                 fresh: np.ndarray, memory_mb: float = 256.0, queries: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, dict]:
+                 fresh: np.ndarray, memory_mb: float = 256.0, queries: np.ndarray | None = None,
+                 search=None) -> tuple[np.ndarray, np.ndarray, dict]:
     """The exact top-k lists (as exact_topk_distinct) of every row of E, or only of the rows
     `queries` (in their order), from the previous build's lists: old_idx/old_sim (n, k), each row's
     previous list mapped to rows of E, -1 for a neighbour that is gone (deleted or changed), a row
@@ -434,8 +308,9 @@ def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray,
 
     A row whose old list lost no neighbour keeps it, merged with its top-k among the fresh rows: the
     rows it never listed are below its k-th, or another copy of a listed song, or its own song, and
-    stay so. Fresh rows, and rows whose list lost a neighbour, are searched again in full. Returns
-    (indices, similarities, counts of rows merged and searched)."""
+    stay so. Fresh rows, and rows whose list lost a neighbour, are searched again in full: exactly,
+    or by `search(k, groups, rows)` (ivf_searcher: the approximate method the lists were built
+    with). Returns (indices, similarities, counts of rows merged and searched)."""
     fresh = np.asarray(fresh, dtype=bool)
     queries = np.arange(len(E)) if queries is None else np.asarray(queries, dtype=np.int64)
     again = fresh[queries] | (old_idx[queries] < 0).any(axis=1)
@@ -448,7 +323,8 @@ def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray,
         out_idx[merged], out_sim[merged] = merge_lists(old_idx[rows], old_sim[rows], new_idx, new_sim, groups, k)
     searched = np.flatnonzero(again)
     if len(searched):
-        out_idx[searched], out_sim[searched] = exact_topk_distinct(E, k, groups, memory_mb, queries=queries[searched])
+        out_idx[searched], out_sim[searched] = (search(k, groups, queries[searched]) if search else
+                                                exact_topk_distinct(E, k, groups, memory_mb, queries=queries[searched]))
     return out_idx, out_sim, {"lists_merged": int(len(merged)), "lists_searched": int(len(searched)),
                               "fresh_rows": int(fresh.sum())}
 

@@ -156,3 +156,20 @@ def test_updated_lists_equal_lists_from_scratch(k):
     q_idx, q_sim, q_counts = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, queries=queries)
     assert np.array_equal(q_idx, expected_idx[queries]) and np.allclose(q_sim, expected_sim[queries], atol=1e-5)
     assert q_counts["lists_merged"] + q_counts["lists_searched"] == len(queries) and q_counts["lists_merged"] > 0
+    # the lists searched again go through the given search (the IVF of an IVF build): with every
+    # list probed, the IVF's lists are the exact ones; with one probe, only those rows differ
+    from wavehouse.models_py.neighbours import ivf_searcher
+
+    every = ivf_searcher(E_final, 8, 0, 8)
+    i_idx, i_sim, _ = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, search=every)
+    assert np.allclose(i_sim, expected_sim, atol=1e-5)
+    calls = []
+
+    def one_probe(k_, groups, rows):
+        calls.append(rows)
+        return ivf_searcher(E_final, 8, 0, 1)(k_, groups, rows)
+
+    o_idx, _, o_counts = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, search=one_probe)
+    assert len(calls) == 1 and len(calls[0]) == o_counts["lists_searched"]
+    merged = np.setdiff1d(np.arange(len(final)), calls[0])
+    assert np.array_equal(o_idx[merged], expected_idx[merged])

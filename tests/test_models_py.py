@@ -13,7 +13,7 @@ from wavehouse.models_py.genre_head import (OUTPUTS, HeadConfig, artist_evidence
                                             embedding_of,
                                             hybrid_embedding, search_genre_head, search_hybrid_weight,
                                             shares_an_artist, train_genre_head)
-from wavehouse.models_py.neighbours import CANDIDATE_TILE, block_rows_for_budget, exact_topk, ivf_lists, ivf_topk, recall_at
+from wavehouse.models_py.neighbours import exact_topk, recall_at
 from wavehouse.models_py.project import lda_2d, pca_for_variance, tsne_2d
 from wavehouse.models_py.sampling import stratified_sample
 
@@ -139,39 +139,6 @@ def test_exact_topk_matches_brute_force_and_excludes_same_song():
     assert 1 not in idx[0] and 0 not in idx[1]
 
 
-def test_block_rows_respect_the_budget():
-    n, k = 100_000, 20
-    rows = block_rows_for_budget(n, k, memory_mb=16)
-    tiles = -(-n // CANDIDATE_TILE)
-    assert 1 <= rows and rows * (CANDIDATE_TILE * 4 + tiles * k * 12 + k * 12) <= 16 * 1024 * 1024
-    assert block_rows_for_budget(n, k, memory_mb=0.001) == 1
-
-
-def test_ivf_with_every_cluster_probed_is_exact_and_recall_is_measured():
-    rng = np.random.default_rng(1)
-    labels = np.arange(120) % 4
-    centres = np.eye(5, dtype=np.float32)[:4] * 3
-    E = (centres[labels] + rng.normal(size=(120, 5))).astype(np.float32)
-    songs = np.arange(120)
-    songs[7] = 3
-    exact_idx, exact_sim = exact_topk(E, 6, exclude_groups=songs)
-    idx, sim, share = ivf_topk(E, 6, labels, n_probe=4, exclude_groups=songs)
-    assert np.array_equal(idx, exact_idx) and share == 1.0
-    assert recall_at(idx, exact_idx, 6) == 1.0
-    coarse_idx, _, coarse_share = ivf_topk(E, 6, labels, n_probe=1, exclude_groups=songs)
-    assert 0.25 <= coarse_share < 1.0
-    assert 0.5 < recall_at(coarse_idx, exact_idx, 6) <= 1.0
-    assert 3 not in coarse_idx[7] and 7 not in coarse_idx[3]
-
-
-def test_ivf_lists_partition_every_row():
-    rng = np.random.default_rng(3)
-    E = rng.normal(size=(500, 4)).astype(np.float32)
-    labels = ivf_lists(E, 10, sample=200)
-    assert labels.shape == (500,) and set(labels) <= set(range(10)) and len(set(labels)) > 5
-    assert np.array_equal(labels, ivf_lists(E, 10, sample=200))
-
-
 def test_autoencoder_is_deterministic_and_learns():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 6)).astype(np.float32)
@@ -199,19 +166,6 @@ def test_exact_topk_for_some_queries_equals_the_full_run():
     some = np.array([3, 40, 79])
     idx, sim = exact_topk(E, 4, queries=some)
     assert np.array_equal(idx, full_idx[some]) and np.allclose(sim, full_sim[some])
-
-
-def test_same_group_pairs_cover_self_and_group_for_the_queries_only():
-    from wavehouse.models_py.neighbours import same_group_pairs
-
-    groups = np.array([5, 1, 5, 2, 5, 1])
-    q, c = same_group_pairs(groups, 6)
-    expected = sorted((i, j) for i in range(6) for j in range(6) if groups[i] == groups[j])
-    assert list(zip(q.tolist(), c.tolist())) == expected
-    q, c = same_group_pairs(groups, 6, queries=np.array([4, 1]))
-    assert list(zip(q.tolist(), c.tolist())) == [(1, 1), (1, 5), (4, 0), (4, 2), (4, 4)]
-    q, c = same_group_pairs(None, 3)
-    assert q.tolist() == c.tolist() == [0, 1, 2]
 
 
 def test_first_of_each_group_keeps_the_best_copy_and_refills():
@@ -250,18 +204,6 @@ def test_exact_topk_distinct_never_repeats_a_song_and_stays_full():
                 best[songs[j]] = j
         assert idx[q].tolist() == list(best.values())[:8]
         assert np.all(np.diff(sim[q]) <= 1e-6)
-
-
-def test_ivf_for_some_queries_equals_the_full_run_on_them():
-    rng = np.random.default_rng(5)
-    base = rng.normal(size=(40, 5)).astype(np.float32)
-    E = np.repeat(base, 3, axis=0) + rng.normal(scale=1e-3, size=(120, 5)).astype(np.float32)
-    songs = np.repeat(np.arange(40), 3)
-    labels = np.arange(120) % 4
-    full_idx, full_sim, _ = ivf_topk(E, 6, labels, n_probe=2, exclude_groups=songs)
-    some = np.array([100, 3, 57])
-    idx, sim, _ = ivf_topk(E, 6, labels, n_probe=2, exclude_groups=songs, queries=some)
-    assert np.array_equal(idx, full_idx[some]) and np.allclose(sim, full_sim[some])
 
 
 def same_lists(idx, sim, exact_idx, exact_sim):

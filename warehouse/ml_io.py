@@ -261,6 +261,13 @@ def reuse_stages(session, names: list[str]) -> None:
                            from previous.main.ml_stage_log where stage = ?""", [name])
 
 
+def previous_stage_metric(session, stage: str, metric: str):
+    """One metric of a stage of the previous build's ml_stage_log (None when it has none)."""
+    rows = session.execute("select metrics ->> ? from previous.main.ml_stage_log where stage = ?",
+                           [metric, stage]).fetchall()
+    return rows[0][0] if rows else None
+
+
 def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray, k: int
                              ) -> tuple[np.ndarray, np.ndarray]:
     """The previous build's neighbour lists of one embedding kind as rows of this build: (n, k)

@@ -10,7 +10,7 @@ incremental build assigns its new tracks).
 Neighbours (`ivf_topk_distinct_on_spark`): the driver fits the IVF list centroids on a bounded
 sample (models_py.neighbours.ivf_centroids) and broadcasts them; executors assign every track to
 its list and its `n_probe` nearest lists (mapInArrow, nearest_lists); a list's probe set is the
-union of its members' (as in models_py.neighbours.ivf_topk); each track's vector is sent to every
+union of its members' nearest lists; each track's vector is sent to every
 list that probes its own, and each list's members are searched among those candidates
 (groupBy(list).applyInArrow, one_list_topk: exact within the probed lists, one id per song). No
 executor holds more than the lists one list probes.

@@ -14,8 +14,9 @@ with `--engine spark`, at most train_sample, as these exact lists run on the dri
 
 An incremental build (ml_build_plan) updates the previous build's lists instead: new tracks and
 changed ones whose vector or song moved (ml_io.moved_rows), and tracks whose list held a deleted or
-moved one, are searched in full (exactly); every other list is merged, exactly, with its top-k
-among the moved tracks (models_py/neighbours.update_lists). The evaluation lists are updated the
+moved one, are searched in full (exactly; with neighbour_method ivf through a new IVF index at the
+full build's probes, its recall measured again); every other list is merged, exactly, with its
+top-k among the moved tracks (models_py/neighbours.update_lists). The evaluation lists are updated the
 same way (the seed-protocol set's newcomers are fresh rows there)."""
 
 from pathlib import Path
@@ -29,7 +30,8 @@ import pyarrow.compute as pc
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    from wavehouse.models_py.neighbours import exact_topk, exact_topk_distinct, ivf_topk_tuned, recall_at, update_lists
+    from wavehouse.models_py.neighbours import (exact_topk, exact_topk_distinct, ivf_searcher, ivf_topk_tuned, recall_at,
+                                                update_lists)
     from wavehouse.models_py.sampling import first_of_each_name, keyed_sample
 
     p = ml_io.config(
@@ -66,18 +68,24 @@ def model(dbt, session):
     memory = p["neighbour_memory_mb"]
     incremental = ml_io.is_incremental(dbt.ref("ml_build_plan"))
     changes = dbt.ref("int_track_changes")
-    parts = []
+    # each embedding's lists go into a temporary DuckDB table as soon as they are made, so that the
+    # process holds one embedding's lists at a time (at 1M tracks, 20 per track: about 1 GB each)
+    session.execute("""create or replace temp table wh_neighbour_lists (track_id varchar, embedding_kind varchar,
+                       is_default boolean, neighbour_rank integer, neighbour_track_id varchar, similarity float)""")
 
     def add(kind, query_rows, idx, sim, is_default=False):
         k = idx.shape[1]
-        parts.append(pa.table({
+        part = pa.table({
             "track_id": ids.take(pa.array(np.repeat(query_rows, k))),
-            "embedding_kind": pa.array([kind] * idx.size),
-            "is_default": pa.array([is_default] * idx.size),
+            "embedding_kind": pa.repeat(pa.scalar(kind), idx.size),
+            "is_default": pa.repeat(pa.scalar(is_default), idx.size),
             "neighbour_rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), len(query_rows))),
             "neighbour_track_id": ids.take(pa.array(idx.reshape(-1))),
             "similarity": pa.array(sim.reshape(-1), pa.float32()),
-        }))
+        })
+        session.register("wh_neighbour_part", part)
+        session.execute("insert into wh_neighbour_lists select * from wh_neighbour_part")
+        session.unregister("wh_neighbour_part")
 
     everyone = np.arange(len(ids))
     for kind in kinds:   # the default first; then the others users can choose (recommend --embedding)
@@ -87,8 +95,18 @@ def model(dbt, session):
             if incremental:
                 moved = ml_io.moved_rows(session, changes, kind, ids, E)
                 old_idx, old_sim = ml_io.previous_neighbour_lists(session, kind, ids, moved, p["neighbours_k"])
-                idx, sim, counts = update_lists(E, p["neighbours_k"], songs, old_idx, old_sim, moved, memory)
+                search = None
+                if p["neighbour_method"] == "ivf":   # lists searched again: by the IVF, at the full build's probes
+                    probe = int(ml_io.previous_stage_metric(session, stage_name, "ivf_probe_used") or p["ivf_probe"])
+                    search = ivf_searcher(E, p["ivf_lists"], p["seed"], probe)
+                    m.update(ivf_probe_used=probe)
+                idx, sim, counts = update_lists(E, p["neighbours_k"], songs, old_idx, old_sim, moved, memory,
+                                                search=search)
                 m.update(counts)
+                if search:
+                    sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
+                    exact_idx, exact_sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory, queries=sample)
+                    m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10, sim[sample], exact_sim))
             elif p["neighbour_method"] in ("ivf", "spark_ivf"):
                 if p["neighbour_method"] == "spark_ivf":    # wavehouse build --engine spark
                     from wavehouse.spark_jobs import ivf_topk_distinct_on_spark, spark_session
@@ -158,4 +176,4 @@ def model(dbt, session):
                 idx, sim = exact_topk(S, 10, None, memory, queries=at)
             add("seed_protocol", queries, first[idx], sim)
             m.update(seed_protocol_tracks=len(first), heldout_queries=len(holdout))
-    return pa.concat_tables(parts)
+    return session.table("wh_neighbour_lists")

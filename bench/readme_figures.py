@@ -233,6 +233,44 @@ def block_incremental(runs: list[dict]) -> str:
                      "recall@10 vs exact (2,000 queries)", "run started"], body)
 
 
+def peak_stage(build: dict) -> tuple[str, float]:
+    """The ML stage in which a build's process reached its peak RSS (the first to reach it), in GB."""
+    stages = [(name, stage["peak_rss_mb"]) for name, stage in build["ml_stages"].items() if stage.get("peak_rss_mb")]
+    top = max(mb for _, mb in stages)
+    return next(name for name, mb in stages if mb == top), round(top / 1024, 2)
+
+
+def block_incremental_stages(runs: list[dict]) -> str:
+    """The largest catalogue's latest bench/incremental.py run, stage by stage: seconds and the rise
+    of the process's peak RSS in each ML stage, for the full and the incremental build; the SQL
+    models as one line (their five slowest named); and where earlier runs of that size peaked."""
+    run = runs[-1]
+    full, inc = run["full"], run["incremental"]
+    body = []
+    for name in list(full["ml_stages"]) + [n for n in inc["ml_stages"] if n not in full["ml_stages"]]:
+        f, i = full["ml_stages"].get(name, {}), inc["ml_stages"].get(name, {})
+        if (f.get("seconds") or 0) >= 0.5 or (i.get("seconds") or 0) >= 0.5:
+            body.append((name, round(f.get("seconds") or 0, 1), full["ml_stage_rss_delta_mb"].get(name, 0),
+                         round(i.get("seconds") or 0, 1), inc["ml_stage_rss_delta_mb"].get(name, 0)))
+    python_models = {"ml_track_embeddings", "ml_track_neighbours", "ml_genre_head_tuning", "ml_track_maps",
+                     "ml_track_clusters", "ml_k_selection", "ml_track_pca", "ml_dbscan_kdistance",
+                     "ml_cluster_feature_importance"}
+    sql = {build: {m: s for m, s in b["models_seconds"].items() if m not in python_models} for build, b in
+           (("full", full), ("incremental", inc))}
+    slowest = sorted(sql["incremental"].items(), key=lambda kv: -kv[1])[:5]
+    body.append(("SQL models (dbt), all", round(sum(sql["full"].values()), 1), "", round(sum(sql["incremental"].values()), 1), ""))
+    lines = [f"{run['rows']:,} rows, run started {run['started']}, vars `{run['vars'] or '{}'}`:", "",
+             markdown(["stage", "full s", "full peak rise MB", "incremental s", "incremental peak rise MB"], body), "",
+             "A peak rise is how much the build process's peak RSS grew during the stage (the first stage's "
+             "includes everything before it: the SQL layer and the reads).",
+             "Slowest SQL models of the incremental build: " + ", ".join(f"`{m}` {s} s" for m, s in slowest) + "."]
+    for build in ("full", "incremental"):
+        stage, gb = peak_stage(run[build])
+        lines.append(f"The {build} build's ML stages peaked at {gb} GB in `{stage}` (whole build, DuckDB included: "
+                     f"{round(run[build]['peak_rss_mb'] / 1024, 2)} GB).")
+    return "\n".join(lines)
+
+
 def block_engines(run: dict) -> str:
     """bench/engines.py: each size built by both engines on this machine."""
     body = []
@@ -334,7 +372,10 @@ def main() -> None:
     scaling = ROOT / "docs" / "scaling.md"
     runs = incremental_runs(args.bench.parent)
     scaling_before = scaling.read_text(encoding="utf-8")
-    scaling_after = replace_block(scaling_before, "incremental", block_incremental(runs)) if runs else scaling_before
+    scaling_after = scaling_before
+    if runs:
+        scaling_after = replace_block(scaling_after, "incremental", block_incremental(runs))
+        scaling_after = replace_block(scaling_after, "incremental_stages", block_incremental_stages(runs))
     engines_json = args.bench.with_name("engines_latest.json")
     if engines_json.is_file():
         engines = json.loads(engines_json.read_text())

@@ -87,6 +87,12 @@ def model(dbt, session):
         session.execute("insert into wh_neighbour_lists select * from wh_neighbour_part")
         session.unregister("wh_neighbour_part")
 
+    def recall_of(E, idx, sim):
+        """Recall@10 of approximate lists against the exact ones of the recall sample's queries."""
+        sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
+        exact_idx, exact_sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory, queries=sample)
+        return recall_at(idx[sample], exact_idx, 10, sim[sample], exact_sim)
+
     everyone = np.arange(len(ids))
     for kind in kinds:   # the default first; then the others users can choose (recommend --embedding)
         stage_name = "neighbours" if kind == kinds[0] else f"neighbours_{kind}"
@@ -104,9 +110,7 @@ def model(dbt, session):
                                                 search=search)
                 m.update(counts)
                 if search:
-                    sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
-                    exact_idx, exact_sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory, queries=sample)
-                    m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10, sim[sample], exact_sim))
+                    m.update(ivf_recall_at_10=recall_of(E, idx, sim))
             elif p["neighbour_method"] in ("ivf", "spark_ivf"):
                 if p["neighbour_method"] == "spark_ivf":    # wavehouse build --engine spark
                     from wavehouse.spark_jobs import ivf_topk_distinct_on_spark, spark_session
@@ -115,9 +119,7 @@ def model(dbt, session):
                         spark_session(p["spark_master"]), E, p["neighbours_k"], songs, p["ivf_lists"], p["ivf_probe"],
                         p["seed"], Path(p["spark_output"]) / f"neighbours_{kind}")
                     m.update(facts)
-                    sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
-                    exact_idx, exact_sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory, queries=sample)
-                    m.update(ivf_recall_at_10=recall_at(idx[sample], exact_idx, 10, sim[sample], exact_sim))
+                    m.update(ivf_recall_at_10=recall_of(E, idx, sim))
                 else:       # faiss IVF, probing as many lists as reach ivf_min_recall on the recall sample
                     idx, sim, facts = ivf_topk_tuned(E, p["neighbours_k"], songs,
                                                      ml_io.sample_rows(inputs, p["recall_sample"], p["seed"]),

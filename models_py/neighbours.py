@@ -151,8 +151,8 @@ def first_of_each_group(idx: np.ndarray, sim: np.ndarray, groups: np.ndarray, k:
 
 
 # Rows deduplicated (and refilled) at a time: bounds the temporaries of the wide first lists (at
-# 1M synthetic tracks, about ten releases per song, lists start 260 wide: 65,536-row chunks held
-# about 1 GB of sort and dedupe temporaries).
+# 1M synthetic tracks, about ten releases per song, lists start 260 wide: the IVF search raised
+# the peak RSS by 0.43 GB with 65,536-row chunks, 0.21 GB with 16,384, in the same 188 s).
 DISTINCT_CHUNK_ROWS = 16_384
 
 

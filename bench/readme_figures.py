@@ -243,7 +243,7 @@ def peak_stage(build: dict) -> tuple[str, float]:
 def block_incremental_stages(runs: list[dict]) -> str:
     """The largest catalogue's latest bench/incremental.py run, stage by stage: seconds and the rise
     of the process's peak RSS in each ML stage, for the full and the incremental build; the SQL
-    models as one line (their five slowest named); and where earlier runs of that size peaked."""
+    models as one line (their five slowest named); and where each build peaked."""
     run = runs[-1]
     full, inc = run["full"], run["incremental"]
     body = []

@@ -324,11 +324,13 @@ def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray,
     out_idx = np.empty((len(queries), k), dtype=np.int64)
     out_sim = np.empty((len(queries), k), dtype=np.float32)
     merged = np.flatnonzero(~again)
-    for start in range(0, len(merged), DISTINCT_CHUNK_ROWS):    # in chunks: bounded temporaries
-        chunk = merged[start:start + DISTINCT_CHUNK_ROWS]
-        rows = queries[chunk]
-        new_idx, new_sim = topk_among(E, k, groups, np.flatnonzero(fresh), rows)
-        out_idx[chunk], out_sim[chunk] = merge_lists(old_idx[rows], old_sim[rows], new_idx, new_sim, groups, k)
+    if len(merged):     # one index of the fresh rows for every merged list; merges in chunks (bounded temporaries)
+        new_idx, new_sim = topk_among(E, k, groups, np.flatnonzero(fresh), queries[merged])
+        for start in range(0, len(merged), DISTINCT_CHUNK_ROWS):
+            part = slice(start, start + DISTINCT_CHUNK_ROWS)
+            rows = queries[merged[part]]
+            out_idx[merged[part]], out_sim[merged[part]] = merge_lists(old_idx[rows], old_sim[rows], new_idx[part],
+                                                                       new_sim[part], groups, k)
     searched = np.flatnonzero(again)
     if len(searched):
         out_idx[searched], out_sim[searched] = (search(k, groups, queries[searched]) if search else

@@ -43,5 +43,5 @@ def first_of_each_name(names: np.ndarray) -> np.ndarray:
     """Sorted indices of the first row of each distinct name (seed 001 deduplicates by name). The
     names stay Python strings: a fixed-width copy of a million names takes GBs (every name as long
     as the longest)."""
-    _, first = np.unique(np.array([str(x) for x in names], dtype=object), return_index=True)
+    _, first = np.unique(np.asarray(names).astype(object), return_index=True)
     return np.sort(first)

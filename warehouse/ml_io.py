@@ -274,26 +274,27 @@ def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray
     neighbour rows and similarities, a -1 for a neighbour that is gone (deleted, or `gone`: its
     vector changed) and a row of -1 for a track that had no list. Joined in DuckDB, so the
     previous table's ids are never loaded into Python."""
-    rows = pa.table({"track_id": ids, "row_number": pa.array(np.arange(len(ids), dtype=np.int64)),
+    rows = pa.table({"track_id": ids, "row_number": pa.array(np.arange(len(ids), dtype=np.int32)),
                      "is_gone": pa.array(np.asarray(gone, dtype=bool))})
+    idx = np.full((len(ids), k), -1, dtype=np.int64)
+    sim = np.full((len(ids), k), -np.inf, dtype=np.float32)
     session.register("wh_build_rows", rows)
-    try:
+    try:    # in batches: at 1M tracks the whole result (20M rows) held about 1 GB more at once
         found = session.execute("""
-            select q.row_number as query_row, p.neighbour_rank,
+            select q.row_number as query_row, (p.neighbour_rank - 1)::integer as at,
                    case when c.row_number is null or c.is_gone then -1 else c.row_number end as neighbour_row,
-                   p.similarity
+                   p.similarity::float as similarity
             from previous.main.ml_track_neighbours as p
             inner join wh_build_rows as q on q.track_id = p.track_id
             left join wh_build_rows as c on c.track_id = p.neighbour_track_id
             where p.embedding_kind = ? and p.neighbour_rank <= ?
-        """, [kind, k]).fetchnumpy()
+        """, [kind, k]).to_arrow_reader(1 << 20)
+        for batch in found:
+            q, r = batch.column(0).to_numpy(), batch.column(1).to_numpy()
+            idx[q, r] = batch.column(2).to_numpy()
+            sim[q, r] = batch.column(3).to_numpy()
     finally:
         session.unregister("wh_build_rows")
-    idx = np.full((len(ids), k), -1, dtype=np.int64)
-    sim = np.full((len(ids), k), -np.inf, dtype=np.float32)
-    q, r = np.asarray(found["query_row"], np.int64), np.asarray(found["neighbour_rank"], np.int64) - 1
-    idx[q, r] = np.asarray(found["neighbour_row"], np.int64)
-    sim[q, r] = np.asarray(found["similarity"], np.float32)
     return idx, sim
 
 

@@ -74,18 +74,24 @@ def model(dbt, session):
                        is_default boolean, neighbour_rank integer, neighbour_track_id varchar, similarity float)""")
 
     def add(kind, query_rows, idx, sim, is_default=False):
+        # in parts of 65,536 lists: the whole of one embedding's rows as Arrow strings held about
+        # 1 GB at 1M tracks
         k = idx.shape[1]
-        part = pa.table({
-            "track_id": ids.take(pa.array(np.repeat(query_rows, k))),
-            "embedding_kind": pa.repeat(pa.scalar(kind), idx.size),
-            "is_default": pa.repeat(pa.scalar(is_default), idx.size),
-            "neighbour_rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), len(query_rows))),
-            "neighbour_track_id": ids.take(pa.array(idx.reshape(-1))),
-            "similarity": pa.array(sim.reshape(-1), pa.float32()),
-        })
-        session.register("wh_neighbour_part", part)
-        session.execute("insert into wh_neighbour_lists select * from wh_neighbour_part")
-        session.unregister("wh_neighbour_part")
+        for start in range(0, len(query_rows), 65_536):
+            part_rows = slice(start, start + 65_536)
+            rows = np.asarray(query_rows)[part_rows]
+            n = len(rows) * k
+            part = pa.table({
+                "track_id": ids.take(pa.array(np.repeat(rows, k))),
+                "embedding_kind": pa.repeat(pa.scalar(kind), n),
+                "is_default": pa.repeat(pa.scalar(is_default), n),
+                "neighbour_rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), len(rows))),
+                "neighbour_track_id": ids.take(pa.array(idx[part_rows].reshape(-1))),
+                "similarity": pa.array(sim[part_rows].reshape(-1), pa.float32()),
+            })
+            session.register("wh_neighbour_part", part)
+            session.execute("insert into wh_neighbour_lists select * from wh_neighbour_part")
+            session.unregister("wh_neighbour_part")
 
     def recall_of(E, idx, sim):
         """Recall@10 of approximate lists against the exact ones of the recall sample's queries."""

@@ -58,7 +58,21 @@ def machine() -> dict:
 
     return {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
             "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "mem_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1)}
+            "mem_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1),
+            "commit": commit(), "duckdb_memory_limit": os.environ.get("WAVEHOUSE_DUCKDB_MEMORY", "3GB (default)")}
+
+
+def commit() -> str:
+    """The checkout's commit (with '+' when it has uncommitted changes), or '' outside git."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return head + ("+" if dirty else "")
 
 
 def sgemm_gflops() -> float:

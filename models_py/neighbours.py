@@ -167,14 +167,14 @@ def first_of_each_group(idx: np.ndarray, sim: np.ndarray, groups: np.ndarray, k:
 DISTINCT_CHUNK_ROWS = 16_384
 
 
-def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: int
+def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: int, order: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k lists with one row per group (never the query's own group), kept full. `search(rows,
     width)` returns best-first lists (indices, similarities) of `width` for those rows (exact or IVF:
     the refill uses the same method). Lists start at about k times 1.2 x the mean group size (2k at
     least); rows that run short after dropping later copies are searched again at twice the width,
-    until full or until every row has been seen. Rows go through in chunks, so memory is bounded by
-    one chunk's wide lists."""
+    until full or until every row has been seen. Rows go through in chunks (in `order`, positions in
+    queries, if given), so memory is bounded by one chunk's wide lists."""
     groups = np.asarray(groups)
     n_groups = len(np.unique(groups))
     k = min(k, n_groups - 1)
@@ -183,6 +183,7 @@ def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: i
     out_sim = np.empty((len(queries), k), dtype=np.float32)
     for start in range(0, len(queries), DISTINCT_CHUNK_ROWS):
         rows = np.arange(start, min(len(queries), start + DISTINCT_CHUNK_ROWS))
+        rows = rows if order is None else order[rows]
         width = first_width
         while len(rows):
             idx, sim, kept = first_of_each_group(*search(queries[rows], width), groups, k)
@@ -233,7 +234,12 @@ def ivf_search_distinct(index, En: np.ndarray, k: int, groups: np.ndarray, queri
         sim, idx = _ordered(np.where(dropped, -np.inf, sim).astype(np.float32), np.where(dropped, n, idx))
         return np.where(idx >= n, -1, idx)[:, :width], sim[:, :width]
 
-    return distinct_lists(search, np.asarray(queries, dtype=np.int64), k, groups, n)
+    queries = np.asarray(queries, dtype=np.int64)
+    # queries in the order of their nearest list: consecutive queries then probe mostly the same
+    # lists, which stay in cache (808k rows, d = 113, 16 probes: 1.4-1.7x faster than in row order)
+    own = np.concatenate([index.quantizer.search(En[queries[at:at + 65_536]], 1)[1][:, 0]
+                          for at in range(0, len(queries), 65_536)] or [np.empty(0, np.int64)])
+    return distinct_lists(search, queries, k, groups, n, order=np.argsort(own, kind="stable"))
 
 
 def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray, n_lists: int = 0,

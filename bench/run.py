@@ -174,12 +174,11 @@ def neighbours_vs_floor(home: Path) -> dict:
         distinct_idx, distinct_sim = exact_topk_distinct(E, k, songs)
         res["exact_distinct_seconds"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
-        En = normalise_rows(E)
-        index = faiss_ivf_index(En)
+        index = faiss_ivf_index(normalise_rows(E))
         index_seconds = time.perf_counter() - started
         for probe in PROBES:
             started = time.perf_counter()
-            idx, sim = ivf_search_distinct(index, En, k, songs, np.arange(n), probe)
+            idx, sim = ivf_search_distinct(index, E, k, songs, np.arange(n), probe)
             res[f"faiss_ivf{probe}"] = {"seconds_with_index": round(time.perf_counter() - started + index_seconds, 2),
                                         "recall_at_10": round(recall_at(idx, distinct_idx, k, sim, distinct_sim), 4),
                                         "lists": int(index.nlist)}

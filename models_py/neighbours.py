@@ -54,9 +54,10 @@ def exact_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, 
     n = len(E)
     k = min(k, n - 1)
     queries = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
-    En = normalise_rows(E)
-    index = faiss.IndexFlatIP(En.shape[1])
-    index.add(En)
+    index = faiss.IndexFlatIP(E.shape[1])
+    index.add(normalise_rows(E))
+    # the queries are read from the index's own copy of the normalised rows (no second copy)
+    En = faiss.rev_swig_ptr(index.get_xb(), n * E.shape[1]).reshape(n, E.shape[1])
     groups = np.arange(n) if exclude_groups is None else np.asarray(exclude_groups)
     extra = group_sizes_of(exclude_groups, n)[queries]
     by_extra = np.argsort(extra, kind="stable")
@@ -218,18 +219,19 @@ def faiss_ivf_index(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int
     return index
 
 
-def ivf_search_distinct(index, En: np.ndarray, k: int, groups: np.ndarray, queries: np.ndarray, n_probe: int
+def ivf_search_distinct(index, E: np.ndarray, k: int, groups: np.ndarray, queries: np.ndarray, n_probe: int
                         ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k lists of the rows `queries` through a faiss IVF index probing each query's `n_probe`
-    nearest lists, one row per group and never the query's own (distinct_lists; a short list is
-    searched again wider through the same index). Each query is searched on its own, so its list
-    does not depend on the other queries."""
-    n = len(En)
+    """Top-k lists of the rows `queries` of E (the rows the index holds, normalised as it holds
+    them: by normalise_rows, a block of queries at a time, so no normalised copy of E is kept)
+    through a faiss IVF index probing each query's `n_probe` nearest lists, one row per group and
+    never the query's own (distinct_lists; a short list is searched again wider through the same
+    index). Each query is searched on its own, so its list does not depend on the other queries."""
+    n = len(E)
     groups = np.asarray(groups)
     index.nprobe = int(max(1, min(n_probe, index.nlist)))
 
     def search(rows, width):
-        sim, idx = index.search(En[rows], int(min(n, width + 1)))
+        sim, idx = index.search(normalise_rows(E[rows]), int(min(n, width + 1)))
         dropped = (idx < 0) | (groups[np.maximum(idx, 0)] == groups[rows][:, None])
         sim, idx = _ordered(np.where(dropped, -np.inf, sim).astype(np.float32), np.where(dropped, n, idx))
         return np.where(idx >= n, -1, idx)[:, :width], sim[:, :width]
@@ -237,7 +239,7 @@ def ivf_search_distinct(index, En: np.ndarray, k: int, groups: np.ndarray, queri
     queries = np.asarray(queries, dtype=np.int64)
     # queries in the order of their nearest list: consecutive queries then probe mostly the same
     # lists, which stay in cache (808k rows, d = 113, 16 probes: 1.4-1.7x faster than in row order)
-    own = np.concatenate([index.quantizer.search(En[queries[at:at + 65_536]], 1)[1][:, 0]
+    own = np.concatenate([index.quantizer.search(normalise_rows(E[queries[at:at + 65_536]]), 1)[1][:, 0]
                           for at in range(0, len(queries), 65_536)] or [np.empty(0, np.int64)])
     return distinct_lists(search, queries, k, groups, n, order=np.argsort(own, kind="stable"))
 
@@ -250,18 +252,18 @@ def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray
     sample is searched exactly and through the index, doubling the probes until the target (or
     every list) is reached; then every row is searched with that many. Returns (indices,
     similarities, facts: lists, probes, recall@10 of the sample in the final lists)."""
-    En = normalise_rows(E)
-    index = faiss_ivf_index(En, n_lists, seed)
     sample = np.asarray(sample, dtype=np.int64)
+    # the sample's exact lists before the IVF index exists: the process holds one index at a time
     exact_idx, exact_sim = exact_topk_distinct(E, k, groups, memory_mb, queries=sample)
+    index = faiss_ivf_index(normalise_rows(E), n_lists, seed)
     probe, tried, at = max(1, min(n_probe, index.nlist)), {}, min(10, k)
     while True:
-        idx, sim = ivf_search_distinct(index, En, k, groups, sample, probe)
+        idx, sim = ivf_search_distinct(index, E, k, groups, sample, probe)
         tried[probe] = recall_at(idx, exact_idx, at, sim, exact_sim)
         if tried[probe] >= min_recall or probe >= index.nlist:
             break
         probe = min(index.nlist, probe * 2)
-    idx, sim = ivf_search_distinct(index, En, k, groups, np.arange(len(E)), probe)
+    idx, sim = ivf_search_distinct(index, E, k, groups, np.arange(len(E)), probe)
     return idx, sim, {"ivf_lists": int(index.nlist), "ivf_probe_used": int(probe),
                       "ivf_recall_by_probe": {str(p): round(r, 4) for p, r in tried.items()},
                       "ivf_recall_at_10": recall_at(idx[sample], exact_idx, at, sim[sample], exact_sim)}
@@ -270,9 +272,8 @@ def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray
 def ivf_searcher(E: np.ndarray, n_lists: int, seed: int, n_probe: int):
     """search(k, groups, queries): distinct-song lists of the rows `queries` through a faiss IVF
     index of E probing n_probe lists per query (as neighbour_method ivf; for update_lists)."""
-    En = normalise_rows(E)
-    index = faiss_ivf_index(En, n_lists, seed)
-    return lambda k, groups, queries: ivf_search_distinct(index, En, k, groups, queries, n_probe)
+    index = faiss_ivf_index(normalise_rows(E), n_lists, seed)
+    return lambda k, groups, queries: ivf_search_distinct(index, E, k, groups, queries, n_probe)
 
 
 def topk_among(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray

@@ -233,10 +233,9 @@ def test_faiss_ivf_probes_as_many_lists_as_the_recall_target_needs():
     assert all(r < 1.0 for r in list(tried.values())[:-1]) and list(tried.values())[-1] == 1.0
     assert facts["ivf_recall_at_10"] == 1.0 and same_lists(idx[sample], sim[sample], exact_idx[sample], exact_sim[sample])
     # a query's list does not depend on which other rows are searched with it
-    En = normalise_rows(E)
-    index = faiss_ivf_index(En, 16)
+    index = faiss_ivf_index(normalise_rows(E), 16)
     some = np.array([500, 3, 57])
-    alone, everyone = ivf_search_distinct(index, En, 8, songs, some, 2), ivf_search_distinct(index, En, 8, songs, np.arange(600), 2)
+    alone, everyone = ivf_search_distinct(index, E, 8, songs, some, 2), ivf_search_distinct(index, E, 8, songs, np.arange(600), 2)
     assert np.array_equal(alone[0], everyone[0][some]) and np.array_equal(alone[1], everyone[1][some])
 
 

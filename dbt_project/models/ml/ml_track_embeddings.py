@@ -166,8 +166,8 @@ def incremental(session, inputs, X, features, evidence_rel, changes_rel):
     ids = inputs.column("track_id").combine_chunks()
     compute = ml_io.to_compute(changes_rel, ids)
     rows = np.flatnonzero(compute)
-    previous = ml_io.previous(session, "ml_track_embeddings")
-    stored = set(previous.column("embedding_kind").unique().to_pylist())
+    stored = {r[0] for r in session.execute(
+        "select distinct embedding_kind from previous.main.ml_track_embeddings").fetchall()}
     with ml_io.stage(session, "embed_new_tracks", {}) as m:
         states = {kind: ml_io.load_model(session, kind)[0] for kind in ("autoencoder", "genre_aware") if kind in stored}
         params = {}
@@ -180,6 +180,4 @@ def incremental(session, inputs, X, features, evidence_rel, changes_rel):
         m.update(tracks=len(rows), kinds=sorted(new))
     ml_io.reuse_stages(session, ["autoencoder", "genre_aware", "genre_head"])
     computed = embeddings_table(ids.take(pa.array(rows, pa.int64())), [(kind, new[kind]) for kind in new])
-    reused = [ml_io.reused_from_previous(previous.filter(pa.compute.equal(previous.column("embedding_kind"), kind)),
-                                         ids, compute) for kind in new]
-    return pa.concat_tables([computed.cast(previous.schema)] + reused)
+    return ml_io.with_previous_rows(session, "ml_track_embeddings", computed, ids, compute)

@@ -115,7 +115,9 @@ def model(dbt, session):
                 idx, sim, counts = update_lists(E, p["neighbours_k"], songs, old_idx, old_sim, moved, memory,
                                                 search=search)
                 m.update(counts)
-                if search:
+                del old_idx, old_sim
+                if search:      # the IVF index is let go before the exact lists of the recall sample
+                    search = None
                     m.update(ivf_recall_at_10=recall_of(E, idx, sim))
             elif p["neighbour_method"] in ("ivf", "spark_ivf"):
                 if p["neighbour_method"] == "spark_ivf":    # wavehouse build --engine spark

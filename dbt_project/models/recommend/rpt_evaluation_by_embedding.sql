@@ -6,7 +6,10 @@
     the lists lean to popular tracks. Each embedding is reported for all held-out queries
     (query_group 'all'), and apart for those whose artists have other labelled tracks
     ('artist_evidence': the hybrid embedding can use them) and those whose artists have none
-    ('audio_only': the hybrid embedding is their audio embedding). -#}
+    ('audio_only': the hybrid embedding is their audio embedding). The queries are those of the
+    cluster-space evaluation lists (eval_max_queries caps them at a fixed sample of held-out tracks;
+    0, the default, is every held-out track), so every embedding is compared on the same queries;
+    a catalogue without genres has no such lists, and every held-out track is a query. -#}
 with
 
 neighbours as (
@@ -20,6 +23,12 @@ embeddings as (
 
 tracks as (
     select * from {{ ref('dim_tracks') }}
+),
+
+-- the held-out tracks that have cluster-space (genre_aware) evaluation lists: every one of them,
+-- or eval_max_queries' sample (at 1M tracks, 20,000 of 167,000)
+evaluation_queries as (
+    select distinct track_id from neighbours where embedding_kind = 'genre_aware'
 ),
 
 evidence as (
@@ -46,6 +55,8 @@ lists as (
     inner join tracks as q on q.track_id = neighbours.track_id
     inner join tracks as n on n.track_id = neighbours.neighbour_track_id
     where q.is_holdout
+      and (q.track_id in (select track_id from evaluation_queries)
+           or not exists (select 1 from evaluation_queries))
 ),
 
 -- intra-list diversity: 1 - the mean cosine similarity of the list's tracks to each other, in the

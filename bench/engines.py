@@ -45,12 +45,11 @@ REAL_ROWS = 114_000
 ON_SPARK = {"ingest", "embed_on_spark", "assign_on_spark", "neighbours", "neighbours_audio", "neighbours_autoencoder"}
 # stages on a bounded sample, by the dbt var that bounds it: training on the driver with --engine
 # spark (train_sample), the two searches (search_sample, either engine)
-BOUNDED = {**dict.fromkeys(["autoencoder", "genre_aware", "genre_head", "kmeans_features", "kmeans_pca",
+BOUNDED = {**dict.fromkeys(["autoencoder", "genre_aware", "genre_head", "map_lda", "kmeans_features", "kmeans_pca",
                             "kmeans_embedding"], "train_sample"),
            "genre_head_search": "search_sample", "hybrid_mix_search": "search_sample"}
 # exact lists of at most train_sample queries (--engine spark) against the whole catalogue
 CAPPED_QUERIES = {"neighbours_evaluation": "train_sample"}
-DEFAULT_SAMPLE = 200_000        # both vars' default (dbt_project.yml)
 INGEST = ["stg_catalogue__records", "stg_spotify__tracks", "int_tracks_rejected", "int_tracks_deduped"]
 
 
@@ -158,7 +157,8 @@ def sample_caps(dbt_vars: str | None) -> dict[str, int]:
     import yaml
 
     given = yaml.safe_load(dbt_vars or "{}") or {}
-    return {var: int(given.get(var, DEFAULT_SAMPLE)) for var in ("train_sample", "search_sample")}
+    defaults = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+    return {var: int(given.get(var, defaults[var])) for var in ("train_sample", "search_sample")}
 
 
 def extrapolate(small: dict, large: dict, sizes=(10_000_000, 100_000_000), executors=(8, 32),

@@ -249,7 +249,8 @@ def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Every row's top-k (as exact_topk_distinct) through a faiss IVF index, probing as few lists as
     reach `min_recall` recall@10 on the rows `sample`: starting at n_probe lists per query, the
-    sample is searched exactly and through the index, doubling the probes until the target (or
+    sample is searched exactly and through the index, the probes growing by half (8, 12, 18, ...:
+    finer than doubling, so the count chosen overshoots the target less) until the target (or
     every list) is reached; then every row is searched with that many. Returns (indices,
     similarities, facts: lists, probes, recall@10 of the sample in the final lists)."""
     sample = np.asarray(sample, dtype=np.int64)
@@ -262,7 +263,7 @@ def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray
         tried[probe] = recall_at(idx, exact_idx, at, sim, exact_sim)
         if tried[probe] >= min_recall or probe >= index.nlist:
             break
-        probe = min(index.nlist, probe * 2)
+        probe = min(index.nlist, max(probe + 1, -(-probe * 3 // 2)))
     idx, sim = ivf_search_distinct(index, E, k, groups, np.arange(len(E)), probe)
     return idx, sim, {"ivf_lists": int(index.nlist), "ivf_probe_used": int(probe),
                       "ivf_recall_by_probe": {str(p): round(r, 4) for p, r in tried.items()},

@@ -1,6 +1,6 @@
 """2-D maps of the catalogue: `pca` (first two principal components, every track), `lda`
-(genre-supervised, fitted on the SMOTE-balanced training split, every track; only when the catalogue
-has genres) and `tsne` (seed
+(genre-supervised, fitted on the SMOTE-balanced training split's tracks within the train_sample
+sample, every track projected; only when the catalogue has genres) and `tsne` (seed
 001's t-SNE, on a fixed stratified sample). An incremental build projects new and changed tracks
 on the LDA map with the stored projection and keeps every other point; t-SNE cannot place new
 points, so its map keeps the full build's sample (less any changed or deleted track)."""
@@ -18,6 +18,7 @@ def model(dbt, session):
     p = ml_io.config(
         tsne_sample=(dbt.config.get("tsne_sample"), int),
         tsne_max_iter=(dbt.config.get("tsne_max_iter"), int),
+        train_sample=(dbt.config.get("train_sample"), int),
         seed=(dbt.config.get("seed"), int),
     )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
@@ -52,7 +53,9 @@ def model(dbt, session):
         pca_map(dbt, add, everyone)
     if genres is not None:   # LDA is genre-supervised: no map without genres
         with ml_io.stage(session, "map_lda", p) as m:
-            fit = train & (genres >= 0)
+            # the training split's labelled tracks within the fixed sample the networks train on
+            # (at most train_sample: every one of them in a smaller catalogue)
+            fit = train & (genres >= 0) & np.isin(everyone, ml_io.sample_rows(inputs, p["train_sample"], p["seed"]))
             X_bal, y_bal, synthetic = smote_balance(X[fit], genres[fit], seed=p["seed"])
             mean, components = lda_fit_2d(X_bal, y_bal)
             add("lda", everyone, project(X, mean, components))

@@ -3,7 +3,7 @@ hybrid, first; then audio and autoencoder), never the track itself nor another i
 song is kept and the list refilled from further down); exact (default), or through an inverted-list
 index: neighbour_method ivf is a faiss IndexIVFFlat over a fine KMeans of the same embedding
 (ivf_lists lists), each query probing its nearest lists, as few as reach ivf_min_recall recall@10
-on the recall sample (from ivf_probe up, doubling); spark_ivf, which `wavehouse build --engine
+on the recall sample (from ivf_probe up, growing by half); spark_ivf, which `wavehouse build --engine
 spark` sets, searches list by list on Spark, each query list probing the ivf_probe nearest lists of
 its queries (wavehouse/spark_jobs.py). Either records its recall@10 against exact on a sample of
 queries.

@@ -141,9 +141,13 @@ def compare_with_peer(peer: dict, ours: dict) -> dict:
                                      "wavehouse_heldout": ours["evaluation"].get("genre_hit_rate_at_10_heldout")}}
 
 
+EXACT_RUNS = 3
+
+
 def neighbours_vs_floor(home: Path) -> dict:
     """The neighbour stage's kernels on the built embeddings: exact top-10 (faiss flat index with
-    our same-song masking, as the build runs it) against the floor 2*N*N*d / sgemm, the build's IVF
+    our same-song masking, as the build runs it; the best of three runs) against the floor
+    2*N*N*d / sgemm (the best of three 4096^3 products), the build's IVF
     (faiss IndexIVFFlat, distinct-song lists, as neighbour_method ivf runs it) at several probes,
     and faiss HNSW, with recall@10 against exact; for the default embedding (the recommendation
     lists) and the cluster space (the evaluation lists)."""
@@ -165,9 +169,13 @@ def neighbours_vs_floor(home: Path) -> dict:
         n, d = E.shape
         k = 10
         res = {"n": n, "d": d, "gemm_floor_seconds": round(2 * n * n * d / (gflops * 1e9), 2)}
-        started = time.perf_counter()
-        exact_idx, exact_sim = exact_topk(E, k)
-        res["wavehouse_exact_seconds"] = round(time.perf_counter() - started, 2)
+        runs = []
+        for _ in range(EXACT_RUNS):     # the best of three, as the floor's sgemm is (this VM is noisy)
+            started = time.perf_counter()
+            exact_idx, exact_sim = exact_topk(E, k)
+            runs.append(time.perf_counter() - started)
+        res["wavehouse_exact_seconds"] = round(min(runs), 2)
+        res["wavehouse_exact_runs_seconds"] = [round(r, 2) for r in runs]
         res["exact_vs_floor"] = round(res["wavehouse_exact_seconds"] / res["gemm_floor_seconds"], 2)
         # the build's lists: one id per song (exact_topk_distinct) against the IVF's
         started = time.perf_counter()

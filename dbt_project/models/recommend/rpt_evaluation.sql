@@ -12,22 +12,33 @@ tracks as (
     select * from {{ ref('dim_tracks') }}
 ),
 
+-- every embedding's lists: what the per-query hit rates need
 pairs as (
     select
         neighbours.embedding_kind,
         neighbours.is_default,
         q.is_holdout,
         neighbours.track_id,
-        q.primary_genre = n.primary_genre as genre_hit,
+        q.primary_genre = n.primary_genre as genre_hit
+    from neighbours
+    inner join tracks as q on q.track_id = neighbours.track_id
+    inner join tracks as n on n.track_id = neighbours.neighbour_track_id
+),
+
+-- the default embedding's lists only: the song, artist and coverage checks are about them (their
+-- windows and artist lists were computed for every embedding before)
+default_pairs as (
+    select
         q.song_key = n.song_key as same_song,
-        count(*) over (partition by neighbours.embedding_kind, neighbours.track_id, n.song_key) > 1
-            and row_number() over (partition by neighbours.embedding_kind, neighbours.track_id, n.song_key
+        count(*) over (partition by neighbours.track_id, n.song_key) > 1
+            and row_number() over (partition by neighbours.track_id, n.song_key
                                    order by neighbours.neighbour_rank) > 1 as repeats_song,
         {{ shares_an_artist('q.artists', 'n.artists') }} as same_artist,
         neighbours.neighbour_track_id
     from neighbours
     inner join tracks as q on q.track_id = neighbours.track_id
     inner join tracks as n on n.track_id = neighbours.neighbour_track_id
+    where neighbours.is_default
 ),
 
 per_query as (
@@ -63,19 +74,19 @@ metrics as (
     union all
     select 'same_song_rate_at_10', avg(same_song::int),
            'share of top-10 recommendations that are another id of the seed song (must be 0)'
-    from pairs where is_default
+    from default_pairs
     union all
     select 'duplicate_song_rate_at_10', avg(repeats_song::int),
            'share of top-10 recommendations that repeat a song already higher in the same list (must be 0)'
-    from pairs where is_default
+    from default_pairs
     union all
     select 'own_artist_share_at_10', avg(same_artist::int),
            'share of top-10 recommendations sharing an artist with the seed'
-    from pairs where is_default
+    from default_pairs
     union all
     select 'catalogue_coverage_at_10', count(distinct neighbour_track_id) / (select count(*) from tracks),
            'share of tracks that appear in some track''s top-10'
-    from pairs where is_default
+    from default_pairs
     union all
     select 'genre_head_accuracy_heldout', genre_head_accuracy_holdout,
            'top-1 accuracy of the genre_aware autoencoder''s genre head on held-out tracks'

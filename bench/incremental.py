@@ -48,9 +48,14 @@ def split_catalogue(source: Path, folder: Path, every: int = 100) -> tuple[Path,
 
 
 def rss_deltas(stages: dict) -> dict:
-    """Each ML stage's rise of the process's peak RSS (ru_maxrss is a running maximum), in MB."""
+    """Each ML stage's rise of the process's peak RSS (ru_maxrss is a running maximum), in MB. A
+    stage an incremental build reused (0 s: its log entry, peak included, is the full build's)
+    raised nothing."""
     out, peak = {}, 0.0
     for name, stage in stages.items():
+        if not stage.get("seconds"):
+            out[name] = 0.0
+            continue
         now = stage.get("peak_rss_mb") or peak
         out[name] = round(max(0.0, now - peak), 1)
         peak = max(peak, now)

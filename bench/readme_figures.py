@@ -227,15 +227,17 @@ def block_incremental(runs: list[dict]) -> str:
                      f"**{run['incremental_over_full']}**",
                      f"{inc['tracks_added']:,} / {inc['tracks_changed']:,} / {inc['tracks_deleted']:,}",
                      f"{lists.get('lists_merged', 0):,} / {lists.get('lists_searched', 0):,}",
-                     round(check["recall_at_10_vs_exact"], 4), run["started"]))
+                     round(check["recall_at_10_vs_exact"], 4), run["started"], run["machine"].get("commit", "")))
     return markdown(["rows", "tracks", "vars", "full s", "full peak GB", "incremental s", "incremental peak GB",
                      "incremental / full", "added / changed / deleted", "default lists merged / searched",
-                     "recall@10 vs exact (2,000 queries)", "run started"], body)
+                     "recall@10 vs exact (2,000 queries)", "run started", "commit"], body)
 
 
 def peak_stage(build: dict) -> tuple[str, float]:
-    """The ML stage in which a build's process reached its peak RSS (the first to reach it), in GB."""
-    stages = [(name, stage["peak_rss_mb"]) for name, stage in build["ml_stages"].items() if stage.get("peak_rss_mb")]
+    """The ML stage in which a build's process reached its peak RSS (the first to reach it), in GB;
+    stages it reused (0 s) are not its own."""
+    stages = [(name, stage["peak_rss_mb"]) for name, stage in build["ml_stages"].items()
+              if stage.get("peak_rss_mb") and stage.get("seconds")]
     top = max(mb for _, mb in stages)
     return next(name for name, mb in stages if mb == top), round(top / 1024, 2)
 
@@ -244,14 +246,17 @@ def block_incremental_stages(runs: list[dict]) -> str:
     """The largest catalogue's latest bench/incremental.py run, stage by stage: seconds and the rise
     of the process's peak RSS in each ML stage, for the full and the incremental build; the SQL
     models as one line (their five slowest named); and where each build peaked."""
+    from incremental import rss_deltas
+
     run = runs[-1]
     full, inc = run["full"], run["incremental"]
+    deltas = {"full": rss_deltas(full["ml_stages"]), "incremental": rss_deltas(inc["ml_stages"])}
     body = []
     for name in list(full["ml_stages"]) + [n for n in inc["ml_stages"] if n not in full["ml_stages"]]:
         f, i = full["ml_stages"].get(name, {}), inc["ml_stages"].get(name, {})
-        if (f.get("seconds") or 0) >= 0.5 or (i.get("seconds") or 0) >= 0.5:
-            body.append((name, round(f.get("seconds") or 0, 1), full["ml_stage_rss_delta_mb"].get(name, 0),
-                         round(i.get("seconds") or 0, 1), inc["ml_stage_rss_delta_mb"].get(name, 0)))
+        if (f.get("seconds") or 0) >= 0.5 or (i.get("seconds") or 0) >= 0.5 or deltas["incremental"].get(name):
+            body.append((name, round(f.get("seconds") or 0, 1), deltas["full"].get(name, 0),
+                         round(i.get("seconds") or 0, 1), deltas["incremental"].get(name, 0)))
     python_models = {"ml_track_embeddings", "ml_track_neighbours", "ml_genre_head_tuning", "ml_track_maps",
                      "ml_track_clusters", "ml_k_selection", "ml_track_pca", "ml_dbscan_kdistance",
                      "ml_cluster_feature_importance"}

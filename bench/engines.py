@@ -17,7 +17,11 @@ executors as an estimate (docs/scaling.md shows it): what it says is which stage
 machine.
 
     python bench/engines.py                                   # 28,500 and 114,000 rows of the real file
-    python bench/engines.py --rows 114000 1000000 --vars '{neighbour_method: ivf, eval_max_queries: 20000}'
+    python bench/engines.py --rows 114000 1000000 --vars '{neighbour_method: ivf, eval_max_queries: 20000, search_sample: 50000}'
+
+With `neighbour_method: ivf` in --vars, the DuckDB build searches with faiss IVF on this machine
+and the Spark build with spark_ivf (its IVF search on the executors): each engine's own
+approximate search, each with its recall measured.
     python bench/engines.py --refit bench/results/engines_latest.json   # the model again, no builds
 """
 
@@ -134,8 +138,21 @@ def stages_of(home: Path, engine: str) -> tuple[dict[str, float], dict]:
     return out, built
 
 
+def engine_vars(dbt_vars: str | None, engine: str) -> str | None:
+    """The vars an engine's build gets: `neighbour_method: ivf` (faiss IVF on the build machine)
+    becomes spark_ivf (the IVF search run on Spark) for the Spark engine, so each engine runs its
+    own approximate search; everything else as given."""
+    import yaml
+
+    given = yaml.safe_load(dbt_vars or "{}") or {}
+    if engine != "spark" or given.get("neighbour_method") != "ivf":
+        return dbt_vars
+    return json.dumps({**given, "neighbour_method": "spark_ivf"})
+
+
 def build(data: Path, home: Path, engine: str, dbt_vars: str | None) -> dict:
     cmd = [sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(data)]
+    dbt_vars = engine_vars(dbt_vars, engine)
     if engine == "spark":
         cmd += ["--engine", "spark", "--master", "local[2]"]
     if dbt_vars:

@@ -116,18 +116,29 @@ read_csv({{ sql_list(files) }}, all_varchar = true, header = true, filename = tr
 {{ return(adapter.dispatch('catalogue_header', 'wavehouse')(source, files)) }}
 {%- endmacro %}
 
+{#- The first line of a text file, as it is. -#}
+{% macro csv_first_line(file) -%}
+{{ return(run_query("select line from read_csv(" ~ sql_string(file) ~ ", columns = {'line': 'VARCHAR'}, header = false, "
+    ~ "delim = chr(31), quote = '', escape = '', auto_detect = false, strict_mode = false) limit 1").columns[0].values()[0] or '') }}
+{%- endmacro %}
+
 {% macro default__catalogue_header(source, files) -%}
 {%- set described = run_query("describe select * from " ~ catalogue_reader(source, files, rejects=source['format'] == 'csv')) -%}
-{%- set first = described.rows[0][0] -%}
-{%- if source['format'] == 'csv' and not source.get('delim') and described.rows | length <= 2 -%}
-    {#- the sniffer found no delimiter (junk rows in its sample): split the header line on its own
-        delimiter and read with explicit options (every column as text) -#}
-    {%- for delim in [',', ';', '\t', '|'] if not source.get('delim') and delim in first -%}
+{%- set sniffed = described.rows | map(attribute=0) | reject('in', ['filename', 'file_row_number']) | list -%}
+{%- set generated = namespace(all=true) -%}
+{%- for name in sniffed if not modules.re.match('column[0-9]+$', name) -%}{%- set generated.all = false -%}{%- endfor -%}
+{%- if source['format'] == 'csv' and not source.get('delim') and (sniffed | length <= 1 or generated.all) -%}
+    {#- junk rows in the sniffer's sample: it found no delimiter (one column, the whole header line),
+        or took the header line for data (names column00, column01, ...). Split the header line on
+        its own delimiter and read with explicit options (every column as text); the junk rows go to
+        the rejects as usual. The delimiter is looked for in the one sniffed name where there is
+        one: an invalid UTF-8 first line cannot be read as a line. -#}
+    {%- set probe = sniffed[0] if sniffed | length <= 1 else csv_first_line(files[0]) -%}
+    {%- for delim in [',', ';', '\t', '|'] if not source.get('delim') and delim in probe -%}
         {%- do source.update({'delim': delim}) -%}
     {%- endfor -%}
     {%- if source.get('delim') -%}
-        {%- set line = run_query("select line from read_csv(" ~ sql_string(files[0]) ~ ", columns = {'line': 'VARCHAR'}, header = false, "
-              ~ "delim = chr(31), quote = '', escape = '', auto_detect = false, strict_mode = false) limit 1").columns[0].values()[0] -%}
+        {%- set line = csv_first_line(files[0]) -%}
         {%- set names = [] -%}
         {%- for name in line.lstrip('\ufeff').rstrip('\r').split(source['delim']) -%}
             {%- set name = name.strip() -%}

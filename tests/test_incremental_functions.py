@@ -95,22 +95,46 @@ def catalogue(n=400, d=6, songs_every=5, seed=4):
     return E, songs
 
 
+def distinct_top(E, songs, q, candidates, k):
+    """Brute force: the k best of `candidates` for row q by cosine, one per song, never q's own
+    song, ties by lower row."""
+    En = E / np.linalg.norm(E, axis=1, keepdims=True)
+    seen, out = {songs[q]}, []
+    for c in sorted(candidates, key=lambda c: (-float(En[q] @ En[c]), c)):
+        if songs[c] not in seen:
+            seen.add(songs[c])
+            out.append(c)
+    return out[:k]
+
+
 def test_topk_among_is_the_exact_top_k_inside_the_candidates():
     E, songs = catalogue()
     candidates = np.arange(0, len(E), 7)
-    queries = np.arange(len(E))
-    idx, sim = topk_among(E, 5, songs, candidates, queries)
-    # the same from scratch: exact lists with every non-candidate pushed far away
-    En = E / np.linalg.norm(E, axis=1, keepdims=True)
-    scores = En @ En[candidates].T
+    idx, sim = topk_among(E, 5, songs, candidates, np.arange(len(E)))
     for q in range(0, len(E), 37):
-        order = sorted(range(len(candidates)), key=lambda j: (-scores[q, j], candidates[j]))
-        seen, expected = {songs[q]}, []
-        for j in order:
-            if songs[candidates[j]] not in seen:
-                seen.add(songs[candidates[j]])
-                expected.append(candidates[j])
-        assert list(idx[q][idx[q] >= 0]) == expected[:5]
+        assert list(idx[q][idx[q] >= 0]) == distinct_top(E, songs, q, candidates, 5)
+
+
+def test_ivf_topk_among_sees_the_candidates_of_the_probed_lists():
+    """An IVF build's merge: with every list probed it is topk_among; with one probe, each query's
+    top-k among the candidates in its own nearest list, as the IVF search would see them."""
+    from wavehouse.models_py.neighbours import ivf_searcher, normalise_rows
+
+    E, songs = catalogue()
+    candidates = np.arange(0, len(E), 7)
+    queries = np.arange(len(E))
+    exact_idx, exact_sim = topk_among(E, 5, songs, candidates, queries)
+    every = ivf_searcher(E, 8, 0, 8)
+    idx, sim = every.among(5, songs, candidates, queries)
+    assert np.array_equal(idx, exact_idx) and np.allclose(sim, exact_sim, atol=1e-5)
+    one = ivf_searcher(E, 8, 0, 1)
+    idx, sim = one.among(5, songs, candidates, queries)
+    own_list = one.index.quantizer.search(normalise_rows(E), 1)[1][:, 0]
+    assert len(np.unique(own_list)) > 1
+    for q in range(0, len(E), 13):
+        seen = candidates[own_list[candidates] == own_list[q]]
+        assert list(idx[q][idx[q] >= 0]) == distinct_top(E, songs, q, seen, 5)
+    assert (idx != exact_idx).any()      # one probe misses some
 
 
 def test_merge_keeps_the_best_copy_of_each_group():
@@ -158,7 +182,7 @@ def test_updated_lists_equal_lists_from_scratch(k):
     assert q_counts["lists_merged"] + q_counts["lists_searched"] == len(queries) and q_counts["lists_merged"] > 0
     # the lists searched again go through the given search (the IVF of an IVF build): with every
     # list probed, the IVF's lists are the exact ones; with one probe, only those rows differ
-    from wavehouse.models_py.neighbours import ivf_searcher
+    from wavehouse.models_py.neighbours import ivf_searcher, normalise_rows
 
     every = ivf_searcher(E_final, 8, 0, 8)
     i_idx, i_sim, _ = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, search=every)
@@ -172,4 +196,12 @@ def test_updated_lists_equal_lists_from_scratch(k):
     o_idx, _, o_counts = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, search=one_probe)
     assert len(calls) == 1 and len(calls[0]) == o_counts["lists_searched"]
     merged = np.setdiff1d(np.arange(len(final)), calls[0])
-    assert np.array_equal(o_idx[merged], expected_idx[merged])
+    assert np.array_equal(o_idx[merged], expected_idx[merged])      # a plain search: merged exactly
+    # the IVF searcher also finds the merged lists' fresh rows through its lists: a merged list is
+    # its old list merged with the fresh rows of the query's one probed list
+    one = ivf_searcher(E_final, 8, 0, 1)
+    v_idx, _, _ = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, search=one)
+    own_list = one.index.quantizer.search(normalise_rows(E_final), 1)[1][:, 0]
+    for q in merged[::7]:
+        seen = np.flatnonzero(fresh & (own_list == own_list[q]))
+        assert list(v_idx[q]) == distinct_top(E_final, songs_final, q, np.concatenate([mapped_idx[q], seen]), k)

@@ -82,6 +82,14 @@ def exact_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, 
     return out_idx, out_sim
 
 
+def ivf_sample(n: int, n_lists: int = 0, seed: int = 0, sample: int = 50_000) -> tuple[int, np.ndarray]:
+    """How many lists an IVF over n rows has (n_lists, or 0 for about 2*sqrt(n)) and the fixed
+    sample of rows its centroids are fitted on (see ivf_centroids), sorted."""
+    n_lists = n_lists or int(np.clip(2 * np.sqrt(n), 1, 4096))
+    n_lists = max(1, min(n_lists, n))
+    return n_lists, np.sort(np.random.default_rng(seed).choice(n, min(n, max(sample, 40 * n_lists)), replace=False))
+
+
 def ivf_centroids(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000) -> np.ndarray:
     """The list centroids of an IVF index over the normalised rows En: a spherical k-means into
     `n_lists` lists (0 = about 2*sqrt(n)) fitted on a fixed sample of `sample` rows, or 40 per list
@@ -92,10 +100,7 @@ def ivf_centroids(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int =
     against 5.8)."""
     import faiss
 
-    n = len(En)
-    n_lists = n_lists or int(np.clip(2 * np.sqrt(n), 1, 4096))
-    n_lists = max(1, min(n_lists, n))
-    rows = np.sort(np.random.default_rng(seed).choice(n, min(n, max(sample, 40 * n_lists)), replace=False))
+    n_lists, rows = ivf_sample(len(En), n_lists, seed, sample)
     kmeans = faiss.Kmeans(En.shape[1], n_lists, niter=25, seed=seed, spherical=True,
                           max_points_per_centroid=len(rows), min_points_per_centroid=1, verbose=False)
     threads = faiss.omp_get_max_threads()
@@ -206,12 +211,14 @@ def exact_topk_distinct(E: np.ndarray, k: int, groups: np.ndarray, memory_mb: fl
                           queries, k, groups, len(E))
 
 
-def faiss_ivf_index(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000):
+def faiss_ivf_index(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000,
+                    centroids: np.ndarray | None = None):
     """A faiss inverted-file index (IndexIVFFlat, inner product) of the normalised rows En, its list
-    centroids from ivf_centroids (a KMeans on a fixed sample: deterministic)."""
+    centroids given (an incremental build's stored ones) or from ivf_centroids (a KMeans on a fixed
+    sample: deterministic)."""
     import faiss
 
-    C = ivf_centroids(En, n_lists, seed, sample)
+    C = np.ascontiguousarray(centroids, dtype=np.float32) if centroids is not None else ivf_centroids(En, n_lists, seed, sample)
     quantizer = faiss.IndexFlatIP(En.shape[1])
     quantizer.add(C)
     index = faiss.IndexIVFFlat(quantizer, En.shape[1], len(C), faiss.METRIC_INNER_PRODUCT)
@@ -246,8 +253,8 @@ def ivf_search_distinct(index, E: np.ndarray, k: int, groups: np.ndarray, querie
 
 
 def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray, n_lists: int = 0,
-                   n_probe: int = 8, min_recall: float = 0.99, seed: int = 0, memory_mb: float = 256.0
-                   ) -> tuple[np.ndarray, np.ndarray, dict]:
+                   n_probe: int = 8, min_recall: float = 0.99, seed: int = 0, memory_mb: float = 256.0,
+                   centroids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Every row's top-k (as exact_topk_distinct) through a faiss IVF index, probing as few lists as
     reach `min_recall` recall@10 on the rows `sample`: starting at n_probe lists per query, the
     sample is searched exactly and through the index, the probes growing by half (8, 12, 18, ...:
@@ -257,7 +264,7 @@ def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray
     sample = np.asarray(sample, dtype=np.int64)
     # the sample's exact lists before the IVF index exists: the process holds one index at a time
     exact_idx, exact_sim = exact_topk_distinct(E, k, groups, memory_mb, queries=sample)
-    index = faiss_ivf_index(normalise_rows(E), n_lists, seed)
+    index = faiss_ivf_index(normalise_rows(E), n_lists, seed, centroids=centroids)
     probe, tried, at = max(1, min(n_probe, index.nlist)), {}, min(10, k)
     while True:
         idx, sim = ivf_search_distinct(index, E, k, groups, sample, probe)
@@ -276,9 +283,9 @@ class IVFSearch:
     called as search(k, groups, queries), the distinct-song lists of the rows `queries`; among(k,
     groups, candidates, queries), as topk_among but through the same lists."""
 
-    def __init__(self, E: np.ndarray, n_lists: int, seed: int, n_probe: int):
+    def __init__(self, E: np.ndarray, n_lists: int, seed: int, n_probe: int, centroids: np.ndarray | None = None):
         self.E, self.n_probe = E, n_probe
-        self.index = faiss_ivf_index(normalise_rows(E), n_lists, seed)
+        self.index = faiss_ivf_index(normalise_rows(E), n_lists, seed, centroids=centroids)
 
     def __call__(self, k: int, groups: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return ivf_search_distinct(self.index, self.E, k, groups, queries, self.n_probe)
@@ -288,10 +295,12 @@ class IVFSearch:
         return ivf_topk_among(self.index, self.E, k, groups, candidates, queries, self.n_probe)
 
 
-def ivf_searcher(E: np.ndarray, n_lists: int, seed: int, n_probe: int) -> IVFSearch:
+def ivf_searcher(E: np.ndarray, n_lists: int, seed: int, n_probe: int, centroids: np.ndarray | None = None
+                 ) -> IVFSearch:
     """search(k, groups, queries): distinct-song lists of the rows `queries` through a faiss IVF
-    index of E probing n_probe lists per query (as neighbour_method ivf; for update_lists)."""
-    return IVFSearch(E, n_lists, seed, n_probe)
+    index of E probing n_probe lists per query (as neighbour_method ivf; for update_lists), on the
+    given centroids (the full build's, stored) or fitted anew."""
+    return IVFSearch(E, n_lists, seed, n_probe, centroids)
 
 
 def ivf_topk_among(index, E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray,

@@ -218,3 +218,38 @@ def test_full_refresh_parameters_and_the_threshold_make_a_build_full(grown, fixt
     text = no_genres.read_text(encoding="utf-8").splitlines()
     no_genres.write_text("\n".join([text[0].replace("track_genre", "genre_label")] + text[1:]) + "\n", encoding="utf-8")
     assert plan_of(work, no_genres)[0] == "full"      # no genre column: the genre models do not apply
+
+
+def test_an_ivf_build_updates_its_lists_on_the_stored_centroids(tmp_path, fixture_csv):
+    """neighbour_method ivf: the full build stores each embedding's IVF centroids in ml_models; the
+    incremental build searches and merges on them (carried over byte for byte), and its lists keep
+    the full build's recall against the exact lists of the final catalogue."""
+    home = tmp_path / "home"
+    ivf_vars = f"{{train_sample: {TRAIN_SAMPLE}, neighbour_method: ivf}}"
+    first = build(data=write_rows(fixture_csv, tmp_path / "ninety.csv", lambda i, r: i % 10 != 3), base=home,
+                  dbt_vars=ivf_vars)
+    db = published_db(home)
+    centroids = query(db, "select model, md5(artefact) from ml_models where model like 'ivf_%' order by 1")
+    kinds = query(db, "select distinct embedding_kind from ml_track_embeddings where not is_cluster_space or is_default")
+    assert [m for m, _ in centroids] == sorted(f"ivf_{kind}" for (kind,) in kinds)
+    second = build(data=fixture_csv, base=home, dbt_vars=ivf_vars)
+    assert (first.mode, second.mode) == ("full", "incremental") and second.tracks_added > 0
+    assert query(db, "select model, md5(artefact) from ml_models where model like 'ivf_%' order by 1") == centroids
+    [(metrics,)] = query(db, "select metrics from ml_stage_log where stage = 'neighbours'")
+    facts = json.loads(metrics)
+    assert facts["lists_merged"] > facts["lists_searched"] > 0 and facts["ivf_recall_at_10"] >= 0.95
+    # recall@10 of every stored list against the exact lists of the final catalogue
+    ids = [r[0] for r in query(db, "select track_id from int_ml_inputs order by track_id")]
+    row = {t: i for i, t in enumerate(ids)}
+    songs = np.array([r[0] for r in query(db, "select song_id from int_ml_inputs order by track_id")])
+    for (kind,) in kinds:
+        E = np.array([r[0] for r in query(db, "select embedding from ml_track_embeddings where embedding_kind = ? "
+                                              "order by track_id", [kind])], dtype=np.float32)
+        stored = np.full((len(ids), 10), -1)
+        for track, rank, neighbour in query(db, "select track_id, neighbour_rank, neighbour_track_id from "
+                                                "ml_track_neighbours where embedding_kind = ? and neighbour_rank <= 10",
+                                            [kind]):
+            stored[row[track], rank - 1] = row[neighbour]
+        exact, _ = exact_topk_distinct(E, 10, songs)
+        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(stored, exact)])
+        assert (stored >= 0).all() and recall >= 0.95, (kind, recall)

@@ -7,6 +7,7 @@
 -- depends_on: {{ ref('ml_track_pca') }}
 -- depends_on: {{ ref('ml_track_clusters') }}
 -- depends_on: {{ ref('ml_track_maps') }}
+-- depends_on: {{ ref('ml_track_neighbours') }}
 with
 
 final as (

@@ -31,8 +31,8 @@ import pyarrow.compute as pc
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    from wavehouse.models_py.neighbours import (exact_topk, exact_topk_distinct, ivf_searcher, ivf_topk_tuned, recall_at,
-                                                update_lists)
+    from wavehouse.models_py.neighbours import (exact_topk, exact_topk_distinct, ivf_centroids, ivf_sample, ivf_searcher,
+                                                ivf_topk_tuned, normalise_rows, recall_at, update_lists)
     from wavehouse.models_py.sampling import first_of_each_name, keyed_sample
 
     p = ml_io.config(
@@ -111,7 +111,11 @@ def model(dbt, session):
                 search = None
                 if p["neighbour_method"] == "ivf":   # lists searched again: by the IVF, at the full build's probes
                     probe = int(ml_io.previous_stage_metric(session, stage_name, "ivf_probe_used") or p["ivf_probe"])
-                    search = ivf_searcher(E, p["ivf_lists"], p["seed"], probe)
+                    try:        # on the full build's centroids
+                        centroids = ml_io.load_model(session, f"ivf_{kind}")[0]["centroids"]
+                    except ValueError:      # a warehouse from before they were stored: fitted anew
+                        centroids = None
+                    search = ivf_searcher(E, p["ivf_lists"], p["seed"], probe, centroids)
                     m.update(ivf_probe_used=probe)
                 idx, sim, counts = update_lists(E, p["neighbours_k"], songs, old_idx, old_sim, moved, memory,
                                                 search=search)
@@ -130,9 +134,17 @@ def model(dbt, session):
                     m.update(facts)
                     m.update(ivf_recall_at_10=recall_of(E, idx, sim))
                 else:       # faiss IVF, probing as many lists as reach ivf_min_recall on the recall sample
+                    # its centroids are stored: an incremental build searches and merges on the same lists
+                    centroids = ivf_centroids(normalise_rows(E), p["ivf_lists"], p["seed"])
+                    fitted_on = ivf_sample(len(E), p["ivf_lists"], p["seed"])[1]
+                    ml_io.save_model(session, f"ivf_{kind}", {"centroids": centroids},
+                                     {"embedding_kind": kind, "ivf_lists": len(centroids), "seed": p["seed"]},
+                                     ml_io.build_plan(dbt.ref("ml_build_plan"))["run_id"], len(fitted_on),
+                                     ml_io.training_hash(E[fitted_on]))
                     idx, sim, facts = ivf_topk_tuned(E, p["neighbours_k"], songs,
                                                      ml_io.sample_rows(inputs, p["recall_sample"], p["seed"]),
-                                                     p["ivf_lists"], p["ivf_probe"], p["ivf_min_recall"], p["seed"], memory)
+                                                     p["ivf_lists"], p["ivf_probe"], p["ivf_min_recall"], p["seed"], memory,
+                                                     centroids)
                     m.update(facts)
             elif p["neighbour_method"] == "exact":
                 idx, sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory)

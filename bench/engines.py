@@ -23,6 +23,7 @@ With `neighbour_method: ivf` in --vars, the DuckDB build searches with faiss IVF
 and the Spark build with spark_ivf (its IVF search on the executors): each engine's own
 approximate search, each with its recall measured.
     python bench/engines.py --refit bench/results/engines_latest.json   # the model again, no builds
+    python bench/engines.py --rows 114000 1000000 --vars '...' --resume bench/results/engines_partial.json
 """
 
 from __future__ import annotations
@@ -227,6 +228,9 @@ def main() -> None:
     parser.add_argument("--vars", default=None, help="dbt vars for both engines' builds (YAML)")
     parser.add_argument("--refit", type=Path, default=None,
                         help="no builds: recompute the extrapolation of a saved run (its JSON file) in place")
+    parser.add_argument("--resume", type=Path, default=None,
+                        help="a run's partial results (bench/results/engines_partial.json, written after each "
+                             "build): the sizes it finished are kept, the others built")
     args = parser.parse_args()
     if args.refit:
         out = json.loads(args.refit.read_text())
@@ -236,15 +240,25 @@ def main() -> None:
         print(json.dumps(out["extrapolation"], indent=1))
         return
     out = {"machine": machine(), "vars": args.vars, "sizes": {}}
+    if args.resume:
+        out = json.loads(args.resume.read_text())
+        if out["vars"] != args.vars:
+            raise SystemExit(f"{args.resume} was run with vars {out['vars']!r}, not {args.vars!r}")
+        out.setdefault("resumed", []).append(machine())
+        log(f"resuming {args.resume}: sizes {', '.join(out['sizes'])} kept")
+    partial = RESULTS / "engines_partial.json"
     with tempfile.TemporaryDirectory(prefix="wavehouse_engines_") as tmp:
         work = Path(tmp)
         for rows in sorted(args.rows):
+            if str(rows) in out["sizes"]:
+                continue
             data = catalogue(rows, work)
             side = {engine: build(data, work / f"{engine}_{rows}", engine, args.vars) for engine in ("duckdb", "spark")}
             side["spark_over_duckdb"] = {"seconds": round(side["spark"]["seconds"] / side["duckdb"]["seconds"], 3),
                                          "peak_tree_rss": round(side["spark"]["peak_tree_rss_mb"] / side["duckdb"]["peak_tree_rss_mb"], 3)}
             out["sizes"][str(rows)] = side
             print(json.dumps({str(rows): side}, indent=1), flush=True)
+            partial.write_text(json.dumps(out, indent=2) + "\n")     # a later size failing loses nothing
     runs = [out["sizes"][str(r)]["spark"] for r in sorted(args.rows)]
     if len(runs) >= 2:
         out["extrapolation"] = extrapolate(runs[-2], runs[-1], caps=sample_caps(args.vars))
@@ -252,6 +266,7 @@ def main() -> None:
     import results
 
     results.write("engines", out)
+    partial.unlink(missing_ok=True)
     log("wrote bench/results/engines_latest.json")
 
 

@@ -284,9 +284,15 @@ def block_engines(run: dict) -> str:
         body.append((f"{int(rows):,}", f"{duck['tracks']:,}", duck["seconds"], spark["seconds"],
                      f"**{side['spark_over_duckdb']['seconds']}**", round(duck["peak_tree_rss_mb"] / 1024, 2),
                      round(spark["peak_tree_rss_mb"] / 1024, 2), spark["neighbour_method"], spark["ivf_recall_at_10"]))
-    return markdown(["rows", "tracks", "DuckDB s", "Spark local[2] s", "Spark / DuckDB", "DuckDB peak GB",
+    text = markdown(["rows", "tracks", "DuckDB s", "Spark local[2] s", "Spark / DuckDB", "DuckDB peak GB",
                      "Spark peak GB (JVM and workers included)", "Spark neighbours", "their recall@10"], body) + \
-        f"\n\nMeasured by `python bench/engines.py` on {run['machine']['cores']} cores, vars `{current_names(run['vars'] or '{}')}`."
+        f"\n\nMeasured by `python bench/engines.py` on {run['machine']['cores']} cores, vars `{current_names(run['vars'] or '{}')}`"
+    if "neighbour_method: ivf" in (run["vars"] or ""):
+        text += " (`neighbour_method: ivf`: faiss IVF in the DuckDB build, spark_ivf in the Spark build)"
+    if run.get("resumed"):
+        text += (f"; the sizes were built by {len(run['resumed']) + 1} invocations of the same code"
+                 f" (commit {run['machine']['commit']}; `--resume`), each size's two builds in one of them")
+    return text + "."
 
 
 def block_engines_model(run: dict) -> str:

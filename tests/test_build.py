@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -79,6 +81,9 @@ def test_crlf_and_bom_files_build_the_same_tracks(tmp_path, fixture_text, built_
     assert diff == 0
 
 
+FIXTURE_HEAD = (Path(__file__).parent / "fixtures" / "tracks_fixture.csv").read_text(encoding="utf-8").splitlines()[:9]
+
+
 @pytest.mark.parametrize("content, message", [
     ("", "empty"),
     (",track_id,artists,album_name,track_name,popularity,duration_ms,explicit,danceability,energy,key,"
@@ -86,6 +91,8 @@ def test_crlf_and_bom_files_build_the_same_tracks(tmp_path, fixture_text, built_
      "no data rows"),
     ("track_id,artists,track_name,energy\nabc,A,B,0.5\n", "lacks required columns: danceability, loudness"),
     ("\x00\x01binary\x02,\x03\n\x04\x05\n", "does not look like a text CSV"),
+    # eight real tracks: too few to cluster into up to k_max groups or list 20 neighbours
+    ("\n".join(FIXTURE_HEAD[:9]) + "\n", "has 8 valid tracks .* need at least 21 songs"),
 ])
 def test_bad_files_fail_clearly_and_publish_nothing(tmp_path, content, message):
     path = tmp_path / "input.csv"

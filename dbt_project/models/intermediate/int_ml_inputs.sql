@@ -5,6 +5,7 @@
     labels cannot even change the numbering the models see (a held-out track whose genre no
     training track has gets none). -#}
 -- depends_on: {{ ref('ml_build_plan') }}
+{{ config(post_hook="{{ check_enough_tracks(this) }}") }}
 with
 
 tracks as (

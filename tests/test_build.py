@@ -92,7 +92,7 @@ FIXTURE_HEAD = (Path(__file__).parent / "fixtures" / "tracks_fixture.csv").read_
     ("track_id,artists,track_name,energy\nabc,A,B,0.5\n", "lacks required columns: danceability, loudness"),
     ("\x00\x01binary\x02,\x03\n\x04\x05\n", "does not look like a text CSV"),
     # eight real tracks: too few to cluster into up to k_max groups or list 20 neighbours
-    ("\n".join(FIXTURE_HEAD[:9]) + "\n", "has 8 valid tracks .* need at least 21 songs"),
+    ("\n".join(FIXTURE_HEAD) + "\n", "has 8 valid tracks .* need at least 21 songs"),
 ])
 def test_bad_files_fail_clearly_and_publish_nothing(tmp_path, content, message):
     path = tmp_path / "input.csv"

@@ -133,12 +133,12 @@ read_csv({{ sql_list(files) }}, all_varchar = true, header = true, filename = tr
         its own delimiter and read with explicit options (every column as text); the junk rows go to
         the rejects as usual. The delimiter is looked for in the one sniffed name where there is
         one: an invalid UTF-8 first line cannot be read as a line. -#}
-    {%- set probe = sniffed[0] if sniffed | length <= 1 else csv_first_line(files[0]) -%}
-    {%- for delim in [',', ';', '\t', '|'] if not source.get('delim') and delim in probe -%}
+    {%- set line = none if sniffed | length <= 1 else csv_first_line(files[0]) -%}
+    {%- for delim in [',', ';', '\t', '|'] if not source.get('delim') and delim in (line or sniffed[0] or '') -%}
         {%- do source.update({'delim': delim}) -%}
     {%- endfor -%}
     {%- if source.get('delim') -%}
-        {%- set line = csv_first_line(files[0]) -%}
+        {%- set line = line if line is not none else csv_first_line(files[0]) -%}
         {%- set names = [] -%}
         {%- for name in line.lstrip('\ufeff').rstrip('\r').split(source['delim']) -%}
             {%- set name = name.strip() -%}

@@ -1,6 +1,7 @@
 """Top-k cosine neighbours of every row, exact or through a cluster index (IVF), with bounded
-memory. Exact: a faiss flat inner-product index (BLAS GEMM + heap selection), each query asking
-for k plus its group's size. IVF: a faiss inverted-file index (IndexIVFFlat) over KMeans lists,
+memory. Exact: BoundedExact (k-means lists whose cones rule out most pairs, a GEMM per list) on
+catalogues of 20,000 rows or more, else a faiss flat inner-product index (BLAS GEMM + heap
+selection), each query asking for k plus its group's size. IVF: a faiss inverted-file index (IndexIVFFlat) over KMeans lists,
 each query probing its nearest lists; on Spark, each list's queries searched exactly among the
 lists they probe (one_list_topk).
 
@@ -38,14 +39,31 @@ def group_sizes_of(groups: np.ndarray | None, n: int) -> np.ndarray:
     return counts[inverse.reshape(-1)]
 
 
+def use_bounded(n: int, queries: int, width: int) -> bool:
+    """Whether BoundedExact pays for its lists (a k-means and a sorted copy of the rows): a
+    catalogue of BOUNDED_MIN_ROWS or more, at least 4*sqrt(n) queries, lists at most
+    BOUNDED_MAX_WIDTH wide."""
+    return n >= BOUNDED_MIN_ROWS and queries >= 4 * np.sqrt(n) and width <= BOUNDED_MAX_WIDTH
+
+
 def exact_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, memory_mb: float = 256.0,
                threads: int | None = None, queries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For every row of E (or only the rows `queries`), the k most cosine-similar rows not sharing
     its group (nor itself): (indices (m, k) int64, similarities (m, k) float32), best first, ties by
-    lower index. A faiss flat inner-product index (BLAS GEMM + heap selection: 1.2-1.7x the GEMM
-    floor at d = 113, selection-bound at d = 32; bench/run.py) asks each query for k plus its
-    group's size, and the same-group rows are dropped. Queries go in order of their group size,
-    in blocks whose results fit in `memory_mb`."""
+    lower index, padded with -1 / -inf when fewer rows qualify. BoundedExact where it pays
+    (use_bounded), else flat_topk."""
+    n = len(E)
+    m = n if queries is None else len(queries)
+    if use_bounded(n, m, min(k, n - 1)):
+        return BoundedExact(E, exclude_groups, threads=threads).search(np.arange(n) if queries is None else queries, k)
+    return flat_topk(E, k, exclude_groups, memory_mb, threads, queries)
+
+
+def flat_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, memory_mb: float = 256.0,
+              threads: int | None = None, queries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """exact_topk through a faiss flat inner-product index (BLAS GEMM + heap selection over every
+    row) that asks each query for k plus its group's size; the same-group rows are dropped. Queries
+    go in order of their group size, in blocks whose results fit in `memory_mb`."""
     import faiss
 
     if threads:
@@ -77,9 +95,156 @@ def exact_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, 
         sim = np.where(masked, -np.inf, sim).astype(np.float32)
         idx = np.where(masked, n, idx)      # masked rows sort last
         sim, idx = _ordered(sim, idx)
-        out_sim[pos], out_idx[pos] = sim[:, :k], idx[:, :k]
+        out_sim[pos], out_idx[pos] = sim[:, :k], np.where(idx[:, :k] >= n, -1, idx[:, :k])
         start = stop
     return out_idx, out_sim
+
+
+# Catalogues from this many rows up are searched exactly through BoundedExact (smaller ones through
+# one faiss flat index: the lists would save little there).
+BOUNDED_MIN_ROWS = 20_000
+# Slack on every bound and threshold: float32 products of the same two rows computed in GEMMs of
+# other shapes differ by a few 1e-6 (d = 113), so a row is kept whenever it may tie.
+BOUND_SLACK = 1e-4
+# Slack (radians) on each list's cone: the angles come from float32 products.
+ANGLE_SLACK = 1e-3
+# Wider lists (a song with hundreds of releases) are searched by flat_topk: their thresholds prune little.
+BOUNDED_MAX_WIDTH = 1024
+# Queries searched at a time: as many as make 16M (query, list) pairs (64 MB of float32).
+BOUNDS_PER_CHUNK = 1 << 24
+
+
+class BoundedExact:
+    """Exact top-k cosine lists that skip the rows that cannot be in them. The normalised rows are
+    grouped into about 2*sqrt(n) k-means lists (ivf_centroids: 10 iterations on 40 rows per list),
+    stored list by list; each list keeps its cone: its direction u and the largest angle t between
+    u and one of its rows. A query's threshold is the width-th best similarity among the rows of its own list and
+    of that list's two nearest lists, not of its group: real rows, so at most its true width-th
+    best. A list is compared with a query only if its cone can reach that threshold (_needed):
+    one GEMM per list and the queries that need it, keeping the similarities at or above the
+    threshold, which are then ranked. The result is a search of every row's: the same rows, ties
+    by lower index, similarities within float32 rounding. On the 114k catalogue's embeddings it
+    compares 18% (d = 32) and 4% (d = 113) of the pairs (bench/run.py: the time against the GEMM
+    floor). `search(queries, width)` is exact_topk(E, width, exclude_groups, queries=queries)."""
+
+    def __init__(self, E: np.ndarray, exclude_groups: np.ndarray | None = None, n_lists: int = 0, seed: int = 0,
+                 threads: int | None = None):
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        n, d = E.shape
+        self.n = n
+        En = normalise_rows(E)
+        centroids = ivf_centroids(En, n_lists or int(np.clip(2 * np.sqrt(n), 1, 4096)), seed, sample=0, niter=10)
+        n_lists = len(centroids)
+        own = nearest_lists(En, centroids, 1)[:, 0]
+        self.row_of = np.argsort(own, kind="stable")           # sorted position -> row
+        self.pos = np.empty(n, np.int64)
+        self.pos[self.row_of] = np.arange(n)                   # row -> sorted position
+        self.X = torch.from_numpy(np.ascontiguousarray(En[self.row_of]))
+        del En
+        own = own[self.row_of]
+        self.own = own
+        counts = np.bincount(own, minlength=n_lists)
+        self.offsets = np.concatenate([[0], np.cumsum(counts)])
+        self.live = np.flatnonzero(counts)                     # lists that hold rows
+        X = self.X.numpy()
+        starts = self.offsets[self.live]
+        unit = np.zeros((n_lists, d), np.float32)
+        unit[self.live] = normalise_rows(np.add.reduceat(X, starts, axis=0, dtype=np.float64).astype(np.float32))
+        # each list's cone: the largest angle between its direction and one of its rows
+        cos_min = np.ones(n_lists, np.float32)
+        cos_min[self.live] = np.minimum.reduceat(np.einsum("ij,ij->i", X, unit[own]), starts)
+        angle = np.arccos(np.clip(cos_min.astype(np.float64), -1, 1)) + ANGLE_SLACK
+        self.angle = torch.from_numpy(angle.astype(np.float32))
+        self.cone = torch.from_numpy(np.hstack([unit, np.sin(angle)[:, None], np.cos(angle)[:, None]]).astype(np.float32))
+        # each list's two nearest other lists, for the thresholds
+        self.near = nearest_lists(unit, unit, 3)
+        groups = np.arange(n) if exclude_groups is None else np.unique(np.asarray(exclude_groups), return_inverse=True)[1].reshape(-1)
+        self.group = torch.from_numpy(groups[self.row_of].astype(np.int64))
+
+    def _thresholds(self, P: np.ndarray, width: int) -> torch.Tensor:
+        """For the queries at sorted positions P: the width-th best similarity among the rows of
+        their list and its two nearest lists, not of their group (-inf if fewer), minus the slack."""
+        import torch
+
+        tau = torch.full((len(P),), -np.inf)
+        lists = self.own[P]
+        starts = np.flatnonzero(np.r_[True, lists[1:] != lists[:-1]])
+        for a, b in zip(starts, np.r_[starts[1:], len(P)]):
+            cand = torch.from_numpy(np.concatenate([np.arange(self.offsets[c], self.offsets[c + 1])
+                                                    for c in np.unique(self.near[lists[a]])]))
+            if len(cand) < width:
+                continue
+            q = torch.from_numpy(P[a:b])
+            S = self.X[q] @ self.X[cand].T
+            S.masked_fill_(self.group[q][:, None] == self.group[cand][None, :], -np.inf)
+            tau[a:b] = torch.topk(S, width, dim=1, sorted=False).values.min(dim=1).values
+        # queries whose lists hold too few rows: their width-th best over every row
+        short = torch.nonzero(torch.isinf(tau)).flatten()
+        block = max(1, BOUNDS_PER_CHUNK // self.n)
+        for at in range(0, len(short), block):
+            q = torch.from_numpy(P)[short[at:at + block]]
+            S = self.X[q] @ self.X.T
+            S.masked_fill_(self.group[q][:, None] == self.group[None, :], -np.inf)
+            tau[short[at:at + block]] = torch.topk(S, width, dim=1, sorted=False).values.min(dim=1).values
+        return tau - BOUND_SLACK
+
+    def _needed(self, Q: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+        """(lists x queries): whether a row of the list may reach the query's threshold. A row within
+        angle t of the list's direction u, and a query at angle a from u: their angle is at least
+        a - t. It can reach the threshold cos s (s = arccos tau) only if a - t <= s, i.e.
+        cos a >= cos(t + s) = cos t tau - sin t sin s (or t + s >= pi): one product of the queries,
+        widened by (sin s, -tau), with the lists' directions, widened by (sin t, cos t)."""
+        import torch
+
+        s = torch.arccos(tau.clamp(-1, 1))
+        queries = torch.cat([Q, torch.sin(s)[:, None], -tau.clamp(-1, 1)[:, None]], dim=1)
+        need = (self.cone @ queries.T) >= -BOUND_SLACK
+        wide = self.angle[:, None] + s[None, :] >= np.pi      # rare: a cone and a threshold too wide
+        return need | wide if bool(wide.any()) else need
+
+    def search(self, queries: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        queries = np.asarray(queries, dtype=np.int64)
+        width = int(min(width, self.n - 1))
+        out_idx = np.full((len(queries), width), -1, np.int64)
+        out_sim = np.full((len(queries), width), -np.inf, np.float32)
+        P_all = self.pos[queries]
+        by_list = np.argsort(P_all, kind="stable")             # queries of one list together
+        with torch.no_grad():
+            chunk = int(np.clip(BOUNDS_PER_CHUNK // len(self.offsets), 1024, 65536))
+            for start in range(0, len(queries), chunk):
+                at = by_list[start:start + chunk]
+                P = P_all[at]
+                tau = self._thresholds(P, width)
+                Q = self.X[torch.from_numpy(P)]
+                need = self._needed(Q, tau)
+                qs_all, js_all, ss_all = [], [], []
+                for c in self.live[need[torch.from_numpy(self.live)].any(1).numpy()]:
+                    qs = torch.nonzero(need[c]).flatten()
+                    lo = int(self.offsets[c])
+                    S = Q[qs] @ self.X[lo:int(self.offsets[c + 1])].T
+                    t = tau[qs]
+                    # most queries find nothing at their threshold: a row maximum rules them out
+                    hit = torch.nonzero(S.amax(1) >= t).flatten()
+                    if len(hit):
+                        S = S[hit]
+                        r, col = torch.nonzero(S >= t[hit][:, None], as_tuple=True)
+                        qs_all.append(qs[hit][r]); js_all.append(col + lo); ss_all.append(S[r, col])
+                q = torch.cat(qs_all).numpy(); j = torch.cat(js_all); s = torch.cat(ss_all).numpy()
+                keep = (self.group[j] != self.group[torch.from_numpy(P)][torch.from_numpy(q)]).numpy()
+                q, j, s = q[keep], self.row_of[j.numpy()[keep]], s[keep]
+                order = np.lexsort((j, -s, q))                    # per query: best first, ties by lower row
+                q, j, s = q[order], j[order], s[order]
+                first = np.searchsorted(q, q, side="left")
+                rank = np.arange(len(q)) - first
+                top = rank < width
+                out_idx[at[q[top]], rank[top]] = j[top]
+                out_sim[at[q[top]], rank[top]] = s[top]
+        return out_idx, out_sim
 
 
 def ivf_sample(n: int, n_lists: int = 0, seed: int = 0, sample: int = 50_000) -> tuple[int, np.ndarray]:
@@ -90,18 +255,19 @@ def ivf_sample(n: int, n_lists: int = 0, seed: int = 0, sample: int = 50_000) ->
     return n_lists, np.sort(np.random.default_rng(seed).choice(n, min(n, max(sample, 40 * n_lists)), replace=False))
 
 
-def ivf_centroids(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000) -> np.ndarray:
+def ivf_centroids(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000, niter: int = 25
+                  ) -> np.ndarray:
     """The list centroids of an IVF index over the normalised rows En: a spherical k-means into
     `n_lists` lists (0 = about 2*sqrt(n)) fitted on a fixed sample of `sample` rows, or 40 per list
     if that is more (as faiss asks; every row of a smaller catalogue), normalised. faiss's k-means
-    (25 iterations, seeded, one thread) on 808k rows of d = 113 (the 114k hybrid embedding nine
-    times, jittered) into 1,797 lists: 8 s, where scikit-learn's KMeans took 38 s; on a 50,000-row
-    sample both gave recall@10 0.997 at 16 probes, faiss's lists more balanced (imbalance 4.3
-    against 5.8)."""
+    (`niter` iterations, seeded, one thread) with 25 iterations on 808k rows of d = 113 (the 114k
+    hybrid embedding nine times, jittered) into 1,797 lists: 8 s, where scikit-learn's KMeans took
+    38 s; on a 50,000-row sample both gave recall@10 0.997 at 16 probes, faiss's lists more
+    balanced (imbalance 4.3 against 5.8)."""
     import faiss
 
     n_lists, rows = ivf_sample(len(En), n_lists, seed, sample)
-    kmeans = faiss.Kmeans(En.shape[1], n_lists, niter=25, seed=seed, spherical=True,
+    kmeans = faiss.Kmeans(En.shape[1], n_lists, niter=niter, seed=seed, spherical=True,
                           max_points_per_centroid=len(rows), min_points_per_centroid=1, verbose=False)
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)    # the same centroids on any number of cores (2 threads: 7.4 s, 1: 8.3 s)
@@ -207,8 +373,14 @@ def exact_topk_distinct(E: np.ndarray, k: int, groups: np.ndarray, memory_mb: fl
     """exact_topk in which no list holds two rows of one group (nor the query's own): the best-ranked
     copy is kept and the list refilled from further down, so lists stay k long."""
     queries = np.arange(len(E)) if queries is None else np.asarray(queries, dtype=np.int64)
-    return distinct_lists(lambda rows, width: exact_topk(E, width, groups, memory_mb, queries=rows),
-                          queries, k, groups, len(E))
+    bounded = BoundedExact(E, groups) if use_bounded(len(E), len(queries), k) else None
+
+    def search(rows, width):
+        if bounded is not None and width <= BOUNDED_MAX_WIDTH:
+            return bounded.search(rows, width)
+        return flat_topk(E, width, groups, memory_mb, queries=rows)
+
+    return distinct_lists(search, queries, k, groups, len(E))
 
 
 def faiss_ivf_index(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000,

@@ -208,7 +208,8 @@ def test_exact_topk_distinct_never_repeats_a_song_and_stays_full():
 
 def same_lists(idx, sim, exact_idx, exact_sim):
     """Equal to the exact lists: same similarities, same ids except among ties."""
-    return np.allclose(sim, exact_sim, atol=1e-6) and ((idx == exact_idx) | (np.abs(sim - exact_sim) <= 1e-6)).all()
+    with np.errstate(invalid="ignore"):     # -inf - -inf: padding, where the ids (-1) agree
+        return np.allclose(sim, exact_sim, atol=1e-6) and ((idx == exact_idx) | (np.abs(sim - exact_sim) <= 1e-6)).all()
 
 
 def test_faiss_ivf_probes_as_many_lists_as_the_recall_target_needs():
@@ -382,3 +383,76 @@ def test_first_of_each_name():
     from wavehouse.models_py.sampling import first_of_each_name
 
     assert first_of_each_name(np.array(["b", "a", "b", "c", "a"], dtype=object)).tolist() == [0, 1, 3]
+
+
+def brute_topk(E, width, groups, queries):
+    """Every query's best `width` rows not of its group, by a float64 product of all pairs: (ids,
+    similarities), best first, ties by lower id, padded with -1 / -inf."""
+    En = E / np.where(np.linalg.norm(E, axis=1, keepdims=True) == 0, 1, np.linalg.norm(E, axis=1, keepdims=True))
+    S = En[queries].astype(np.float64) @ En.T.astype(np.float64)
+    S[groups[queries][:, None] == groups[None, :]] = -np.inf
+    order = np.lexsort((np.broadcast_to(np.arange(len(E)), S.shape), -S), axis=1)[:, :width]
+    sim = np.take_along_axis(S, order, 1)
+    return np.where(np.isinf(sim), -1, order), sim.astype(np.float32)
+
+
+@pytest.mark.parametrize("width", [1, 10, 40, 250])
+def test_bounded_exact_search_equals_a_search_of_every_pair(width):
+    from wavehouse.models_py.neighbours import BoundedExact
+
+    rng = np.random.default_rng(width)
+    # clustered rows (the cones rule lists out), songs of one to three releases, exact copies (ties),
+    # a zero row, and two opposite rows (a list whose mean can be zero)
+    centres = rng.normal(size=(12, 6))
+    E = (centres[rng.integers(0, 12, 900)] + rng.normal(scale=0.3, size=(900, 6))).astype(np.float32)
+    E[100:110] = E[90]
+    E[200] = 0
+    E[301], E[302] = E[300], -E[300]
+    songs = np.repeat(np.arange(450), 2)
+    songs[::7] = np.arange(1000, 1000 + len(songs[::7]))
+    search = BoundedExact(E, songs, n_lists=40)
+    queries = np.r_[np.arange(0, 900, 3), 90, 105, 200, 302]
+    idx, sim = search.search(queries, width)
+    exact_idx, exact_sim = brute_topk(E, width, songs, queries)
+    assert idx.shape == (len(queries), width) and same_lists(idx, sim, exact_idx, exact_sim)
+    assert not (songs[np.maximum(idx, 0)] == songs[queries][:, None])[idx >= 0].any()
+    # without groups, a row is only never its own neighbour
+    idx, sim = BoundedExact(E, n_lists=40).search(queries, width)
+    assert same_lists(idx, sim, *brute_topk(E, width, np.arange(900), queries))
+
+
+def test_bounded_exact_pads_short_lists_and_skips_most_pairs():
+    from wavehouse.models_py.neighbours import BoundedExact
+
+    rng = np.random.default_rng(1)
+    E = rng.normal(size=(5, 3)).astype(np.float32)
+    idx, sim = BoundedExact(E, np.array([0, 0, 1, 1, 2]), n_lists=2).search(np.arange(5), 4)
+    exact_idx, exact_sim = brute_topk(E, 4, np.array([0, 0, 1, 1, 2]), np.arange(5))
+    # rows 0-3 have three rows outside their song, row 4 four
+    assert (idx[:4, 3] == -1).all() and np.isinf(sim[:4, 3]).all() and (idx[4] >= 0).all()
+    assert same_lists(idx, sim, exact_idx, exact_sim)
+    # well-separated clusters: a query is compared with its own cluster's lists only
+    centres = rng.normal(size=(20, 16)) * 10
+    E = (np.repeat(centres, 100, axis=0) + rng.normal(size=(2000, 16))).astype(np.float32)
+    search = BoundedExact(E, n_lists=40)
+    queries = np.arange(2000)
+    P = search.pos[queries]
+    import torch
+    needed = search._needed(search.X[torch.from_numpy(P)], search._thresholds(P, 10))
+    share = float((needed.numpy() * np.diff(search.offsets)[:, None]).sum()) / 2000 ** 2
+    assert share < 0.15
+    assert same_lists(*search.search(queries, 10), *brute_topk(E, 10, np.arange(2000), queries))
+
+
+def test_exact_topk_takes_bounded_lists_on_a_large_catalogue(monkeypatch):
+    from wavehouse.models_py import neighbours
+
+    rng = np.random.default_rng(3)
+    E = rng.normal(size=(3000, 8)).astype(np.float32)
+    songs = np.arange(3000) // 2
+    flat = neighbours.exact_topk_distinct(E, 12, songs)
+    monkeypatch.setattr(neighbours, "BOUNDED_MIN_ROWS", 1000)
+    assert neighbours.use_bounded(3000, 3000, 24) and not neighbours.use_bounded(3000, 100, 24)
+    bounded = neighbours.exact_topk_distinct(E, 12, songs)
+    assert same_lists(*bounded, *flat)
+    assert same_lists(*neighbours.exact_topk(E, 5), *neighbours.flat_topk(E, 5))

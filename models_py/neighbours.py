@@ -163,6 +163,7 @@ class BoundedExact:
         self.near = nearest_lists(unit, unit, 3)
         groups = np.arange(n) if exclude_groups is None else np.unique(np.asarray(exclude_groups), return_inverse=True)[1].reshape(-1)
         self.group = torch.from_numpy(groups[self.row_of].astype(np.int64))
+        self.pairs_compared = 0                                # by search, for bench/run.py
 
     def _thresholds(self, P: np.ndarray, width: int) -> torch.Tensor:
         """For the queries at sorted positions P: the width-th best similarity among the rows of
@@ -227,6 +228,7 @@ class BoundedExact:
                     qs = torch.nonzero(need[c]).flatten()
                     lo = int(self.offsets[c])
                     S = Q[qs] @ self.X[lo:int(self.offsets[c + 1])].T
+                    self.pairs_compared += S.numel()
                     t = tau[qs]
                     # most queries find nothing at their threshold: a row maximum rules them out
                     hit = torch.nonzero(S.amax(1) >= t).flatten()

@@ -264,6 +264,11 @@ def block_incremental_stages(runs: list[dict]) -> str:
            (("full", full), ("incremental", inc))}
     slowest = sorted(sql["incremental"].items(), key=lambda kv: -kv[1])[:5]
     body.append(("SQL models (dbt), all", round(sum(sql["full"].values()), 1), "", round(sum(sql["incremental"].values()), 1), ""))
+    if "tests_seconds" in inc:      # runs before it was recorded had no such line
+        body.append(("dbt tests, all", full["tests_seconds"], "", inc["tests_seconds"], ""))
+        body.append(("the rest (dbt start, parse, publish)", round(full["seconds"] - sum(full["models_seconds"].values()) -
+                     full["tests_seconds"], 1), "", round(inc["seconds"] - sum(inc["models_seconds"].values()) -
+                                                        inc["tests_seconds"], 1), ""))
     lines = [f"{run['rows']:,} rows, run started {run['started']}, vars `{run['vars'] or '{}'}`:", "",
              markdown(["stage", "full s", "full peak rise MB", "incremental s", "incremental peak rise MB"], body), "",
              "A peak rise is how much the build process's peak RSS grew during the stage (the first stage's "

@@ -108,6 +108,8 @@ BOUNDED_MIN_ROWS = 20_000
 BOUND_SLACK = 1e-4
 # Slack (radians) on each list's cone: the angles come from float32 products.
 ANGLE_SLACK = 1e-3
+# Fewer fresh rows than this are merged by topk_among (every pair) rather than through BoundedExact.
+BOUNDED_MIN_CANDIDATES = 1_000
 # Wider lists (a song with hundreds of releases) are searched by flat_topk: their thresholds prune little.
 BOUNDED_MAX_WIDTH = 1024
 # Queries searched at a time: as many as make 16M (query, list) pairs (64 MB of float32).
@@ -125,7 +127,8 @@ class BoundedExact:
     threshold, which are then ranked. The result is a search of every row's: the same rows, ties
     by lower index, similarities within float32 rounding. On the 114k catalogue's embeddings it
     compares 18% (d = 32) and 4% (d = 113) of the pairs (bench/run.py: the time against the GEMM
-    floor). `search(queries, width)` is exact_topk(E, width, exclude_groups, queries=queries)."""
+    floor). `search(queries, width)` is exact_topk(E, width, exclude_groups, queries=queries);
+    `search_vectors` takes other vectors and their own thresholds (topk_above)."""
 
     def __init__(self, E: np.ndarray, exclude_groups: np.ndarray | None = None, n_lists: int = 0, seed: int = 0,
                  threads: int | None = None):
@@ -161,8 +164,11 @@ class BoundedExact:
         self.cone = torch.from_numpy(np.hstack([unit, np.sin(angle)[:, None], np.cos(angle)[:, None]]).astype(np.float32))
         # each list's two nearest other lists, for the thresholds
         self.near = nearest_lists(unit, unit, 3)
-        groups = np.arange(n) if exclude_groups is None else np.unique(np.asarray(exclude_groups), return_inverse=True)[1].reshape(-1)
-        self.group = torch.from_numpy(groups[self.row_of].astype(np.int64))
+        if exclude_groups is None:
+            self.group_values, codes = None, np.arange(n)
+        else:
+            self.group_values, codes = np.unique(np.asarray(exclude_groups), return_inverse=True)
+        self.group = torch.from_numpy(codes.reshape(-1)[self.row_of].astype(np.int64))
         self.pairs_compared = 0                                # by search, for bench/run.py
 
     def _thresholds(self, P: np.ndarray, width: int) -> torch.Tensor:
@@ -206,46 +212,67 @@ class BoundedExact:
         wide = self.angle[:, None] + s[None, :] >= np.pi      # rare: a cone and a threshold too wide
         return need | wide if bool(wide.any()) else need
 
-    def search(self, queries: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    def group_codes(self, values: np.ndarray) -> torch.Tensor:
+        """The codes of these groups among the rows' (-1: a group no row has)."""
         import torch
 
+        if self.group_values is None:
+            return torch.full((len(values),), -1, dtype=torch.int64)
+        at = np.minimum(np.searchsorted(self.group_values, values), len(self.group_values) - 1)
+        return torch.from_numpy(np.where(self.group_values[at] == values, at, -1).astype(np.int64))
+
+    def search(self, queries: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """exact_topk(E, width, exclude_groups, queries=queries): each of these rows' best `width`
+        rows, thresholds from their own lists."""
         queries = np.asarray(queries, dtype=np.int64)
         width = int(min(width, self.n - 1))
-        out_idx = np.full((len(queries), width), -1, np.int64)
-        out_sim = np.full((len(queries), width), -np.inf, np.float32)
+        out_idx = np.empty((len(queries), width), np.int64)
+        out_sim = np.empty((len(queries), width), np.float32)
         P_all = self.pos[queries]
         by_list = np.argsort(P_all, kind="stable")             # queries of one list together
+        P = P_all[by_list]
+        out_idx[by_list], out_sim[by_list] = self.search_vectors(self.X[P], self.group[P], self._thresholds(P, width),
+                                                                 width)
+        return out_idx, out_sim
+
+    def search_vectors(self, Q: torch.Tensor, query_groups: torch.Tensor, tau: torch.Tensor, width: int
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """For unit query vectors Q (of the group codes query_groups), their best `width` rows of
+        similarity at least tau, not of their group: (rows, similarities), best first, ties by
+        lower row, padded with -1 / -inf."""
+        import torch
+
+        out_idx = np.full((len(Q), width), -1, np.int64)
+        out_sim = np.full((len(Q), width), -np.inf, np.float32)
+        chunk = int(np.clip(BOUNDS_PER_CHUNK // len(self.offsets), 1024, 65536))
         with torch.no_grad():
-            chunk = int(np.clip(BOUNDS_PER_CHUNK // len(self.offsets), 1024, 65536))
-            for start in range(0, len(queries), chunk):
-                at = by_list[start:start + chunk]
-                P = P_all[at]
-                tau = self._thresholds(P, width)
-                Q = self.X[torch.from_numpy(P)]
-                need = self._needed(Q, tau)
-                qs_all, js_all, ss_all = [], [], []
+            for start in range(0, len(Q), chunk):
+                q_at = slice(start, start + chunk)
+                Qc, t_all = Q[q_at], tau[q_at]
+                need = self._needed(Qc, t_all)
+                qs_all, js_all, ss_all = [torch.empty(0, dtype=torch.int64)], [torch.empty(0, dtype=torch.int64)], \
+                    [torch.empty(0)]
                 for c in self.live[need[torch.from_numpy(self.live)].any(1).numpy()]:
                     qs = torch.nonzero(need[c]).flatten()
                     lo = int(self.offsets[c])
-                    S = Q[qs] @ self.X[lo:int(self.offsets[c + 1])].T
+                    S = Qc[qs] @ self.X[lo:int(self.offsets[c + 1])].T
                     self.pairs_compared += S.numel()
-                    t = tau[qs]
+                    t = t_all[qs]
                     # most queries find nothing at their threshold: a row maximum rules them out
                     hit = torch.nonzero(S.amax(1) >= t).flatten()
                     if len(hit):
                         S = S[hit]
                         r, col = torch.nonzero(S >= t[hit][:, None], as_tuple=True)
                         qs_all.append(qs[hit][r]); js_all.append(col + lo); ss_all.append(S[r, col])
-                q = torch.cat(qs_all).numpy(); j = torch.cat(js_all); s = torch.cat(ss_all).numpy()
-                keep = (self.group[j] != self.group[torch.from_numpy(P)][torch.from_numpy(q)]).numpy()
-                q, j, s = q[keep], self.row_of[j.numpy()[keep]], s[keep]
+                q = torch.cat(qs_all); j = torch.cat(js_all); s = torch.cat(ss_all).numpy()
+                keep = (self.group[j] != query_groups[q_at][q]).numpy()
+                q, j, s = q.numpy()[keep], self.row_of[j.numpy()[keep]], s[keep]
                 order = np.lexsort((j, -s, q))                    # per query: best first, ties by lower row
                 q, j, s = q[order], j[order], s[order]
-                first = np.searchsorted(q, q, side="left")
-                rank = np.arange(len(q)) - first
+                rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
                 top = rank < width
-                out_idx[at[q[top]], rank[top]] = j[top]
-                out_sim[at[q[top]], rank[top]] = s[top]
+                out_idx[start + q[top], rank[top]] = j[top]
+                out_sim[start + q[top], rank[top]] = s[top]
         return out_idx, out_sim
 
 
@@ -454,8 +481,7 @@ def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray
 
 class IVFSearch:
     """The IVF of neighbour_method ivf over E, probing n_probe lists per query, for update_lists:
-    called as search(k, groups, queries), the distinct-song lists of the rows `queries`; among(k,
-    groups, candidates, queries), as topk_among but through the same lists."""
+    called as search(k, groups, queries), the distinct-song lists of the rows `queries`."""
 
     def __init__(self, E: np.ndarray, n_lists: int, seed: int, n_probe: int, centroids: np.ndarray | None = None):
         self.E, self.n_probe = E, n_probe
@@ -464,10 +490,6 @@ class IVFSearch:
     def __call__(self, k: int, groups: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return ivf_search_distinct(self.index, self.E, k, groups, queries, self.n_probe)
 
-    def among(self, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
-        return ivf_topk_among(self.index, self.E, k, groups, candidates, queries, self.n_probe)
-
 
 def ivf_searcher(E: np.ndarray, n_lists: int, seed: int, n_probe: int, centroids: np.ndarray | None = None
                  ) -> IVFSearch:
@@ -475,42 +497,6 @@ def ivf_searcher(E: np.ndarray, n_lists: int, seed: int, n_probe: int, centroids
     index of E probing n_probe lists per query (as neighbour_method ivf; for update_lists), on the
     given centroids (the full build's, stored) or fitted anew."""
     return IVFSearch(E, n_lists, seed, n_probe, centroids)
-
-
-def ivf_topk_among(index, E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray,
-                   n_probe: int) -> tuple[np.ndarray, np.ndarray]:
-    """topk_among through the lists of `index` (a faiss IVF of E): the candidates go into an IVF of
-    their own on the same centroids, so each query sees the candidates in its n_probe nearest lists,
-    the ones an IVF search of the whole catalogue at n_probe would scan; among those its top-k, one
-    per group, never its own. An IVF build's incremental merge, as approximate as the lists it
-    updates, without the product of every query by every candidate (at 808k queries and 8.3k new
-    rows that product was most of the update). Padded with -1 / -inf like topk_among."""
-    import faiss
-
-    n = len(E)
-    candidates = np.asarray(candidates, dtype=np.int64)
-    queries = np.asarray(queries, dtype=np.int64)
-    groups = np.asarray(groups)
-    out_idx = np.full((len(queries), k), -1, np.int64)
-    out_sim = np.full((len(queries), k), -np.inf, np.float32)
-    if not len(candidates) or not len(queries):
-        return out_idx, out_sim
-    sub = faiss.IndexIVFFlat(index.quantizer, E.shape[1], index.nlist, faiss.METRIC_INNER_PRODUCT)
-    sub.is_trained = True
-    sub.add(normalise_rows(E[candidates]))
-    sub.nprobe = int(max(1, min(n_probe, index.nlist)))
-    for start in range(0, len(queries), DISTINCT_CHUNK_ROWS):
-        rows, width = np.arange(start, min(len(queries), start + DISTINCT_CHUNK_ROWS)), 2 * k
-        while len(rows):
-            sim, at = sub.search(normalise_rows(E[queries[rows]]), int(min(width, len(candidates))))
-            idx = np.where(at >= 0, candidates[np.maximum(at, 0)], n)
-            dropped = (at < 0) | (groups[np.minimum(idx, n - 1)] == groups[queries[rows]][:, None])
-            sim, idx = _ordered(np.where(dropped, -np.inf, sim).astype(np.float32), np.where(dropped, n, idx))
-            out_idx[rows], out_sim[rows], kept = first_of_each_group(np.where(idx >= n, -1, idx), sim, groups, k)
-            # wider only where the probed lists may hold more: the search came back full
-            rows = rows[(kept < k) & (at[:, -1] >= 0)] if width < len(candidates) else rows[:0]
-            width *= 2
-    return out_idx, out_sim
 
 
 def topk_among(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray
@@ -545,6 +531,41 @@ def topk_among(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray
     return idx, sim
 
 
+def topk_above(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray,
+               floor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each query row of E, its top-k among `candidates` (rows of E, sorted), one per group and
+    never the query's own group, best first, ties by lower index, leaving out candidates less
+    similar than the query's `floor` (its list's k-th: they cannot enter it), padded with -1 / -inf.
+    An incremental build's exact merge of the fresh rows into every unchanged list: BoundedExact
+    over the candidates, the floors as the queries' thresholds, so a list meets only the fresh
+    rows whose cone can reach its k-th (fewer than BOUNDED_MIN_CANDIDATES candidates: topk_among,
+    which compares every pair). Returns what topk_among returns wherever it matters: every
+    candidate at or above the floor."""
+    import torch
+
+    candidates = np.asarray(candidates, dtype=np.int64)
+    queries = np.asarray(queries, dtype=np.int64)
+    groups = np.asarray(groups)
+    if len(candidates) < BOUNDED_MIN_CANDIDATES:
+        return topk_among(E, k, groups, candidates, queries)
+    out_idx = np.full((len(queries), k), -1, np.int64)
+    out_sim = np.full((len(queries), k), -np.inf, np.float32)
+    bounded = BoundedExact(E[candidates], groups[candidates])
+    floor = torch.from_numpy(np.asarray(floor, dtype=np.float32) - BOUND_SLACK)
+    for start in range(0, len(queries), DISTINCT_CHUNK_ROWS):
+        rows, width = np.arange(start, min(len(queries), start + DISTINCT_CHUNK_ROWS)), 2 * k
+        while len(rows):
+            at = torch.from_numpy(rows)
+            idx, sim = bounded.search_vectors(torch.from_numpy(normalise_rows(E[queries[rows]])),
+                                              bounded.group_codes(groups[queries[rows]]), floor[at], width)
+            idx = np.where(idx >= 0, candidates[np.maximum(idx, 0)], -1)
+            out_idx[rows], out_sim[rows], kept = first_of_each_group(idx, sim, groups, k)
+            # wider only where more candidates reached the floor than the list held
+            rows = rows[(kept < k) & (idx[:, -1] >= 0)] if width < len(candidates) else rows[:0]
+            width *= 2
+    return out_idx, out_sim
+
+
 def merge_lists(idx_a: np.ndarray, sim_a: np.ndarray, idx_b: np.ndarray, sim_b: np.ndarray, groups: np.ndarray,
                 k: int) -> tuple[np.ndarray, np.ndarray]:
     """Two best-first lists per row (-1 = empty) merged: best first, ties by lower index, one row per
@@ -568,9 +589,9 @@ def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray,
     of -1 for a row that had no list; `fresh` marks the rows that are new or changed (their old
     lists are ignored).
 
-    A row whose old list lost no neighbour keeps it, merged with its top-k among the fresh rows: the
-    rows it never listed are below its k-th, or another copy of a listed song, or its own song, and
-    stay so. Fresh rows, and rows whose list lost a neighbour, are searched again in full: exactly,
+    A row whose old list lost no neighbour keeps it, merged exactly with the fresh rows that reach
+    its k-th (topk_above): the rows it never listed are below its k-th, or another copy of a listed
+    song, or its own song, and stay so. Fresh rows, and rows whose list lost a neighbour, are searched again in full: exactly,
     or by `search(k, groups, rows)` (ivf_searcher: the approximate method the lists were built
     with). Returns (indices, similarities, counts of rows merged and searched)."""
     fresh = np.asarray(fresh, dtype=bool)
@@ -580,8 +601,8 @@ def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray,
     out_sim = np.empty((len(queries), k), dtype=np.float32)
     merged = np.flatnonzero(~again)
     if len(merged):     # one index of the fresh rows for every merged list; merges in chunks (bounded temporaries)
-        among = getattr(search, "among", None) or (lambda *args: topk_among(E, *args))
-        new_idx, new_sim = among(k, groups, np.flatnonzero(fresh), queries[merged])
+        new_idx, new_sim = topk_above(E, k, groups, np.flatnonzero(fresh), queries[merged],
+                                      old_sim[queries[merged]].min(axis=1))
         for start in range(0, len(merged), DISTINCT_CHUNK_ROWS):
             part = slice(start, start + DISTINCT_CHUNK_ROWS)
             rows = queries[merged[part]]

@@ -115,26 +115,29 @@ def test_topk_among_is_the_exact_top_k_inside_the_candidates():
         assert list(idx[q][idx[q] >= 0]) == distinct_top(E, songs, q, candidates, 5)
 
 
-def test_ivf_topk_among_sees_the_candidates_of_the_probed_lists():
-    """An IVF build's merge: with every list probed it is topk_among; with one probe, each query's
-    top-k among the candidates in its own nearest list, as the IVF search would see them."""
-    from wavehouse.models_py.neighbours import ivf_searcher, normalise_rows
+def test_topk_above_is_the_exact_top_k_of_the_candidates_that_reach_the_floor(monkeypatch):
+    """The exact merge's candidates: through BoundedExact over the candidates (forced on this small
+    catalogue), every query's list is topk_among's, cut at its floor."""
+    from wavehouse.models_py import neighbours
 
-    E, songs = catalogue()
-    candidates = np.arange(0, len(E), 7)
+    E, songs = catalogue(n=600)
+    candidates = np.arange(0, len(E), 3)
     queries = np.arange(len(E))
     exact_idx, exact_sim = topk_among(E, 5, songs, candidates, queries)
-    every = ivf_searcher(E, 8, 0, 8)
-    idx, sim = every.among(5, songs, candidates, queries)
-    assert np.array_equal(idx, exact_idx) and np.allclose(sim, exact_sim, atol=1e-5)
-    one = ivf_searcher(E, 8, 0, 1)
-    idx, sim = one.among(5, songs, candidates, queries)
-    own_list = one.index.quantizer.search(normalise_rows(E), 1)[1][:, 0]
-    assert len(np.unique(own_list)) > 1
-    for q in range(0, len(E), 13):
-        seen = candidates[own_list[candidates] == own_list[q]]
-        assert list(idx[q][idx[q] >= 0]) == distinct_top(E, songs, q, seen, 5)
-    assert (idx != exact_idx).any()      # one probe misses some
+    rng = np.random.default_rng(2)
+    # floors: none, between a list's 3rd and 4th (where they differ by more than float noise), or
+    # above all of it
+    gap = exact_sim[:, 2] - exact_sim[:, 3] > 1e-3
+    floor = np.where((rng.random(len(E)) < 0.5) & gap, (exact_sim[:, 2] + exact_sim[:, 3]) / 2, -np.inf)
+    floor[::11] = 2.0
+    monkeypatch.setattr(neighbours, "BOUNDED_MIN_CANDIDATES", 10)
+    idx, sim = neighbours.topk_above(E, 5, songs, candidates, queries, floor)
+    above = exact_sim >= floor[:, None]
+    assert above[:, 3].sum() < above[:, 2].sum() < len(E)
+    assert np.array_equal(np.where(above, exact_idx, -1), idx) and np.allclose(np.where(above, exact_sim, -np.inf), sim)
+    assert (idx[::11] == -1).all() and (idx[floor == -np.inf] >= 0).all()
+    # a query's own song never comes back, even when the query is not a candidate itself
+    assert not (songs[np.maximum(idx, 0)] == songs[queries][:, None])[idx >= 0].any()
 
 
 def test_merge_keeps_the_best_copy_of_each_group():
@@ -197,11 +200,7 @@ def test_updated_lists_equal_lists_from_scratch(k):
     assert len(calls) == 1 and len(calls[0]) == o_counts["lists_searched"]
     merged = np.setdiff1d(np.arange(len(final)), calls[0])
     assert np.array_equal(o_idx[merged], expected_idx[merged])      # a plain search: merged exactly
-    # the IVF searcher also finds the merged lists' fresh rows through its lists: a merged list is
-    # its old list merged with the fresh rows of the query's one probed list
-    one = ivf_searcher(E_final, 8, 0, 1)
-    v_idx, _, _ = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, search=one)
-    own_list = one.index.quantizer.search(normalise_rows(E_final), 1)[1][:, 0]
-    for q in merged[::7]:
-        seen = np.flatnonzero(fresh & (own_list == own_list[q]))
-        assert list(v_idx[q]) == distinct_top(E_final, songs_final, q, np.concatenate([mapped_idx[q], seen]), k)
+    # through the IVF searcher too, the merged lists are merged exactly: their old list and every
+    # fresh row that reaches it
+    v_idx, v_sim, _ = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, search=ivf_searcher(E_final, 8, 0, 1))
+    assert np.array_equal(v_idx[merged], expected_idx[merged]) and np.allclose(v_sim[merged], expected_sim[merged], atol=1e-5)

@@ -15,10 +15,10 @@ with `--engine spark`, at most train_sample, as these exact lists run on the dri
 An incremental build (ml_build_plan) updates the previous build's lists instead: new tracks and
 changed ones whose vector or song moved (ml_io.moved_rows), and tracks whose list held a deleted or
 moved one, are searched in full (exactly; with neighbour_method ivf through a new IVF index at the
-full build's probes, its recall measured again); every other list is merged with its top-k among
-the moved tracks (models_py/neighbours.update_lists): exactly, or with ivf through the IVF lists
-its query probes. The evaluation lists are updated the
-same way (the seed-protocol set's newcomers are fresh rows there)."""
+full build's probes, its recall measured again); every other list is merged exactly with the moved
+tracks that reach its k-th (models_py/neighbours.update_lists, topk_above), whichever the method.
+The evaluation lists are updated the same way (the seed-protocol set's newcomers are fresh rows
+there)."""
 
 from pathlib import Path
 

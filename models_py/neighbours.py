@@ -120,9 +120,9 @@ class BoundedExact:
     """Exact top-k cosine lists that skip the rows that cannot be in them. The normalised rows are
     grouped into about 2*sqrt(n) k-means lists (ivf_centroids: 10 iterations on 40 rows per list),
     stored list by list; each list keeps its cone: its direction u and the largest angle t between
-    u and one of its rows. A query's threshold is the width-th best similarity among the rows of its own list and
-    of that list's two nearest lists, not of its group: real rows, so at most its true width-th
-    best. A list is compared with a query only if its cone can reach that threshold (_needed):
+    u and one of its rows. A query's threshold is the width-th best similarity among the rows of
+    its own list and of that list's two nearest lists, not of its group: real rows, so at most its
+    true width-th best. A list is compared with a query only if its cone can reach that threshold (_needed):
     one GEMM per list and the queries that need it, keeping the similarities at or above the
     threshold, which are then ranked. The result is a search of every row's: the same rows, ties
     by lower index, similarities within float32 rounding. On the 114k catalogue's embeddings it

@@ -305,7 +305,7 @@ def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray
     sim = np.full((len(ids), k), -np.inf, dtype=np.float32)
     session.register("wh_build_rows", rows)
     try:    # in batches: at 1M tracks the whole result (20M rows) held about 1 GB more at once
-        found = session.execute("""
+        found = session.sql("""
             select q.row_number as query_row, (p.neighbour_rank - 1)::integer as at,
                    case when c.row_number is null or c.is_gone then -1 else c.row_number end as neighbour_row,
                    p.similarity::float as similarity
@@ -313,7 +313,7 @@ def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray
             inner join wh_build_rows as q on q.track_id = p.track_id
             left join wh_build_rows as c on c.track_id = p.neighbour_track_id
             where p.embedding_kind = ? and p.neighbour_rank <= ?
-        """, [kind, k]).to_arrow_reader(1 << 20)
+        """, params=[kind, k]).to_arrow_reader(1 << 20)     # a relation's reader streams (an execute's copies)
         for batch in found:
             q, r = batch.column(0).to_numpy(), batch.column(1).to_numpy()
             idx[q, r] = batch.column(2).to_numpy()

@@ -1,9 +1,9 @@
 """Top-k cosine neighbours of every row, exact or through a cluster index (IVF), with bounded
 memory. Exact: BoundedExact (k-means lists whose cones rule out most pairs, a GEMM per list) on
 catalogues of 20,000 rows or more, else a faiss flat inner-product index (BLAS GEMM + heap
-selection), each query asking for k plus its group's size. IVF: a faiss inverted-file index (IndexIVFFlat) over KMeans lists,
-each query probing its nearest lists; on Spark, each list's queries searched exactly among the
-lists they probe (one_list_topk).
+selection), each query asking for k plus its group's size. IVF: a faiss inverted-file index
+(IndexIVFFlat) over KMeans lists, each query probing its nearest lists; on Spark, each list's
+queries searched exactly among the lists they probe (one_list_topk).
 
 Rows of the same group as the query (the query itself and other releases of the same song) are
 never returned: they are dropped from wider lists, which are refilled (distinct_lists)."""
@@ -161,7 +161,8 @@ class BoundedExact:
         cos_min[self.live] = np.minimum.reduceat(np.einsum("ij,ij->i", X, unit[own]), starts)
         angle = np.arccos(np.clip(cos_min.astype(np.float64), -1, 1)) + ANGLE_SLACK
         self.angle = torch.from_numpy(angle.astype(np.float32))
-        self.cone = torch.from_numpy(np.hstack([unit, np.sin(angle)[:, None], np.cos(angle)[:, None]]).astype(np.float32))
+        self.cone = torch.from_numpy(np.hstack([unit, np.sin(angle)[:, None], np.cos(angle)[:, None]])
+                                     .astype(np.float32))
         # each list's two nearest other lists, for the thresholds
         self.near = nearest_lists(unit, unit, 3)
         if exclude_groups is None:
@@ -591,9 +592,10 @@ def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray,
 
     A row whose old list lost no neighbour keeps it, merged exactly with the fresh rows that reach
     its k-th (topk_above): the rows it never listed are below its k-th, or another copy of a listed
-    song, or its own song, and stay so. Fresh rows, and rows whose list lost a neighbour, are searched again in full: exactly,
-    or by `search(k, groups, rows)` (ivf_searcher: the approximate method the lists were built
-    with). Returns (indices, similarities, counts of rows merged and searched)."""
+    song, or its own song, and stay so. Fresh rows, and rows whose list lost a neighbour, are
+    searched again in full: exactly, or by `search(k, groups, rows)` (ivf_searcher: the
+    approximate method the lists were built with). Returns (indices, similarities, counts of rows
+    merged and searched)."""
     fresh = np.asarray(fresh, dtype=bool)
     queries = np.arange(len(E)) if queries is None else np.asarray(queries, dtype=np.int64)
     again = fresh[queries] | (old_idx[queries] < 0).any(axis=1)

@@ -139,7 +139,7 @@ class BoundedExact:
         n, d = E.shape
         self.n = n
         En = normalise_rows(E)
-        centroids = ivf_centroids(En, n_lists or int(np.clip(2 * np.sqrt(n), 1, 4096)), seed, sample=0, niter=10)
+        centroids = ivf_centroids(En, n_lists, seed, sample=0, niter=10)
         n_lists = len(centroids)
         own = nearest_lists(En, centroids, 1)[:, 0]
         self.row_of = np.argsort(own, kind="stable")           # sorted position -> row

@@ -3,9 +3,10 @@
 A catalogue of N tracks (the real 114k file, or bench/synth.py's N-row scale-up of it) is built in
 full without 1% of its rows (every 100th row: the tracks a label adds in a week), then built again
 with all of them: an incremental build, which reuses the first build's trained models and updates
-its neighbour lists. Prints (and writes to bench/results/incremental_<rows>_latest.json) both builds'
-seconds, peak RSS and per-stage seconds and peak-RSS deltas, the tracks added / changed / deleted,
-and the ratio incremental / full; then checks the incremental build's lists of the default embedding
+its neighbour lists; then once more with nothing changed (it should find the warehouse up to date).
+Prints (and writes to bench/results/incremental_<rows>_latest.json) the builds' seconds, peak RSS and
+per-stage seconds and peak-RSS deltas, the tracks added / changed / deleted, and the ratio
+incremental / full; then checks the incremental build's lists of the default embedding
 against the exact top-k of its own vectors on a sample of queries.
 
     python bench/incremental.py                       # the real 114k catalogue, exact neighbours
@@ -27,7 +28,7 @@ import duckdb
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import DATA, RESULTS, log, machine, wavehouse_build  # noqa: E402
+from run import DATA, RESULTS, log, machine, timed, wavehouse_build  # noqa: E402
 
 
 def split_catalogue(source: Path, folder: Path, every: int = 100) -> tuple[Path, Path]:
@@ -120,6 +121,12 @@ def main() -> None:
                                        for s, m in lists.items()})
         report[name] = result
     report["incremental_over_full"] = round(report["incremental"]["seconds"] / report["full"]["seconds"], 4)
+    log("the same build again (nothing changed)")
+    again = timed([sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(everything),
+                   *(["--vars", args.dbt_vars] if args.dbt_vars else [])], {"WAVEHOUSE_HOME": str(home)})
+    if again["exit_code"] != 0 or "up to date" not in again["output"]:
+        raise SystemExit("the unchanged build did not find the warehouse up to date:\n" + again["output"][-3000:])
+    report["unchanged"] = {"seconds": again["seconds"], "peak_rss_mb": again["peak_rss_mb"]}
     log("checking the incremental lists against exact top-k")
     report["incremental_lists_check"] = check_exact(home / "wavehouse.duckdb")
     text = json.dumps(report, indent=2, default=str)
@@ -129,7 +136,8 @@ def main() -> None:
     print(text)
     summary = {k: report[k]["seconds"] for k in ("full", "incremental")}
     log(f"full {summary['full']} s, incremental {summary['incremental']} s, "
-        f"ratio {report['incremental_over_full']}; peak RSS full {report['full']['peak_rss_mb']} MB")
+        f"ratio {report['incremental_over_full']}; nothing changed {report['unchanged']['seconds']} s; "
+        f"peak RSS full {report['full']['peak_rss_mb']} MB")
 
 
 if __name__ == "__main__":

@@ -227,10 +227,11 @@ def block_incremental(runs: list[dict]) -> str:
                      f"**{run['incremental_over_full']}**",
                      f"{inc['tracks_added']:,} / {inc['tracks_changed']:,} / {inc['tracks_deleted']:,}",
                      f"{lists.get('lists_merged', 0):,} / {lists.get('lists_searched', 0):,}",
-                     round(check["recall_at_10_vs_exact"], 4), run["started"], run["machine"].get("commit", "")))
+                     round(check["recall_at_10_vs_exact"], 4), run.get("unchanged", {}).get("seconds", "not run"),
+                     run["started"], run["machine"].get("commit", "")))
     return markdown(["rows", "tracks", "vars", "full s", "full peak GB", "incremental s", "incremental peak GB",
                      "incremental / full", "added / changed / deleted", "default lists merged / searched",
-                     "recall@10 vs exact (2,000 queries)", "run started", "commit"], body)
+                     "recall@10 vs exact (2,000 queries)", "nothing changed s", "run started", "commit"], body)
 
 
 def peak_stage(build: dict) -> tuple[str, float]:

@@ -64,6 +64,9 @@ def cli():
 @click.option("--full-refresh", is_flag=True,
               help="Retrain every model. Without it, a build after a published one is incremental when at "
                    "most incremental_max_change_share (20%) of the tracks changed (docs/scaling.md).")
+@click.option("--force", is_flag=True,
+              help="Build even when the published warehouse was built from the same input files, --vars, code "
+                   "and libraries (otherwise there is nothing to do, and nothing is built).")
 @click.option("--vars", "dbt_vars", default=None, metavar="YAML",
               help="dbt vars, e.g. '{neighbour_method: ivf, latent_dim: 16}' (see dbt_project.yml).")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
@@ -75,7 +78,7 @@ def cli():
               help="Spark master for --engine spark: local[2] (default, $WAVEHOUSE_SPARK_MASTER), spark://host:7077, yarn.")
 @click.argument("expanded", nargs=-1, required=False, metavar="")
 @user_errors
-def build(data, columns, encoding, full_refresh, dbt_vars, engine, spark_master, expanded):
+def build(data, columns, encoding, full_refresh, force, dbt_vars, engine, spark_master, expanded):
     """Run the dbt project into a private file and publish it atomically.
 
     Progress is dbt's own log. Readers of the published warehouse are never disturbed; a failed
@@ -88,12 +91,15 @@ def build(data, columns, encoding, full_refresh, dbt_vars, engine, spark_master,
     trained models are reused, only new and changed tracks are embedded and clustered, and the
     neighbour lists are updated exactly. It trains everything again (a full build) with
     --full-refresh, when the model parameters, features or genres changed, or when more than
-    incremental_max_change_share of the tracks were added, changed or deleted.
+    incremental_max_change_share of the tracks were added, changed or deleted. When nothing
+    changed (the same input files, --vars, code and libraries as the published build) there is
+    nothing to do: it says so and builds nothing, unless --force.
 
     \b
     Examples:
       wavehouse build
       wavehouse build --full-refresh                     # retrain every model
+      wavehouse build --force                            # build again though nothing changed
       WAVEHOUSE_HOME=/tmp/wh wavehouse build --data tests/fixtures/tracks_fixture.csv
       wavehouse build --data ~/exports/tracks_600k.csv
       wavehouse build --data ~/exports/parts/            # a folder of CSV or Parquet parts
@@ -119,7 +125,13 @@ def build(data, columns, encoding, full_refresh, dbt_vars, engine, spark_master,
                        f"{summary.tracks_changed:,} changed, {summary.tracks_deleted:,} deleted")
 
     summary = run_build(data=data, full_refresh=full_refresh, on_built=report, dbt_vars=dbt_vars,
-                        columns=column_map(columns), encoding=encoding, engine=engine, spark_master=spark_master)
+                        columns=column_map(columns), encoding=encoding, engine=engine, spark_master=spark_master,
+                        force=force)
+    if summary.up_to_date:
+        click.secho(f"up to date: {summary.published} was built on {summary.built_at} UTC from the same input, "
+                    f"--vars, code and libraries ({summary.rows_kept:,} tracks); nothing to do "
+                    f"(wavehouse build --force builds it again)", fg="green")
+        return
     click.secho(f"published {summary.published}", fg="green")
 
 

@@ -66,7 +66,7 @@ def read_during_build(reader_code: str, home: Path, data: Path, tmp_path: Path) 
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(1.5)
-        build(data=data, base=home)     # must not fail on the reader's lock
+        build(data=data, base=home, force=True)     # must not fail on the reader's lock
         time.sleep(0.5)
     finally:
         stop.touch()

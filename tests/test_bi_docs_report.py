@@ -27,6 +27,7 @@ def test_marts_are_exported_as_parquet(built_home):
     names = sorted(p.stem for p in marts.glob("*.parquet"))
     for expected in ("dim_tracks", "dim_clusters", "fct_track_neighbours", "rpt_evaluation", "rpt_cluster_playlists", "ml_runs"):
         assert expected in names
+    assert "fct_recommendation_candidates" not in names     # the look-ups' copy of three exported marts
     assert not list(marts.glob(".*.tmp"))
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     for name in ("dim_tracks", "fct_track_neighbours"):

@@ -61,9 +61,11 @@ def test_build_command_reports_counts_and_missing_file(tmp_path, fixture_csv, bu
     env = {"WAVEHOUSE_HOME": str(copy_home(built_home, tmp_path / "home"))}    # (a build from nothing: test_packaging)
     result = run("build", "--data", str(tmp_path / "missing.csv"), env=env)
     assert result.exit_code == 1 and "missing.csv" in result.output and "Traceback" not in result.output
-    result = run("build", "--data", str(fixture_csv), env=env)
+    result = run("build", "--data", str(fixture_csv), "--force", env=env)
     assert result.exit_code == 0, result.output
     assert "rejected 9" in result.output and "published" in result.output
+    result = run("build", "--data", str(fixture_csv), env=env)     # nothing changed since
+    assert result.exit_code == 0 and "up to date" in result.output and "published" not in result.output, result.output
 
 
 def test_every_command_is_documented_in_the_readme():

@@ -15,7 +15,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from wavehouse.build import build, dbt_args, run_dbt
+from wavehouse import build as build_module
+from wavehouse.build import build, build_fingerprint, dbt_args, run_dbt
 from wavehouse.models_py.neighbours import exact_topk, exact_topk_distinct
 from wavehouse.models_py.sampling import first_of_each_name
 from wavehouse.paths import WavehouseError, build_db, published_db
@@ -112,6 +113,44 @@ def test_adding_tracks_is_incremental_and_every_list_stays_exact(grown):
     embedded = metrics["embed_all_tracks"]
     assert (embedded["tracks"], embedded["train_rows"]) == (full_n, metrics["autoencoder"]["train_rows"])
     assert full_n > 2 * TRAIN_SAMPLE
+
+
+def test_a_build_with_nothing_changed_builds_nothing(grown, fixture_csv, tmp_path):
+    """The same input bytes (under another name), --vars, code and libraries as the published
+    build: up to date, nothing built, the published file untouched."""
+    home, _, _, second = grown
+    db = published_db(home)
+    was = digest(db)
+    assert query(db, "select length(input_fingerprint) from ml_build_plan") == [(64,)]
+    summary = build(data=Path(shutil.copy(fixture_csv, tmp_path / "same_bytes.csv")), base=home, dbt_vars=VARS)
+    assert summary.up_to_date and summary.mode == "incremental" and summary.rows_kept == second.rows_kept
+    assert summary.published == db and summary.built_at
+    assert digest(db) == was
+
+
+def test_the_fingerprint_follows_the_input_the_arguments_and_the_code(fixture_csv, tmp_path, monkeypatch):
+    base = build_fingerprint(fixture_csv, ["--vars", "{}"])
+    assert build_fingerprint(Path(shutil.copy(fixture_csv, tmp_path / "renamed.csv")), ["--vars", "{}"]) == base
+    assert build_fingerprint(fixture_csv, ["--vars", '{"latent_dim": 8}']) != base
+    edited = tmp_path / "edited.csv"
+    edited.write_bytes(fixture_csv.read_bytes().replace(b",", b";", 1))
+    assert build_fingerprint(edited, ["--vars", "{}"]) != base
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    shutil.copy(fixture_csv, parts / "a.csv")
+    one = build_fingerprint(parts, [])
+    shutil.copy(edited, parts / "b.csv")
+    assert build_fingerprint(parts, []) != one          # a part added to the folder
+    model = tmp_path / "model.sql"
+    model.write_text("select 1", encoding="utf-8")
+    monkeypatch.setattr(build_module, "code_files", lambda: [model])
+    before = build_fingerprint(fixture_csv, [])
+    model.write_text("select 2", encoding="utf-8")
+    assert build_fingerprint(fixture_csv, []) != before
+    # the real code list holds the dbt models and the ML functions
+    monkeypatch.undo()
+    names = {path.name for path in build_module.code_files()}
+    assert {"ml_build_plan.sql", "ml_track_neighbours.py", "neighbours.py", "ml_io.py", "dbt_project.yml"} <= names
 
 
 def test_evaluation_lists_are_updated_exactly(grown):

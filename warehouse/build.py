@@ -31,6 +31,8 @@ class BuildSummary:
     tracks_added: int = 0
     tracks_changed: int = 0
     tracks_deleted: int = 0
+    up_to_date: bool = False           # nothing changed since the published build: nothing was built
+    built_at: str = ""                 # (then) when the published warehouse was built
 
 
 SUMMARY_SQL = """
@@ -111,14 +113,16 @@ def end_process(code: int) -> None:
     os._exit(code)
 
 
-def run_dbt(args: list[str], base: Path, data: Path, previous: Path | None = None) -> None:
+def run_dbt(args: list[str], base: Path, data: Path, previous: Path | None = None, fingerprint: str = "") -> None:
     """Run dbt in this process (no second interpreter start-up); raise WavehouseError on failure.
-    `previous`: the published warehouse an incremental build may start from."""
+    `previous`: the published warehouse an incremental build may start from; `fingerprint`: what
+    the build is of (build_fingerprint), recorded in ml_build_plan."""
     from dbt.cli.main import dbtRunner
 
     global dbt_ran_in_process
     dbt_ran_in_process = True
     with _environment(WAVEHOUSE_HOME=str(base), WAVEHOUSE_DATA=str(data), WAVEHOUSE_PREVIOUS=str(previous or ""),
+                      WAVEHOUSE_FINGERPRINT=fingerprint,
                       DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_VERSION_CHECK="false"):
         try:
             result = dbtRunner().invoke(args)
@@ -261,17 +265,103 @@ def with_var(dbt_extra: list[str], name: str, value: str, unless_set: bool = Fal
     return extra + ["--vars", json.dumps({name: value})]
 
 
+def input_files(data: Path) -> list[Path]:
+    """The files behind a resolved --data: the file, every file directly in the folder, or the
+    glob's files (a superset of what the source macro reads, in name order)."""
+    if data.is_file():
+        return [data]
+    if data.is_dir():
+        return sorted(p for p in data.iterdir() if p.is_file())
+    return sorted(Path(p) for p in glob.glob(str(data)) if Path(p).is_file())
+
+
+CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv", ".toml"}
+
+
+def code_files() -> list[Path]:
+    """The code a build's tables depend on: the dbt project (models, macros, seeds, tests) and the
+    Python package (models_py, the ML I/O), sources only (no caches, logs or targets)."""
+    from . import ml_io
+    from .models_py import embed
+
+    roots = {project_dir(), Path(ml_io.__file__).parent, Path(embed.__file__).parent}
+    skip = {"__pycache__", "target", "logs", "dbt_packages", "data"}
+    files = set()
+    for root in roots:
+        for path in root.rglob("*"):
+            parts = path.relative_to(root).parts
+            if path.suffix in CODE_SUFFIXES and path.is_file() and not (skip & set(parts) or any(
+                    part.startswith(".") for part in parts)):     # no dotfiles (dbt's .user.yml)
+                files.add(path)
+    return sorted(files)
+
+
+def build_fingerprint(data: Path, arguments: list[str]) -> str:
+    """A SHA-256 of everything a build's tables are computed from: the bytes of the input files
+    (and their names inside a folder or glob), the build's arguments (--vars: parameters, column
+    map, encoding; the engine), the code (code_files) and the library versions. Two builds with
+    the same fingerprint compute the same tables (every model is seeded)."""
+    import hashlib
+
+    from .ml_io import library_versions
+
+    digest = hashlib.sha256()
+
+    def add(label: str, text: str) -> None:
+        digest.update(f"{label}\0{text}\0".encode())
+
+    files = input_files(data)
+    for path in files:
+        add("input", path.name if len(files) > 1 or data.is_dir() else path.suffix)
+        with open(path, "rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    add("arguments", json.dumps(arguments))
+    for path in code_files():
+        add("code", path.name)
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    add("libraries", json.dumps(library_versions(), sort_keys=True))
+    return digest.hexdigest()
+
+
+def published_fingerprint(db: Path) -> tuple[str, str] | None:
+    """(fingerprint, when its build started, UTC) of the published warehouse (ml_build_plan,
+    ml_runs), or None when it has none: no warehouse, one from before fingerprints, or one built
+    by a plain `dbt build`."""
+    if not db.is_file():
+        return None
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute("""select p.input_fingerprint, strftime(r.started_at, '%Y-%m-%d %H:%M:%S')
+                             from ml_build_plan as p left join ml_runs as r using (run_id)""").fetchone()
+    except duckdb.Error:    # an older warehouse: no such column
+        return None
+    finally:
+        con.close()
+    return (row[0], row[1] or "") if row and row[0] else None
+
+
 def build(data: Path | None = None, full_refresh: bool = False, base: Path | None = None,
           dbt_extra: list[str] | None = None, on_built: Callable[[BuildSummary], None] | None = None,
           dbt_vars: str | None = None, columns: dict[str, str] | None = None, encoding: str | None = None,
-          engine: str = "duckdb", spark_master: str | None = None) -> BuildSummary:
+          engine: str = "duckdb", spark_master: str | None = None, force: bool = False) -> BuildSummary:
     """dbt build into $WAVEHOUSE_HOME/build/wavehouse.duckdb, then publish it atomically. Unless
     full_refresh, the published warehouse (if any) is attached read-only so that the build can be
-    incremental (ml_build_plan)."""
+    incremental (ml_build_plan); and when it was built from the same input files, arguments, code
+    and libraries (build_fingerprint), nothing is built unless `force`: the summary says
+    up_to_date."""
     base = base or home()
     dbt_extra = list(dbt_extra or []) + vars_argument(dbt_vars, columns, encoding)
     data = resolve_data(data)
     with build_lock(base):
+        fingerprint = build_fingerprint(data, [*dbt_extra, f"engine={engine}"])
+        built = published_fingerprint(published_db(base))
+        if built and built[0] == fingerprint and not (full_refresh or force):
+            summary = summarise(published_db(base))
+            summary.up_to_date, summary.built_at, summary.published = True, built[1], published_db(base)
+            return summary
         target = build_db(base)
         for stale in (target, target.with_name(target.name + ".wal")):
             stale.unlink(missing_ok=True)
@@ -288,7 +378,7 @@ def build(data: Path | None = None, full_refresh: bool = False, base: Path | Non
             extra += ["--exclude", *(f"test_type:unit,{model}" for model in INGEST_MODELS)]
         previous = published_db(base)
         run_dbt(dbt_args("build", base, extra), base, data,
-                previous=previous if previous.is_file() and not full_refresh else None)
+                previous=previous if previous.is_file() and not full_refresh else None, fingerprint=fingerprint)
         summary = summarise(target)
         if on_built:
             on_built(summary)

@@ -84,7 +84,10 @@ final as (
         previous_run_id,
         parameters,
         features,
-        training_genres
+        training_genres,
+        -- what this build is of (`wavehouse build`: input bytes, arguments, code, library versions);
+        -- a later `wavehouse build` with the same one has nothing to do
+        nullif({{ sql_string(env_var('WAVEHOUSE_FINGERPRINT', '')) }}, '') as input_fingerprint
     from decided
 )
 

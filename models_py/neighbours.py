@@ -456,16 +456,18 @@ def ivf_search_distinct(index, E: np.ndarray, k: int, groups: np.ndarray, querie
 
 def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray, n_lists: int = 0,
                    n_probe: int = 8, min_recall: float = 0.99, seed: int = 0, memory_mb: float = 256.0,
-                   centroids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+                   centroids: np.ndarray | None = None, exact: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Every row's top-k (as exact_topk_distinct) through a faiss IVF index, probing as few lists as
     reach `min_recall` recall@10 on the rows `sample`: starting at n_probe lists per query, the
     sample is searched exactly and through the index, the probes growing by half (8, 12, 18, ...:
     finer than doubling, so the count chosen overshoots the target less) until the target (or
     every list) is reached; then every row is searched with that many. Returns (indices,
-    similarities, facts: lists, probes, recall@10 of the sample in the final lists)."""
+    similarities, facts: lists, probes, recall@10 of the sample in the final lists). `exact`: the
+    sample's exact lists, if the caller has them."""
     sample = np.asarray(sample, dtype=np.int64)
     # the sample's exact lists before the IVF index exists: the process holds one index at a time
-    exact_idx, exact_sim = exact_topk_distinct(E, k, groups, memory_mb, queries=sample)
+    exact_idx, exact_sim = exact if exact is not None else exact_topk_distinct(E, k, groups, memory_mb, queries=sample)
     index = faiss_ivf_index(normalise_rows(E), n_lists, seed, centroids=centroids)
     probe, tried, at = max(1, min(n_probe, index.nlist)), {}, min(10, k)
     while True:

@@ -271,12 +271,18 @@ def test_an_ivf_build_updates_its_lists_on_the_stored_centroids(tmp_path, fixtur
     centroids = query(db, "select model, md5(artefact) from ml_models where model like 'ivf_%' order by 1")
     kinds = query(db, "select distinct embedding_kind from ml_track_embeddings where not is_cluster_space or is_default")
     assert [m for m, _ in centroids] == sorted(f"ivf_{kind}" for (kind,) in kinds)
+    sample_before = query(db, "select distinct track_id from ml_recall_lists where embedding_kind = ?", [kinds[0][0]])
     second = build(data=fixture_csv, base=home, dbt_vars=ivf_vars)
     assert (first.mode, second.mode) == ("full", "incremental") and second.tracks_added > 0
     assert query(db, "select model, md5(artefact) from ml_models where model like 'ivf_%' order by 1") == centroids
     [(metrics,)] = query(db, "select metrics from ml_stage_log where stage = 'neighbours'")
     facts = json.loads(metrics)
     assert facts["lists_merged"] > facts["lists_searched"] > 0 and facts["ivf_recall_at_10"] >= 0.95
+    # the recall sample (keyed by track id) kept its members but those a new track displaced, and
+    # its exact lists were updated, not searched again: most merged
+    sample_after = query(db, "select distinct track_id from ml_recall_lists where embedding_kind = ?", [kinds[0][0]])
+    assert len(set(sample_before) & set(sample_after)) > 0.8 * len(sample_after) > 0
+    assert facts["recall_lists_merged"] > facts["recall_lists_searched"] > 0
     # recall@10 of every stored list against the exact lists of the final catalogue
     ids = [r[0] for r in query(db, "select track_id from int_ml_inputs order by track_id")]
     row = {t: i for i, t in enumerate(ids)}
@@ -289,6 +295,17 @@ def test_an_ivf_build_updates_its_lists_on_the_stored_centroids(tmp_path, fixtur
                                                 "ml_track_neighbours where embedding_kind = ? and neighbour_rank <= 10",
                                             [kind]):
             stored[row[track], rank - 1] = row[neighbour]
-        exact, _ = exact_topk_distinct(E, 10, songs)
+        exact, exact_sim = exact_topk_distinct(E, 10, songs)
         recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(stored, exact)])
         assert (stored >= 0).all() and recall >= 0.95, (kind, recall)
+        # ml_recall_lists: the exact top 10 of the final catalogue (ties aside)
+        sample_idx = np.full((len(ids), 10), -1)
+        sample_sim = np.full((len(ids), 10), np.nan, dtype=np.float32)
+        for track, rank, neighbour, similarity in query(db, "select track_id, neighbour_rank, neighbour_track_id, "
+                                                            "similarity from ml_recall_lists where embedding_kind = ? "
+                                                            "and neighbour_rank <= 10", [kind]):
+            sample_idx[row[track], rank - 1], sample_sim[row[track], rank - 1] = row[neighbour], similarity
+        rows = np.flatnonzero((sample_idx >= 0).any(axis=1))
+        assert len(rows) == len(sample_after) and (sample_idx[rows] >= 0).all(), kind
+        assert np.allclose(sample_sim[rows], exact_sim[rows], atol=1e-5), kind
+        assert ((sample_idx[rows] == exact[rows]) | (np.abs(sample_sim[rows] - exact_sim[rows]) <= 1e-5)).all(), kind

@@ -293,23 +293,35 @@ def previous_stage_metric(session, stage: str, metric: str):
     return rows[0][0] if rows else None
 
 
-def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray, k: int
-                             ) -> tuple[np.ndarray, np.ndarray]:
-    """The previous build's neighbour lists of one embedding kind as rows of this build: (n, k)
-    neighbour rows and similarities, a -1 for a neighbour that is gone (deleted, or `gone`: its
-    vector changed) and a row of -1 for a track that had no list. Joined in DuckDB, so the
-    previous table's ids are never loaded into Python."""
+def previous_has(session, name: str) -> bool:
+    """Whether the previous (published) warehouse has the table `name`."""
+    return session.execute("""select count(*) from duckdb_tables()
+                              where database_name = 'previous' and schema_name = 'main' and table_name = ?""",
+                           [name]).fetchall()[0][0] > 0
+
+
+LIST_TABLES = ("ml_track_neighbours", "ml_recall_lists")
+
+
+def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray, k: int,
+                             table: str = "ml_track_neighbours") -> tuple[np.ndarray, np.ndarray]:
+    """The previous build's neighbour lists of one embedding kind (in `table`, one of LIST_TABLES)
+    as rows of this build: (n, k) neighbour rows and similarities, a -1 for a neighbour that is gone
+    (deleted, or `gone`: its vector changed) and a row of -1 for a track that had no list. Joined
+    in DuckDB, so the previous table's ids are never loaded into Python."""
+    if table not in LIST_TABLES:
+        raise ValueError(f"not a table of neighbour lists: {table!r}")
     rows = pa.table({"track_id": ids, "row_number": pa.array(np.arange(len(ids), dtype=np.int32)),
                      "is_gone": pa.array(np.asarray(gone, dtype=bool))})
     idx = np.full((len(ids), k), -1, dtype=np.int64)
     sim = np.full((len(ids), k), -np.inf, dtype=np.float32)
     session.register("wh_build_rows", rows)
     try:    # in batches: at 1M tracks the whole result (20M rows) held about 1 GB more at once
-        found = session.sql("""
+        found = session.sql(f"""
             select q.row_number as query_row, (p.neighbour_rank - 1)::integer as at,
                    case when c.row_number is null or c.is_gone then -1 else c.row_number end as neighbour_row,
                    p.similarity::float as similarity
-            from previous.main.ml_track_neighbours as p
+            from previous.main.{table} as p
             inner join wh_build_rows as q on q.track_id = p.track_id
             left join wh_build_rows as c on c.track_id = p.neighbour_track_id
             where p.embedding_kind = ? and p.neighbour_rank <= ?
@@ -321,6 +333,26 @@ def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray
     finally:
         session.unregister("wh_build_rows")
     return idx, sim
+
+
+def store_recall_lists(session, kind: str, ids: pa.Array, queries: np.ndarray, idx: np.ndarray,
+                       sim: np.ndarray) -> None:
+    """The exact lists of the recall sample of one embedding kind (queries: rows of ids; idx, sim:
+    their lists, padded with -1) into ml_recall_store, which the model ml_recall_lists publishes."""
+    keep = idx >= 0
+    rows = np.broadcast_to(np.asarray(queries, dtype=np.int64)[:, None], idx.shape)[keep]
+    ranks = np.broadcast_to(np.arange(1, idx.shape[1] + 1, dtype=np.int32), idx.shape)[keep]
+    part = pa.table({"embedding_kind": pa.array([kind] * len(rows), pa.string()),
+                     "track_id": ids.take(pa.array(rows)),
+                     "neighbour_rank": pa.array(ranks),
+                     "neighbour_track_id": ids.take(pa.array(idx[keep])),
+                     "similarity": pa.array(sim[keep], pa.float32())})
+    session.execute("delete from ml_recall_store where embedding_kind = ?", [kind])
+    session.register("wh_recall_part", part)
+    try:
+        session.execute("insert into ml_recall_store by name select * from wh_recall_part")
+    finally:
+        session.unregister("wh_recall_part")
 
 
 def previous_first_of_each_name(session) -> pa.Array:

@@ -3,7 +3,8 @@ hybrid, first; then audio and autoencoder), never the track itself nor another i
 song is kept and the list refilled from further down); exact (default), or through an inverted-list
 index: neighbour_method ivf is a faiss IndexIVFFlat over a fine KMeans of the same embedding
 (ivf_lists lists), each query probing its nearest lists, as few as reach ivf_min_recall recall@10
-on the recall sample (from ivf_probe up, growing by half); spark_ivf, which `wavehouse build --engine
+on the recall sample (from ivf_probe up, growing by half; the sample is recall_sample tracks
+chosen by a hash of the track id, and its exact lists are ml_recall_lists); spark_ivf, which `wavehouse build --engine
 spark` sets, searches list by list on Spark, each query list probing the ivf_probe nearest lists of
 its queries (wavehouse/spark_jobs.py). Either records its recall@10 against exact on a sample of
 queries.
@@ -15,7 +16,8 @@ with `--engine spark`, at most train_sample, as these exact lists run on the dri
 An incremental build (ml_build_plan) updates the previous build's lists instead: new tracks and
 changed ones whose vector or song moved (ml_io.moved_rows), and tracks whose list held a deleted or
 moved one, are searched in full (exactly; with neighbour_method ivf through a new IVF index at the
-full build's probes, its recall measured again); every other list is merged exactly with the moved
+full build's probes, its recall measured again against the previous build's exact lists of the
+recall sample, updated as every list is); every other list is merged exactly with the moved
 tracks that reach its k-th (models_py/neighbours.update_lists, topk_above), whichever the method.
 The evaluation lists are updated the same way (the seed-protocol set's newcomers are fresh rows
 there)."""
@@ -94,11 +96,29 @@ def model(dbt, session):
             session.execute("insert into wh_neighbour_lists select * from wh_neighbour_part")
             session.unregister("wh_neighbour_part")
 
-    def recall_of(E, idx, sim):
+    keys = ids.to_pylist()
+    # the recall sample: keyed by track id, so it keeps its members as the catalogue grows and an
+    # incremental build updates its exact lists instead of searching them again
+    recall_rows = keyed_sample(keys, np.arange(len(ids)), p["recall_sample"], p["seed"])
+
+    def exact_sample_lists(E, kind, m, moved=None):
+        """The exact lists of the recall sample (kept in ml_recall_lists): an incremental build's
+        are the previous build's, updated as every list is (exact merge; queries that are new or
+        lost a neighbour searched again, exactly); otherwise searched."""
+        k = p["neighbours_k"]
+        if incremental and ml_io.previous_has(session, "ml_recall_lists"):
+            old_idx, old_sim = ml_io.previous_neighbour_lists(session, kind, ids, moved, k, table="ml_recall_lists")
+            idx, sim, counts = update_lists(E, k, songs, old_idx, old_sim, moved, memory, queries=recall_rows)
+            m.update({f"recall_{name}": n for name, n in counts.items() if name != "fresh_rows"})
+        else:
+            idx, sim = exact_topk_distinct(E, k, songs, memory, queries=recall_rows)
+        ml_io.store_recall_lists(session, kind, ids, recall_rows, idx, sim)
+        return idx, sim
+
+    def recall_of(E, idx, sim, kind, m, moved=None):
         """Recall@10 of approximate lists against the exact ones of the recall sample's queries."""
-        sample = ml_io.sample_rows(inputs, p["recall_sample"], p["seed"])
-        exact_idx, exact_sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory, queries=sample)
-        return recall_at(idx[sample], exact_idx, 10, sim[sample], exact_sim)
+        exact_idx, exact_sim = exact_sample_lists(E, kind, m, moved)
+        return recall_at(idx[recall_rows], exact_idx, 10, sim[recall_rows], exact_sim)
 
     everyone = np.arange(len(ids))
     for kind in kinds:   # the default first; then the others users can choose (recommend --embedding)
@@ -123,7 +143,7 @@ def model(dbt, session):
                 del old_idx, old_sim
                 if search:      # the IVF index is let go before the exact lists of the recall sample
                     search = None
-                    m.update(ivf_recall_at_10=recall_of(E, idx, sim))
+                    m.update(ivf_recall_at_10=recall_of(E, idx, sim, kind, m, moved))
             elif p["neighbour_method"] in ("ivf", "spark_ivf"):
                 if p["neighbour_method"] == "spark_ivf":    # wavehouse build --engine spark
                     from wavehouse.spark_jobs import ivf_topk_distinct_on_spark, spark_session
@@ -132,7 +152,7 @@ def model(dbt, session):
                         spark_session(p["spark_master"]), E, p["neighbours_k"], songs, p["ivf_lists"], p["ivf_probe"],
                         p["seed"], Path(p["spark_output"]) / f"neighbours_{kind}")
                     m.update(facts)
-                    m.update(ivf_recall_at_10=recall_of(E, idx, sim))
+                    m.update(ivf_recall_at_10=recall_of(E, idx, sim, kind, m))
                 else:       # faiss IVF, probing as many lists as reach ivf_min_recall on the recall sample
                     # its centroids are stored: an incremental build searches and merges on the same lists
                     centroids = ivf_centroids(normalise_rows(E), p["ivf_lists"], p["seed"])
@@ -141,10 +161,9 @@ def model(dbt, session):
                                      {"embedding_kind": kind, "ivf_lists": len(centroids), "seed": p["seed"]},
                                      ml_io.build_plan(dbt.ref("ml_build_plan"))["run_id"], len(fitted_on),
                                      ml_io.training_hash(E[fitted_on]))
-                    idx, sim, facts = ivf_topk_tuned(E, p["neighbours_k"], songs,
-                                                     ml_io.sample_rows(inputs, p["recall_sample"], p["seed"]),
+                    idx, sim, facts = ivf_topk_tuned(E, p["neighbours_k"], songs, recall_rows,
                                                      p["ivf_lists"], p["ivf_probe"], p["ivf_min_recall"], p["seed"], memory,
-                                                     centroids)
+                                                     centroids, exact=exact_sample_lists(E, kind, m))
                     m.update(facts)
             elif p["neighbour_method"] == "exact":
                 idx, sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory)
@@ -159,7 +178,6 @@ def model(dbt, session):
     # --engine spark: these exact lists run on the driver, so 0 (every query) means at most
     # train_sample queries there (all of them below it, as on DuckDB)
     cap = p["eval_max_queries"] or (p["train_sample"] if p["engine"] == "spark" else 0)
-    keys = ids.to_pylist() if cap else None
 
     def capped(rows):
         # 0 = every query; else a fixed sample keyed by track id (for 10^6-track scale runs), which

@@ -334,13 +334,13 @@ def published_fingerprint(db: Path) -> tuple[str, str] | None:
     except duckdb.Error:
         return None
     try:
-        row = con.execute("""select p.input_fingerprint, strftime(r.started_at, '%Y-%m-%d %H:%M:%S')
-                             from ml_build_plan as p left join ml_runs as r using (run_id)""").fetchone()
+        rows = con.execute("""select p.input_fingerprint, strftime(r.started_at, '%Y-%m-%d %H:%M:%S')
+                              from ml_build_plan as p left join ml_runs as r using (run_id)""").fetchall()
     except duckdb.Error:    # an older warehouse: no such column
         return None
     finally:
         con.close()
-    return (row[0], row[1] or "") if row and row[0] else None
+    return (rows[0][0], rows[0][1] or "") if rows and rows[0][0] else None
 
 
 def build(data: Path | None = None, full_refresh: bool = False, base: Path | None = None,

@@ -76,6 +76,12 @@ def test_wheel_builds_and_recommends_from_any_directory(wheel, tmp_path, fixture
     assert rec.returncode == 0, rec.stderr
     assert len(rec.stdout.strip().splitlines()) == 6 and ED_SHEERAN in rec.stderr
     assert "leaked" not in rec.stderr
+    # the same input, vars, code (the installed package's) and libraries: nothing to build
+    was = published.stat().st_mtime_ns
+    again = subprocess.run([wavehouse, "build", "--data", str(fixture_csv)], cwd=other, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "up to date" in again.stdout, again.stdout[-2000:] + again.stderr[-2000:]
+    assert published.stat().st_mtime_ns == was
 
 
 @pytest.mark.slow

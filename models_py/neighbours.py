@@ -370,14 +370,17 @@ def first_of_each_group(idx: np.ndarray, sim: np.ndarray, groups: np.ndarray, k:
 DISTINCT_CHUNK_ROWS = 16_384
 
 
-def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: int, order: np.ndarray | None = None
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: int, order: np.ndarray | None = None,
+                   short_is_all: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Top-k lists with one row per group (never the query's own group), kept full. `search(rows,
     width)` returns best-first lists (indices, similarities) of `width` for those rows (exact or IVF:
     the refill uses the same method). Lists start at about k times 1.2 x the mean group size (2k at
     least); rows that run short after dropping later copies are searched again at twice the width,
     until full or until every row has been seen. Rows go through in chunks (in `order`, positions in
-    queries, if given), so memory is bounded by one chunk's wide lists."""
+    queries, if given), so memory is bounded by one chunk's wide lists. `short_is_all`: a search
+    list that came back with empty places (-1) holds every row there is for it (a search that
+    leaves out the query's group and what is below a threshold before it ranks), so it is not
+    searched again."""
     groups = np.asarray(groups)
     n_groups = len(np.unique(groups))
     k = min(k, n_groups - 1)
@@ -389,11 +392,11 @@ def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: i
         rows = rows if order is None else order[rows]
         width = first_width
         while len(rows):
-            idx, sim, kept = first_of_each_group(*search(queries[rows], width), groups, k)
-            out_idx[rows], out_sim[rows] = idx, sim
+            found, found_sim = search(queries[rows], width)
+            out_idx[rows], out_sim[rows], kept = first_of_each_group(found, found_sim, groups, k)
             if width >= n - 1:
                 break
-            rows = rows[kept < k]
+            rows = rows[(kept < k) & (found[:, -1] >= 0)] if short_is_all else rows[kept < k]
             width = min(n - 1, width * 2)
     return out_idx, out_sim
 
@@ -527,8 +530,12 @@ def topk_among(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray
         sim, idx = _ordered(np.where(dropped, -np.inf, sim).astype(np.float32), np.where(dropped, n, idx))
         return np.where(idx >= n, -1, idx), sim
 
-    idx, sim = distinct_lists(search, queries, k, groups, len(candidates) + 1)
-    if idx.shape[1] < k:      # a catalogue of fewer than k + 1 songs
+    return _padded(*distinct_lists(search, queries, k, groups, len(candidates) + 1), k)
+
+
+def _padded(idx: np.ndarray, sim: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lists k wide (distinct_lists' are narrower in a catalogue of fewer than k + 1 groups)."""
+    if idx.shape[1] < k:
         idx = np.pad(idx, ((0, 0), (0, k - idx.shape[1])), constant_values=-1)
         sim = np.pad(sim, ((0, 0), (0, k - sim.shape[1])), constant_values=-np.inf)
     return idx, sim
@@ -551,22 +558,18 @@ def topk_above(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray
     groups = np.asarray(groups)
     if len(candidates) < BOUNDED_MIN_CANDIDATES:
         return topk_among(E, k, groups, candidates, queries)
-    out_idx = np.full((len(queries), k), -1, np.int64)
-    out_sim = np.full((len(queries), k), -np.inf, np.float32)
     bounded = BoundedExact(E[candidates], groups[candidates])
-    floor = torch.from_numpy(np.asarray(floor, dtype=np.float32) - BOUND_SLACK)
-    for start in range(0, len(queries), DISTINCT_CHUNK_ROWS):
-        rows, width = np.arange(start, min(len(queries), start + DISTINCT_CHUNK_ROWS)), 2 * k
-        while len(rows):
-            at = torch.from_numpy(rows)
-            idx, sim = bounded.search_vectors(torch.from_numpy(normalise_rows(E[queries[rows]])),
-                                              bounded.group_codes(groups[queries[rows]]), floor[at], width)
-            idx = np.where(idx >= 0, candidates[np.maximum(idx, 0)], -1)
-            out_idx[rows], out_sim[rows], kept = first_of_each_group(idx, sim, groups, k)
-            # wider only where more candidates reached the floor than the list held
-            rows = rows[(kept < k) & (idx[:, -1] >= 0)] if width < len(candidates) else rows[:0]
-            width *= 2
-    return out_idx, out_sim
+    floor_of = np.full(len(E), np.inf, np.float32)       # by row of E (distinct_lists passes rows)
+    floor_of[queries] = np.asarray(floor, dtype=np.float32) - BOUND_SLACK
+
+    def search(rows, width):
+        idx, sim = bounded.search_vectors(torch.from_numpy(normalise_rows(E[rows])), bounded.group_codes(groups[rows]),
+                                          torch.from_numpy(floor_of[rows]), width)
+        return np.where(idx >= 0, candidates[np.maximum(idx, 0)], -1), sim
+
+    # a list with empty places holds every candidate at or above its floor: not searched wider
+    idx, sim = distinct_lists(search, queries, k, groups, len(candidates) + 1, short_is_all=True)
+    return _padded(idx, sim, k)
 
 
 def merge_lists(idx_a: np.ndarray, sim_a: np.ndarray, idx_b: np.ndarray, sim_b: np.ndarray, groups: np.ndarray,

@@ -96,10 +96,14 @@ def model(dbt, session):
             session.execute("insert into wh_neighbour_lists select * from wh_neighbour_part")
             session.unregister("wh_neighbour_part")
 
-    keys = ids.to_pylist()
-    # the recall sample: keyed by track id, so it keeps its members as the catalogue grows and an
-    # incremental build updates its exact lists instead of searching them again
-    recall_rows = keyed_sample(keys, np.arange(len(ids)), p["recall_sample"], p["seed"])
+    # --engine spark: these exact lists run on the driver, so 0 (every query) means at most
+    # train_sample queries there (all of them below it, as on DuckDB)
+    cap = p["eval_max_queries"] or (p["train_sample"] if p["engine"] == "spark" else 0)
+    approximate = p["neighbour_method"] != "exact"
+    keys = ids.to_pylist() if cap or approximate else None      # for the samples keyed by track id
+    # the recall sample of approximate lists: keyed by track id, so it keeps its members as the
+    # catalogue grows and an incremental build updates its exact lists instead of searching them again
+    recall_rows = keyed_sample(keys, np.arange(len(ids)), p["recall_sample"], p["seed"]) if approximate else None
 
     def exact_sample_lists(E, kind, m, moved=None):
         """The exact lists of the recall sample (kept in ml_recall_lists): an incremental build's
@@ -175,10 +179,6 @@ def model(dbt, session):
             sound_only = E      # seed 001's protocol is compared in an embedding of sound alone
             sound_moved = moved if incremental else None
         del E
-    # --engine spark: these exact lists run on the driver, so 0 (every query) means at most
-    # train_sample queries there (all of them below it, as on DuckDB)
-    cap = p["eval_max_queries"] or (p["train_sample"] if p["engine"] == "spark" else 0)
-
     def capped(rows):
         # 0 = every query; else a fixed sample keyed by track id (for 10^6-track scale runs), which
         # keeps its members when the catalogue grows, so an incremental build can reuse their lists

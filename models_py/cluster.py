@@ -28,19 +28,21 @@ def kmeans_labels(X: np.ndarray, k: int, seed: int = 0, n_init: int = 3) -> tupl
 
 
 def sweep_k(X: np.ndarray, ks: list[int], metric_rows: np.ndarray, seed: int = 0, n_init: int = 3,
-            log: Callable[[str], None] | None = None) -> list[KScore]:
+            log: Callable[[str], None] | None = None, progress: Callable[..., None] | None = None) -> list[KScore]:
     """KMeans for each k on X; inertia on X, the three internal indices on the fixed rows
-    `metric_rows` (silhouette is quadratic, so a fixed stratified sample keeps it tractable)."""
-    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+    `metric_rows` (silhouette is quadratic, so a fixed stratified sample keeps it tractable; its
+    pairwise distances are computed once for every k). `progress(done, total, detail)` after each k."""
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, pairwise_distances
 
     scores = []
     sample = X[metric_rows]
-    for k in ks:
+    distances = pairwise_distances(sample)     # one (m, m) matrix, shared by every k
+    for i, k in enumerate(ks):
         started = time.perf_counter()
         labels, _, inertia = kmeans_labels(X, k, seed=seed, n_init=n_init)
         lab = labels[metric_rows]
         if len(np.unique(lab)) > 1:
-            sil = float(silhouette_score(sample, lab))
+            sil = silhouette_precomputed(distances, lab)
             dbi = float(davies_bouldin_score(sample, lab))
             ch = float(calinski_harabasz_score(sample, lab))
         else:
@@ -48,7 +50,31 @@ def sweep_k(X: np.ndarray, ks: list[int], metric_rows: np.ndarray, seed: int = 0
         scores.append(KScore(k, inertia, sil, dbi, ch, time.perf_counter() - started))
         if log:
             log(f"k={k}: inertia {inertia:.1f} silhouette {sil:.3f} DBI {dbi:.3f} CH {ch:.1f}")
+        if progress:
+            progress(i + 1, len(ks), f"k={k}")
     return scores
+
+
+def silhouette_precomputed(distances: np.ndarray, labels: np.ndarray) -> float:
+    """The mean silhouette coefficient from a (m, m) distance matrix (zero diagonal), as
+    scikit-learn's silhouette_score(distances, labels, metric="precomputed") defines it (a
+    sample alone in its cluster scores 0), with each sample's summed distance to every cluster
+    as one matrix product (scikit-learn reduces the matrix once per cluster per call)."""
+    values, codes = np.unique(labels, return_inverse=True)
+    if not 1 < len(values) < len(labels):
+        raise ValueError(f"silhouette needs 2 to n - 1 clusters, got {len(values)}")
+    onehot = np.zeros((len(labels), len(values)), dtype=distances.dtype)
+    onehot[np.arange(len(labels)), codes] = 1.0
+    sums = (distances @ onehot).astype(np.float64)            # (m, clusters)
+    sizes = onehot.sum(axis=0)
+    own = sizes[codes]
+    rows = np.arange(len(labels))
+    a = sums[rows, codes] / np.maximum(own - 1, 1)
+    means = sums / sizes
+    means[rows, codes] = np.inf
+    b = means.min(axis=1)
+    s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
+    return float(np.nan_to_num(s).mean())
 
 
 def knee_index(y: np.ndarray) -> int:
@@ -83,7 +109,7 @@ def k_distance_curve(X: np.ndarray, k: int) -> np.ndarray:
     """Sorted (descending) distance of every row of X to its k-th nearest other row."""
     from sklearn.neighbors import NearestNeighbors
 
-    distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    distances, _ = NearestNeighbors(n_neighbors=k + 1, algorithm="brute", n_jobs=-1).fit(X).kneighbors(X)
     return np.sort(distances[:, -1])[::-1]
 
 
@@ -105,7 +131,10 @@ def dbscan_fit(X: np.ndarray, eps: float, min_samples: int, fit_rows: np.ndarray
     join_rest=False leaves the rows outside fit_rows at -1 for the caller to join (on Spark)."""
     from sklearn.cluster import DBSCAN
 
-    model = DBSCAN(eps=eps, min_samples=min_samples).fit(X[fit_rows])
+    # brute force: at the k-distance knee's eps a neighbourhood holds a large share of the sample,
+    # so a tree prunes nothing (20,000 rows of the bundled catalogue: 13.7 s with the default
+    # algorithm, 2.7 s brute on two threads, the same labels)
+    model = DBSCAN(eps=eps, min_samples=min_samples, algorithm="brute", n_jobs=-1).fit(X[fit_rows])
     labels = np.full(len(X), -1, dtype=np.int32)
     labels[fit_rows] = model.labels_
     cores = fit_rows[model.core_sample_indices_]
@@ -121,7 +150,7 @@ def join_nearest_core(X: np.ndarray, core_X: np.ndarray, core_labels: np.ndarray
 
     labels = np.full(len(X), -1, dtype=np.int32)
     if len(core_X) and len(X):
-        dist, nearest = NearestNeighbors(n_neighbors=1).fit(core_X).kneighbors(X)
+        dist, nearest = NearestNeighbors(n_neighbors=1, algorithm="brute", n_jobs=-1).fit(core_X).kneighbors(X)
         within = dist[:, 0] <= eps
         labels[within] = np.asarray(core_labels)[nearest[within, 0]]
     return labels

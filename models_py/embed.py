@@ -88,11 +88,14 @@ def train_autoencoder(
     smote: bool = True,
     threads: int | None = None,
     log: Callable[[str], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> EmbeddingResult:
     """Train on X (n, d) float32 z-scores; return the encoder's embedding of every row of X.
 
     With `labels` (integer class per row) the genre head is trained on rows where `train_mask` is
     true (SMOTE-balanced when `smote`), and its accuracy reported on the other rows.
+    `progress(done, total, detail)` is called after each epoch (total: max_epochs; training stops
+    early when the validation loss has not improved for `patience` epochs).
     """
     import torch
     import torch.nn.functional as F
@@ -156,6 +159,8 @@ def train_autoencoder(
         epochs = epoch + 1
         if log:
             log(f"epoch {epochs}: validation loss {val_loss:.5f}")
+        if progress:
+            progress(epochs, max_epochs, f"epoch {epochs}, validation loss {val_loss:.4f}")
         if val_loss < best - 1e-5:
             best, bad = val_loss, 0
             best_state = [{k: v.clone() for k, v in m.state_dict().items()} for m in modules]

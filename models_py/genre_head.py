@@ -67,11 +67,33 @@ def embedding_of(logits: np.ndarray, hidden: np.ndarray, output: str) -> np.ndar
 INFERENCE_BLOCK = 65_536   # rows per forward pass when embedding (bounds the hidden activations)
 
 
+def numpy_dropout(p: float, rng: np.random.Generator):
+    """A dropout layer (inverted: kept units scaled by 1 / (1 - p)) whose masks are 16-bit draws of
+    numpy's PCG64 `rng`, so p is exact to 1/65,536. Same function as torch.nn.Dropout; torch's CPU
+    dropout draws its mask from a single-threaded generator, which took as long as the layer's
+    GEMM (a 512-wide genre head trained in 2.99 s per epoch with it, 2.17 s with this, 2.03 s with
+    no dropout). No parameters: a network's state_dict is the same as with nn.Dropout."""
+    import torch
+    import torch.nn as nn
+
+    class NumpyDropout(nn.Module):
+        def forward(self, h):
+            if not self.training or p == 0:
+                return h
+            bits = np.frombuffer(rng.bytes(h.numel() * 2), dtype=np.uint16).reshape(h.shape)
+            keep = (bits >= int(round(p * 65536))).astype(np.float32) * np.float32(1.0 / (1.0 - p))
+            return h * torch.from_numpy(keep)
+
+    return NumpyDropout()
+
+
 def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, config: HeadConfig,
-                     seed: int = 0, threads: int | None = None, log=None, all_outputs: bool = False) -> HeadResult:
+                     seed: int = 0, threads: int | None = None, log=None, all_outputs: bool = False,
+                     progress=None) -> HeadResult:
     """Train on the rows of X where train_mask is true (labels >= 0 there), return every row's
     embedding and probabilities, and the top-1 accuracy on the other labelled rows; with
-    all_outputs also the logits and last hidden layer (from which embedding_of gives any output)."""
+    all_outputs also the logits and last hidden layer (from which embedding_of gives any output).
+    `progress(done, total, detail)` is called after each epoch."""
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -97,8 +119,9 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
         n_synthetic = int(synthetic.sum())
 
     layers, width_in = [], X.shape[1]
+    masks = np.random.default_rng(seed)
     for _ in range(config.depth):
-        layers += [nn.Linear(width_in, config.width), nn.ReLU(), nn.Dropout(config.dropout)]
+        layers += [nn.Linear(width_in, config.width), nn.ReLU(), numpy_dropout(config.dropout, masks)]
         width_in = config.width
     body = nn.Sequential(*layers)
     out = nn.Linear(width_in, n_classes)
@@ -130,6 +153,8 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
             total += loss.item() * len(idx)
         if log:
             log(f"genre head epoch {epoch + 1}/{config.epochs}: training loss {total / len(Xf):.4f}")
+        if progress:
+            progress(epoch + 1, config.epochs, f"epoch {epoch + 1}/{config.epochs}, loss {total / len(Xf):.3f}")
     body.eval()
     out.eval()
     parts: dict[str, list[np.ndarray]] = {"embeddings": [], "probabilities": [], "logits": [], "hidden": []}

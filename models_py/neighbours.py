@@ -371,7 +371,7 @@ DISTINCT_CHUNK_ROWS = 16_384
 
 
 def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: int, order: np.ndarray | None = None,
-                   short_is_all: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                   short_is_all: bool = False, progress=None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k lists with one row per group (never the query's own group), kept full. `search(rows,
     width)` returns best-first lists (indices, similarities) of `width` for those rows (exact or IVF:
     the refill uses the same method). Lists start at about k times 1.2 x the mean group size (2k at
@@ -380,7 +380,7 @@ def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: i
     queries, if given), so memory is bounded by one chunk's wide lists. `short_is_all`: a search
     list that came back with empty places (-1) holds every row there is for it (a search that
     leaves out the query's group and what is below a threshold before it ranks), so it is not
-    searched again."""
+    searched again. `progress(done, total, detail)` after each chunk."""
     groups = np.asarray(groups)
     n_groups = len(np.unique(groups))
     k = min(k, n_groups - 1)
@@ -398,13 +398,17 @@ def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: i
                 break
             rows = rows[(kept < k) & (found[:, -1] >= 0)] if short_is_all else rows[kept < k]
             width = min(n - 1, width * 2)
+        if progress:
+            done = min(len(queries), start + DISTINCT_CHUNK_ROWS)
+            progress(done, len(queries), f"{done:,} of {len(queries):,} lists")
     return out_idx, out_sim
 
 
 def exact_topk_distinct(E: np.ndarray, k: int, groups: np.ndarray, memory_mb: float = 256.0,
-                        queries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                        queries: np.ndarray | None = None, progress=None) -> tuple[np.ndarray, np.ndarray]:
     """exact_topk in which no list holds two rows of one group (nor the query's own): the best-ranked
-    copy is kept and the list refilled from further down, so lists stay k long."""
+    copy is kept and the list refilled from further down, so lists stay k long. `progress` as in
+    distinct_lists."""
     queries = np.arange(len(E)) if queries is None else np.asarray(queries, dtype=np.int64)
     bounded = BoundedExact(E, groups) if use_bounded(len(E), len(queries), k) else None
 
@@ -413,7 +417,7 @@ def exact_topk_distinct(E: np.ndarray, k: int, groups: np.ndarray, memory_mb: fl
             return bounded.search(rows, width)
         return flat_topk(E, width, groups, memory_mb, queries=rows)
 
-    return distinct_lists(search, queries, k, groups, len(E))
+    return distinct_lists(search, queries, k, groups, len(E), progress=progress)
 
 
 def faiss_ivf_index(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000,

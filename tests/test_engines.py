@@ -107,11 +107,11 @@ def test_spark_engine_builds_the_same_warehouse(tmp_path, fixture_csv, built_hom
 def test_spark_engine_trains_on_a_bounded_sample_and_scores_every_track(tmp_path, fixture_csv):
     """Above train_sample (200,000 by default: the fixture is below it, so the test above
     trains on every track) the driver trains on a sample and Spark scores the rest; the searches
-    run on search_sample tracks and the evaluation lists on at most train_sample queries."""
+    (--tune) run on search_sample tracks and the evaluation lists on at most train_sample queries."""
     pytest.importorskip("pyspark")
     wavehouse = Path(sys.executable).with_name("wavehouse")
     sample = 1000
-    result = subprocess.run([str(wavehouse), "build", "--engine", "spark", "--data", str(fixture_csv), "--vars",
+    result = subprocess.run([str(wavehouse), "build", "--tune", "--engine", "spark", "--data", str(fixture_csv), "--vars",
                              f"{{train_sample: {sample}, search_sample: 800, "
                              "genre_head_search: [{width: 128, depth: 2, epochs: 10}]}"],
                             env={**os.environ, "WAVEHOUSE_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=900)

@@ -7,12 +7,12 @@ import pytest
 
 from wavehouse.models_py.balance import smote_balance
 from wavehouse.models_py.cluster import (KScore, choose_k, dbscan_labels, eps_at_knee, knee_index,
-                                         kmeans_labels, sub_clusters, sweep_k)
+                                         kmeans_labels, silhouette_precomputed, sub_clusters, sweep_k)
 from wavehouse.models_py.embed import train_autoencoder
 from wavehouse.models_py.genre_head import (OUTPUTS, HeadConfig, artist_evidence_matrix, best_config, choose_hybrid_weight,
                                             embedding_of,
                                             hybrid_embedding, search_genre_head, search_hybrid_weight,
-                                            shares_an_artist, train_genre_head)
+                                            numpy_dropout, shares_an_artist, train_genre_head)
 from wavehouse.models_py.neighbours import exact_topk, recall_at
 from wavehouse.models_py.project import lda_2d, pca_for_variance, tsne_2d
 from wavehouse.models_py.sampling import stratified_sample
@@ -119,8 +119,45 @@ def test_pca_keeps_requested_variance():
 def test_lda_and_tsne_give_two_dimensions():
     X, y = blobs()
     assert lda_2d(X, y, X).shape == (len(X), 2)
-    xy = tsne_2d(X, max_iter=250)
+    seen = []
+    xy = tsne_2d(X, max_iter=300, progress=lambda done, total, detail: seen.append((done, total)))
     assert xy.shape == (len(X), 2) and np.isfinite(xy).all()
+    assert np.array_equal(xy, tsne_2d(X, max_iter=300))          # deterministic for a seed
+    assert seen == [(125, 300), (250, 300), (300, 300)]
+    # the three blobs stay apart: each point's nearest other point is of its own blob
+    d = ((xy[:, None] - xy[None]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    assert (y[d.argmin(axis=1)] == y).mean() > 0.95
+
+
+def test_silhouette_from_distances_equals_scikit_learn():
+    from sklearn.metrics import pairwise_distances, silhouette_score
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 4))
+    D = pairwise_distances(X)
+    for k in (2, 5):
+        labels = rng.integers(0, k, len(X))
+        labels[7] = k + 1             # a cluster of one scores 0
+        assert silhouette_precomputed(D, labels) == pytest.approx(silhouette_score(X, labels), abs=1e-12)
+    with pytest.raises(ValueError):
+        silhouette_precomputed(D, np.zeros(len(X), int))
+
+
+def test_numpy_dropout_is_inverted_dropout():
+    import torch
+
+    layer = numpy_dropout(0.25, np.random.default_rng(0))
+    h = torch.ones(400, 500)
+    layer.eval()
+    assert torch.equal(layer(h), h)                      # off at inference
+    layer.train()
+    out = layer(h).numpy()
+    assert set(np.unique(out)) == {0.0, np.float32(1 / 0.75)}
+    assert (out == 0).mean() == pytest.approx(0.25, abs=0.01)
+    again = numpy_dropout(0.25, np.random.default_rng(0)).train()(h).numpy()
+    assert np.array_equal(out, again)                    # seeded
+    assert list(layer.state_dict()) == []                # a network's weights are the same as with nn.Dropout
 
 
 def test_exact_topk_matches_brute_force_and_excludes_same_song():

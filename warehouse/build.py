@@ -33,6 +33,7 @@ class BuildSummary:
     tracks_deleted: int = 0
     up_to_date: bool = False           # nothing changed since the published build: nothing was built
     built_at: str = ""                 # (then) when the published warehouse was built
+    example: str = ""                  # "Artist - Title" of the catalogue's most popular track
 
 
 SUMMARY_SQL = """
@@ -113,10 +114,13 @@ def end_process(code: int) -> None:
     os._exit(code)
 
 
-def run_dbt(args: list[str], base: Path, data: Path, previous: Path | None = None, fingerprint: str = "") -> None:
+def run_dbt(args: list[str], base: Path, data: Path, previous: Path | None = None, fingerprint: str = "",
+            progress: Callable | None = None) -> None:
     """Run dbt in this process (no second interpreter start-up); raise WavehouseError on failure.
     `previous`: the published warehouse an incremental build may start from; `fingerprint`: what
-    the build is of (build_fingerprint), recorded in ml_build_plan."""
+    the build is of (build_fingerprint), recorded in ml_build_plan; `progress`: a callback for
+    dbt's events (progress.BuildProgress), which then replaces dbt's console log (--quiet; the
+    log file keeps everything)."""
     from dbt.cli.main import dbtRunner
 
     global dbt_ran_in_process
@@ -125,7 +129,10 @@ def run_dbt(args: list[str], base: Path, data: Path, previous: Path | None = Non
                       WAVEHOUSE_FINGERPRINT=fingerprint,
                       DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_VERSION_CHECK="false"):
         try:
-            result = dbtRunner().invoke(args)
+            if progress is not None:
+                result = dbtRunner(callbacks=[progress]).invoke(["--quiet", *args])
+            else:
+                result = dbtRunner().invoke(args)
         finally:
             _close_dbt_duckdb()
     if not result.success:
@@ -177,9 +184,11 @@ def summarise(db: Path) -> BuildSummary:
                                ).fetchall()[0][0]
         plan = con.execute("select mode, reason, tracks_added, tracks_changed, tracks_deleted from ml_build_plan"
                            ).fetchall() if has_plan else []
+        example = con.execute("""select split_part(artists, ';', 1) || ' - ' || track_name from dim_tracks
+                                 order by popularity desc nulls last, track_id limit 1""").fetchall()
     finally:
         con.close()
-    summary = BuildSummary(read, kept, rejected, merged, reasons)
+    summary = BuildSummary(read, kept, rejected, merged, reasons, example=example[0][0] if example else "")
     if plan:
         (summary.mode, summary.mode_reason, summary.tracks_added, summary.tracks_changed,
          summary.tracks_deleted) = plan[0]
@@ -252,7 +261,7 @@ def spark_ingest(base: Path, data: Path, dbt_extra: list[str], master: str | Non
     return output
 
 
-def with_var(dbt_extra: list[str], name: str, value: str, unless_set: bool = False) -> list[str]:
+def with_var(dbt_extra: list[str], name: str, value, unless_set: bool = False) -> list[str]:
     """dbt_extra with one more var in its --vars (added if there is none); with unless_set, a var
     the user set is kept."""
     extra = list(dbt_extra)
@@ -346,19 +355,23 @@ def published_fingerprint(db: Path) -> tuple[str, str] | None:
 def build(data: Path | None = None, full_refresh: bool = False, base: Path | None = None,
           dbt_extra: list[str] | None = None, on_built: Callable[[BuildSummary], None] | None = None,
           dbt_vars: str | None = None, columns: dict[str, str] | None = None, encoding: str | None = None,
-          engine: str = "duckdb", spark_master: str | None = None, force: bool = False) -> BuildSummary:
-    """dbt build into $WAVEHOUSE_HOME/build/wavehouse.duckdb, then publish it atomically. Unless
-    full_refresh, the published warehouse (if any) is attached read-only so that the build can be
-    incremental (ml_build_plan); and when it was built from the same input files, arguments, code
-    and libraries (build_fingerprint), nothing is built unless `force`: the summary says
-    up_to_date."""
+          engine: str = "duckdb", spark_master: str | None = None, force: bool = False,
+          tune: bool = False, progress: Callable | None = None) -> BuildSummary:
+    """dbt build into $WAVEHOUSE_HOME/build/wavehouse.duckdb, then publish it atomically. The
+    published warehouse (if any) is attached read-only: unless full_refresh or tune, the build can
+    be incremental (ml_build_plan), and a full build keeps its tuned config (ml_genre_head_tuning).
+    When it was built from the same input files, arguments, code and libraries
+    (build_fingerprint), nothing is built unless `force` or `tune`: the summary says up_to_date.
+    `tune` runs the genre-head and hybrid-mix searches and trains every model on their choice
+    (var tune); later builds reuse it. The fingerprint leaves `tune` out: a build after a tuning
+    run with the same input has nothing to do."""
     base = base or home()
     dbt_extra = list(dbt_extra or []) + vars_argument(dbt_vars, columns, encoding)
     data = resolve_data(data)
     with build_lock(base):
         fingerprint = build_fingerprint(data, [*dbt_extra, f"engine={engine}"])
         built = published_fingerprint(published_db(base))
-        if built and built[0] == fingerprint and not (full_refresh or force):
+        if built and built[0] == fingerprint and not (full_refresh or force or tune):
             summary = summarise(published_db(base))
             summary.up_to_date, summary.built_at, summary.published = True, built[1], published_db(base)
             return summary
@@ -366,6 +379,8 @@ def build(data: Path | None = None, full_refresh: bool = False, base: Path | Non
         for stale in (target, target.with_name(target.name + ".wal")):
             stale.unlink(missing_ok=True)
         extra = list(dbt_extra or []) + (["--full-refresh"] if full_refresh else [])
+        if tune:
+            extra = with_var(extra, "tune", True)
         if engine == "spark":
             # Spark reads, types, quarantines and dedupes; DuckDB reads its tables and does the rest
             # (their unit tests are of the SQL Spark ran, so not repeated on the tables it wrote)
@@ -378,7 +393,7 @@ def build(data: Path | None = None, full_refresh: bool = False, base: Path | Non
             extra += ["--exclude", *(f"test_type:unit,{model}" for model in INGEST_MODELS)]
         previous = published_db(base)
         run_dbt(dbt_args("build", base, extra), base, data,
-                previous=previous if previous.is_file() and not full_refresh else None, fingerprint=fingerprint)
+                previous=previous if previous.is_file() else None, fingerprint=fingerprint, progress=progress)
         summary = summarise(target)
         if on_built:
             on_built(summary)

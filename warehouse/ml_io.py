@@ -32,6 +32,14 @@ def log(message: str) -> None:
     AdapterLogger("wavehouse").info(message)
 
 
+def progress_of(stage: str):
+    """A progress callback (done, total, detail='') for a stage that knows its size; the build's
+    console (progress.BuildProgress) draws it as a bar."""
+    def report(done: int, total: int, detail: str = "") -> None:
+        log(f"progress {stage} {int(done)}/{int(total)} {detail}".rstrip())
+    return report
+
+
 def table(relation) -> pa.Table:
     """A dbt ref (a DuckDB relation) as an Arrow table."""
     return relation.to_arrow_table()
@@ -78,9 +86,9 @@ def config(**values: Any) -> dict[str, Any]:
             raise ValueError(f"config {name!r} is not set: give the model `{name}` in its YAML config")
         if kind is bool:
             out[name] = str(raw).lower() in ("true", "1", "yes")
-        elif kind is list:
+        elif kind in (list, dict):
             # a var rendered into YAML arrives as its Python repr ([{'smote': True}]): a literal
-            out[name] = raw if isinstance(raw, list) else ast.literal_eval(str(raw))
+            out[name] = raw if isinstance(raw, kind) else ast.literal_eval(str(raw))
         else:
             out[name] = kind(raw)
     return out
@@ -128,7 +136,8 @@ def stage(session, name: str, params: dict | None = None) -> Iterator[dict]:
 def library_versions() -> dict[str, str]:
     from importlib.metadata import version
 
-    names = ["duckdb", "dbt-core", "dbt-duckdb", "numpy", "pyarrow", "scikit-learn", "imbalanced-learn", "torch", "shap"]
+    names = ["duckdb", "dbt-core", "dbt-duckdb", "numpy", "pyarrow", "scikit-learn", "imbalanced-learn", "torch", "shap",
+             "openTSNE", "faiss-cpu"]
     return {name: version(name) for name in names}
 
 

@@ -13,3 +13,11 @@ from dim_tracks
 order by popularity desc, track_id
 limit ?
 """
+
+TUNING = """
+select search, candidate_id, width, depth, epochs, lr, smote, output, audio_weight,
+       validation_hit_at_10, validation_own_artist_share, is_chosen, source, tuned_at
+from ml_genre_head_tuning
+order by search, validation_hit_at_10 desc nulls last, candidate_id
+limit ?
+"""

@@ -9,10 +9,11 @@
 {%- endmacro %}
 
 {#- on-run-start: attach the previous warehouse read-only when there is one (a missing file is no
-    error: the build is then full). -#}
+    error: the build is then full). Attached with --full-refresh too: a full build trains every
+    model but keeps a tuned warehouse's config (ml_genre_head_tuning). -#}
 {% macro attach_previous_warehouse() %}
 {% set path = previous_warehouse_path() %}
-{% if execute and target.type == 'duckdb' and path and not flags.FULL_REFRESH and flags.WHICH in ('build', 'run') %}
+{% if execute and target.type == 'duckdb' and path and flags.WHICH in ('build', 'run') %}
     {% set found = run_query("select count(*) from glob(" ~ sql_string(path) ~ ")").columns[0].values()[0] %}
     {% if found %}
         {% do run_query("attach if not exists " ~ sql_string(path) ~ " as previous (read_only)") %}
@@ -41,11 +42,12 @@
 {%- endmacro %}
 
 {#- The parameters the trained models depend on: when any differs from the previous build's, the
-    build is full. -#}
+    build is full. (The searches' vars are not among them: they matter only to a build that tunes,
+    which is full anyway.) -#}
 {% macro model_parameters() -%}
 {%- set names = ['seed', 'holdout_percent', 'validation_percent', 'latent_dim', 'ae_batch_size', 'ae_max_epochs',
-                 'ae_patience', 'ae_learning_rate', 'aux_weight', 'feature_weights', 'genre_head_search', 'search_sample',
-                 'hybrid_audio_weights', 'hybrid_max_own_artist_share', 'pca_min_variance', 'k_min', 'k_max',
+                 'ae_patience', 'ae_learning_rate', 'aux_weight', 'feature_weights', 'genre_head', 'hybrid_audio_weight',
+                 'use_tuned_config', 'pca_min_variance', 'k_min', 'k_max',
                  'k_sweep_sample', 'metric_sample', 'kmeans_n_init', 'sub_k', 'dbscan_min_samples',
                  'dbscan_sample', 'kdistance_curve_points', 'shap_fit_sample', 'shap_explain_sample',
                  'tsne_sample', 'tsne_max_iter', 'neighbours_k', 'neighbour_method', 'ivf_lists', 'ivf_probe', 'ivf_min_recall',

@@ -52,6 +52,9 @@ decided as (
             as changed_share,
         {{ var('incremental_max_change_share', 0.2) }} as max_change_share,
         case
+            {%- if var('tune', false) | string | lower == 'true' %}
+            when true then 'tuning (wavehouse tune): the searches choose the config, every model trains on it'
+            {%- endif %}
             {%- if flags.FULL_REFRESH %}
             when true then '--full-refresh was asked for'
             {%- endif %}

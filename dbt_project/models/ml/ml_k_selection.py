@@ -27,11 +27,13 @@ def model(dbt, session):
     ks = list(range(p["k_min"], p["k_max"] + 1))
     columns = {name: [] for name in ["space", "k", "inertia", "silhouette", "davies_bouldin",
                                      "calinski_harabasz", "seconds", "is_chosen", "choice_reason"]}
+    report = ml_io.progress_of("k_selection")
     with ml_io.stage(session, "k_selection", p) as m:
-        for space, X in spaces.items():
+        for i, (space, X) in enumerate(spaces.items()):
             ml_io.log(f"k sweep in {space} space ({len(sweep_rows)} rows, k={ks[0]}..{ks[-1]})")
-            scores = sweep_k(X[sweep_rows], ks, metric_rows, seed=p["seed"], n_init=p["kmeans_n_init"],
-                             log=ml_io.log)
+            scores = sweep_k(X[sweep_rows], ks, metric_rows, seed=p["seed"], n_init=p["kmeans_n_init"], log=ml_io.log,
+                             progress=lambda done, total, detail, i=i, space=space: report(
+                                 i * total + done, len(spaces) * total, f"{space} {detail}"))
             chosen, reason = choose_k(scores)
             m[f"chosen_k_{space}"] = chosen
             for s in scores:

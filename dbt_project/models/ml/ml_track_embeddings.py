@@ -71,7 +71,7 @@ def model(dbt, session):
     X_fit, features_fit = X[fit], features[fit]
     states = {}
     with ml_io.stage(session, "autoencoder", p) as m:
-        plain = train_autoencoder(X_fit, **shared)
+        plain = train_autoencoder(X_fit, **shared, progress=ml_io.progress_of("autoencoder"))
         m.update(epochs=plain.epochs, recon_mse_mean=plain.recon_mse_mean, recon_mse_max=plain.recon_mse_max,
                  train_rows=len(plain.embeddings))
     ml_io.save_model(session, "autoencoder", plain.encoder_state, {"latent_dim": p["latent_dim"]}, run,
@@ -85,7 +85,7 @@ def model(dbt, session):
         genres_fit = genres[fit]
         with ml_io.stage(session, "genre_aware", p) as m:
             aware = train_autoencoder(X_fit, labels=np.maximum(genres_fit, 0), train_mask=labelled,
-                                      aux_weight=p["aux_weight"], **shared)
+                                      aux_weight=p["aux_weight"], **shared, progress=ml_io.progress_of("genre_aware"))
             m.update(epochs=aware.epochs, recon_mse_mean=aware.recon_mse_mean, recon_mse_max=aware.recon_mse_max,
                      aux_accuracy_holdout=aware.aux_accuracy_holdout, train_rows=aware.n_train_rows,
                      smote_synthetic_rows=aware.n_synthetic_rows)
@@ -98,7 +98,8 @@ def model(dbt, session):
             config = HeadConfig(**json.loads(tuning.column("config")[0].as_py()))
             audio_weight = tuning.column("audio_weight")[1].as_py() if tuning.num_rows > 1 else None
             with ml_io.stage(session, "genre_head", {**p, "head": config.__dict__}) as m:
-                head = train_genre_head(features_fit, genres_fit, labelled, config, seed=p["seed"], log=ml_io.log)
+                head = train_genre_head(features_fit, genres_fit, labelled, config, seed=p["seed"], log=ml_io.log,
+                                        progress=ml_io.progress_of("genre_head"))
                 m.update(accuracy_holdout=head.accuracy, train_rows=head.n_train_rows,
                          smote_synthetic_rows=head.n_synthetic_rows)
             ml_io.save_model(session, "genre_head", head.state, {"config": config.__dict__, "audio_weight": audio_weight},

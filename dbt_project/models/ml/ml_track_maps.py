@@ -64,7 +64,8 @@ def model(dbt, session):
                          len(X_bal), ml_io.training_hash(X_bal, y_bal))
     with ml_io.stage(session, "map_tsne", p) as m:
         rows = ml_io.sample_rows(inputs, p["tsne_sample"], p["seed"])
-        add("tsne", rows, tsne_2d(X[rows], seed=p["seed"], max_iter=p["tsne_max_iter"]))
+        add("tsne", rows, tsne_2d(X[rows], seed=p["seed"], max_iter=p["tsne_max_iter"],
+                                  progress=ml_io.progress_of("map_tsne")))
         m.update(sample_rows=len(rows))
     return pa.concat_tables(parts)
 

@@ -170,7 +170,8 @@ def model(dbt, session):
                                                      centroids, exact=exact_sample_lists(E, kind, m))
                     m.update(facts)
             elif p["neighbour_method"] == "exact":
-                idx, sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory)
+                idx, sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory,
+                                               progress=ml_io.progress_of(stage_name))
             else:
                 raise ValueError(f"neighbour_method must be exact, ivf or spark_ivf, not {p['neighbour_method']!r}")
             add(kind, everyone, idx, sim, is_default=kind == kinds[0])
@@ -196,7 +197,8 @@ def model(dbt, session):
                 idx, sim, counts = update_lists(G, 10, songs, old_idx, old_sim, moved, memory, queries=queries)
                 m.update({f"genre_aware_{name}": n for name, n in counts.items()})
             else:
-                idx, sim = exact_topk_distinct(G, 10, songs, memory, queries=queries)
+                idx, sim = exact_topk_distinct(G, 10, songs, memory, queries=queries,
+                                               progress=ml_io.progress_of("neighbours_evaluation"))
             add("genre_aware", queries, idx, sim)
             del G
             # seed 001: first track of each name, neighbours among those only, no song exclusion

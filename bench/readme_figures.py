@@ -118,6 +118,45 @@ def block_tuning(con) -> str:
             + markdown(["w", "validation hit@10", "validation own-artist share", ""], mixes))
 
 
+def block_config(con) -> str:
+    """The config the audio and hybrid embeddings of this build were trained with, and its source."""
+    (source, run, head, weight), = rows(con, """select config_source, config_tuning_run_id, genre_head_config,
+                                                       hybrid_audio_weight from ml_runs""")
+    config = json.loads(head) if head else {}
+    where = ("the defaults of `dbt_project.yml` (vars `genre_head`, `hybrid_audio_weight`): this warehouse was "
+             "never tuned" if source == "defaults" else f"the searches of tuning run `{run}`")
+    fields = ", ".join(f"{k} {v}" for k, v in config.items())
+    return f"This build's audio embedding is a genre head with {fields}; the hybrid mix's audio weight is {weight}: {where}."
+
+
+def block_first_build(report: dict) -> str:
+    """bench/first_build.py: the seed pipeline and a first `wavehouse build`, measured in one run."""
+    rounds = report["rounds"]
+    body = [(i, r["peer"]["seconds"], r["wavehouse"]["seconds"], f"**{r['ratio']}x**") for i, r in enumerate(rounds, 1)]
+    machine = report["machine"]
+    return (f"Run started {report['run_started']} on {machine['cores']} cores, commit `{machine['commit']}` "
+            f"(`python bench/first_build.py`, the bundled catalogue, a fresh home: a full build; goal <= 2x):\n\n"
+            + markdown(["round", "seed pipeline s", "wavehouse build s", "wavehouse / seed"], body))
+
+
+def block_first_build_stages(report: dict) -> str:
+    """docs/build_time.md: the last round's seconds per stage."""
+    last = report["rounds"][-1]["wavehouse"]
+    stages = sorted(last["ml_stage_seconds"].items(), key=lambda kv: -kv[1])
+    body = [(name, round(seconds, 1)) for name, seconds in stages if seconds >= 0.5]
+    body += [(f"SQL models (all {len(last['sql_model_seconds'])})", round(sum(last["sql_model_seconds"].values()), 1)),
+             ("dbt tests", round(last["dbt_tests_seconds"], 1)),
+             ("everything else (dbt start and parse, publish)", round(last["seconds"] - sum(s for _, s in stages)
+                                                                 - sum(last["sql_model_seconds"].values())
+                                                                 - last["dbt_tests_seconds"], 1)),
+             ("**whole build**", f"**{last['seconds']}**")]
+    quality = [(kind, q["genre_hit_at_10"], q["own_artist_at_10"]) for kind, q in last["quality"].items()]
+    return (f"Run started {report['run_started']}, commit `{report['machine']['commit']}`, peak RSS "
+            f"{last['peak_rss_mb']:,.0f} MB:\n\n" + markdown(["stage", "s"], body)
+            + "\n\nQuality of that build (rpt_evaluation_by_embedding, held-out queries, group `all`):\n\n"
+            + markdown(["embedding", "genre hit@10", "own artist@10"], quality))
+
+
 def block_clusters(con) -> str:
     k, pca_components, variance, eps, noise = rows(con, """
         select chosen_k_embedding, pca_components, pca_variance_kept, dbscan_eps, dbscan_noise_share from ml_runs""")[0]
@@ -339,13 +378,16 @@ def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
             "build": block_build(con),
             "quality": block_quality(con, bench),
             "embeddings": block_embeddings(con),
-            "tuning": block_tuning(con),
+            "config": block_config(con),
             "clusters": block_clusters(con),
         }
     finally:
         con.close()
     if bench:
         blocks["bench"] = bench_table.main(bench_json)
+    first_json = bench_json.with_name("first_build_latest.json")
+    if first_json.is_file():
+        blocks["first_build"] = block_first_build(json.loads(first_json.read_text()))
     serve_json = bench_json.with_name("serve_latest.json")
     if serve_json.is_file():
         blocks["serve"] = block_serve(json.loads(serve_json.read_text()))
@@ -375,6 +417,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, default=None, help="published warehouse (default: wavehouse info's)")
     parser.add_argument("--bench", type=Path, default=ROOT / "bench" / "results" / "latest.json")
+    parser.add_argument("--tuned-db", type=Path, default=None,
+                        help="a warehouse built by `wavehouse tune` on the bundled catalogue: docs/tuning.md's search table")
     parser.add_argument("--check", action="store_true", help="exit 1 if README.md differs from the rendering")
     parser.add_argument("--commit", default=None,
                         help="the commit the warehouse was built from (default: HEAD; give it when commits "
@@ -399,10 +443,25 @@ def main() -> None:
         scaling_after = replace_block(scaling_after, "engines", block_engines(engines))
         if "extrapolation" in engines:
             scaling_after = replace_block(scaling_after, "engines_model", block_engines_model(engines))
+    docs = {name: ROOT / "docs" / name for name in ("tuning.md", "build_time.md")}
+    docs_before = {name: p.read_text(encoding="utf-8") for name, p in docs.items()}
+    docs_after = dict(docs_before)
+    if args.tuned_db:
+        con = duckdb.connect(str(args.tuned_db), read_only=True)
+        try:
+            docs_after["tuning.md"] = replace_block(docs_after["tuning.md"], "tuning", block_tuning(con))
+        finally:
+            con.close()
+    first_json = args.bench.with_name("first_build_latest.json")
+    if first_json.is_file():
+        docs_after["build_time.md"] = replace_block(docs_after["build_time.md"], "first_build_stages",
+                                                    block_first_build_stages(json.loads(first_json.read_text())))
     if args.check:
-        sys.exit(0 if after == before and scaling_after == scaling_before else 1)
+        sys.exit(0 if after == before and scaling_after == scaling_before and docs_after == docs_before else 1)
     path.write_text(after, encoding="utf-8")
     scaling.write_text(scaling_after, encoding="utf-8")
+    for name, text in docs_after.items():
+        docs[name].write_text(text, encoding="utf-8")
     print(f"README.md: {'updated' if after != before else 'unchanged'}; "
           f"docs/scaling.md: {'updated' if scaling_after != scaling_before else 'unchanged'}")
 

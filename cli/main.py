@@ -188,9 +188,20 @@ def tune(ctx, data, columns, encoding, dbt_vars, limit, fmt):
       wavehouse tune --vars '{genre_head_search: [{width: 256}, {width: 512, lr: 0.01}], search_sample: 50000}'
       wavehouse sql "select * from ml_genre_head_tuning where is_chosen"
     """
-    ctx.invoke(build, data=data, columns=columns, encoding=encoding, full_refresh=False, force=False, tune=True,
-               dbt_vars=dbt_vars, engine="duckdb", spark_master=None, expanded=())
-    _show_rows("TUNING", limit, fmt)
+    from wavehouse import db, queries
+
+    ctx.invoke(build, data=data, columns=columns, encoding=encoding, full_refresh=False, force=False, verbose=False,
+               tune=True, dbt_vars=dbt_vars, engine="duckdb", spark_master=None, expanded=())
+    con = db.connect()
+    try:
+        columns_out, rows = db.query(con, queries.TUNING, [limit])
+    finally:
+        con.close()
+    if not rows:
+        click.echo("the catalogue has no genres: there is no audio embedding to tune (recommendations use the "
+                   "unsupervised autoencoder)")
+        return
+    echo_rows(columns_out, rows, fmt)
 
 
 @cli.command()

@@ -126,7 +126,8 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
     body = nn.Sequential(*layers)
     out = nn.Linear(width_in, n_classes)
     params = list(body.parameters()) + list(out.parameters())
-    optimiser = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    # fused: one kernel for the whole update (the per-tensor loop took 12% of an epoch of a 512-wide head)
+    optimiser = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, fused=True)
     steps_per_epoch = -(-len(X_fit) // config.batch_size)
     scheduler = None
     if config.schedule == "one_cycle":

@@ -15,6 +15,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_CSV = FIXTURES / "tracks_fixture.csv"
 
 
+# dbt vars for builds whose subject is not the models (reading a layout, a format, an encoding):
+# the same stages on smaller samples and a smaller genre head, so each such build is quicker
+QUICK_VARS = ("{k_max: 6, tsne_sample: 300, tsne_max_iter: 250, shap_fit_sample: 500, shap_explain_sample: 100, "
+              "genre_head: {width: 64, depth: 1, epochs: 5}}")
+
+
 @pytest.fixture(scope="session")
 def fixture_csv() -> Path:
     return FIXTURE_CSV
@@ -55,24 +61,28 @@ def use_home(monkeypatch):
     return _use
 
 
-def read_during_build(reader_code: str, home: Path, data: Path, tmp_path: Path) -> tuple[int, int, str]:
-    """Run `reader_code` (argv: published db, stop file; prints "queries errors") in its own process
-    while a build of `data` runs and publishes into `home`; return (queries, errors, its stderr)."""
+def read_during_build(readers: list[str], home: Path, data: Path, tmp_path: Path) -> list[tuple[int, int, str]]:
+    """Run each reader's code (argv: published db, stop file; prints "queries errors") in its own
+    process, all at once, while one build of `data` runs and publishes into `home`; return
+    (queries, errors, its stderr) per reader."""
     from wavehouse.build import build
     from wavehouse.paths import published_db
 
     stop = tmp_path / "stop-reader"
-    reader = subprocess.Popen([sys.executable, "-c", reader_code, str(published_db(home)), str(stop)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(published_db(home)), str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for code in readers]
     try:
         time.sleep(1.5)
-        build(data=data, base=home, force=True)     # must not fail on the reader's lock
+        build(data=data, base=home, force=True)     # must not fail on the readers' locks
         time.sleep(0.5)
     finally:
         stop.touch()
-        out, err = reader.communicate(timeout=60)
-    queries, errors = map(int, out.split())
-    return queries, errors, err
+        outputs = [proc.communicate(timeout=60) for proc in procs]
+    results = []
+    for out, err in outputs:
+        queries, errors = map(int, out.split())
+        results.append((queries, errors, err))
+    return results
 
 
 @pytest.fixture()

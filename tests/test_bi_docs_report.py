@@ -1,4 +1,4 @@
-"""BI access (Parquet marts, SQLAlchemy read-only during a build, older DuckDB), dbt docs, and the
+"""BI access (Parquet marts, older DuckDB; SQLAlchemy during a build: test_concurrency), dbt docs, and the
 HTML report (also opened in headless Chromium when it is installed)."""
 
 from __future__ import annotations
@@ -7,19 +7,17 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import textwrap
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from wavehouse.build import build, dbt_args, run_dbt
+from wavehouse.build import dbt_args, run_dbt
 from wavehouse.paths import PACKAGE_ROOT, build_db, published_db
 from wavehouse.report import SECTIONS, render_report
 
-from tests.conftest import copy_home, read_during_build
 
 
 def test_marts_are_exported_as_parquet(built_home):
@@ -35,33 +33,6 @@ def test_marts_are_exported_as_parquet(built_home):
         in_parquet = con.execute("select count(*) from read_parquet(?)", [str(marts / f"{name}.parquet")]).fetchone()[0]
         assert in_db == in_parquet > 0
     con.close()
-
-
-SQLALCHEMY_READER = textwrap.dedent("""
-    import sys, time, pathlib, sqlalchemy as sa
-    db, stop = sys.argv[1], pathlib.Path(sys.argv[2])
-    engine = sa.create_engine(f"duckdb:///{db}", connect_args={"read_only": True})
-    queries = errors = 0
-    while not stop.exists():
-        try:
-            with engine.connect() as con:
-                con.execute(sa.text("select cluster_name, n_tracks from dim_clusters")).fetchall()
-                con.execute(sa.text("select * from recommend([:id], k := 5)"), {"id": "4qPNDBW1i3p13qLCt0Ki3A"}).fetchall()
-            queries += 1
-        except Exception as exc:
-            errors += 1
-            print("reader error:", exc, file=sys.stderr)
-        time.sleep(0.02)
-    print(queries, errors)
-""")
-
-
-def test_sqlalchemy_reader_keeps_working_while_a_build_runs(tmp_path, fixture_csv, built_home):
-    pytest.importorskip("duckdb_engine")
-    home = copy_home(built_home, tmp_path / "home")     # a published warehouse to read
-    queries, errors, err = read_during_build(SQLALCHEMY_READER, home, fixture_csv, tmp_path)
-    assert errors == 0, err
-    assert queries > 5
 
 
 def test_published_file_opens_with_duckdb_1_5(built_home):

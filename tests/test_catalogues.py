@@ -24,7 +24,7 @@ from wavehouse.paths import WavehouseError, build_db, published_db
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from make_layouts import MULTILINE_IDS, write_layouts  # noqa: E402
 
-from tests.conftest import ingest  # noqa: E402
+from tests.conftest import QUICK_VARS, ingest  # noqa: E402
 
 pytestmark = pytest.mark.slow
 BUILT = ["kaggle.csv.gz", "spotify_600k.csv", "seed_004.csv", "seed_003.csv", "kaggle.parquet"]
@@ -47,8 +47,8 @@ def homes(layouts, tmp_path_factory):
     def home(shape: str) -> Path:
         if shape not in built:
             built[shape] = tmp_path_factory.mktemp(shape.replace(".", "_"))
-            if shape in BUILT:
-                build(data=layouts[shape], base=built[shape])
+            if shape in BUILT:     # layouts, not models: QUICK_VARS
+                build(data=layouts[shape], base=built[shape], dbt_vars=QUICK_VARS)
             else:
                 ingest(layouts[shape], built[shape])
         return built[shape]
@@ -178,7 +178,7 @@ def test_a_latin1_file_fails_at_once_and_builds_with_its_encoding(layouts, tmp_p
     with pytest.raises(WavehouseError, match=r"is not utf-8: \d+ of its 900 records.*--encoding latin-1.*iconv"):
         build(data=layouts["latin1_file.csv"], base=tmp_path)
     assert not published_db(tmp_path).exists()
-    summary = build(data=layouts["latin1_file.csv"], base=tmp_path, encoding="latin-1")
+    summary = build(data=layouts["latin1_file.csv"], base=tmp_path, encoding="latin-1", dbt_vars=QUICK_VARS)
     assert summary.rows_rejected == 0 and summary.rows_kept > 700
     assert query(tmp_path, "select count(*) from dim_tracks where regexp_matches(track_name || artists, '[éáíóúñü]')")[0][0] > 0
 
@@ -194,7 +194,7 @@ def test_other_layouts_map_with_columns(layouts, tmp_path):
     message = str(refused.value)
     assert "lacks required columns: artists, valence" in message and "Found: ref, title, performer" in message
     assert "--columns artists=<column>,valence=<column>" in message
-    summary = build(data=custom, base=tmp_path / "b",
+    summary = build(data=custom, base=tmp_path / "b", dbt_vars=QUICK_VARS,
                     columns={"artists": "performer", "valence": "mood_score", "track_id": "ref"})
     assert summary.rows_kept > 700
     [(layout, mapping)] = query(tmp_path / "b", "select input ->> 'layout', input -> 'columns' from ml_runs")

@@ -68,6 +68,11 @@ def test_wheel_builds_and_recommends_from_any_directory(wheel, tmp_path, fixture
     assert "leaked" not in built.stderr and "leaked" not in built.stdout
     published = tmp_path / "xdg" / "wavehouse" / "wavehouse.duckdb"
     assert published.is_file() and f"published {published}" in built.stdout
+    # the console: counts, one line per stage, the tests, what to try next
+    assert "rejected 9" in built.stdout and "dbt tests passed" in built.stdout
+    assert any(line.startswith("[") and line.rstrip().endswith(" s") and "genre_head" in line
+               for line in built.stdout.splitlines())
+    assert 'next: wavehouse recommend "' in built.stdout
     assert not list(elsewhere.iterdir()), "the build wrote into the current directory"
     other = tmp_path / "another_dir"
     other.mkdir()

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from wavehouse.build import INGEST_MODELS, build, dbt_args, run_dbt
 from wavehouse.paths import WavehouseError, build_db, published_db
 
-from tests.conftest import copy_home
 
 
 def digest(path: Path) -> str:
@@ -27,8 +26,10 @@ def digest(path: Path) -> str:
 
 def start_build(home: Path, data: Path, extra_env: dict | None = None, args: tuple = ()) -> subprocess.Popen:
     env = {**os.environ, "WAVEHOUSE_HOME": str(home), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-    # --force: the same input as the published warehouse's, which would otherwise be up to date
-    return subprocess.Popen([sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(data), "--force", *args],
+    # --force: the same input as the published warehouse's, which would otherwise be up to date;
+    # --verbose: dbt's own log, whose lines the markers below are
+    return subprocess.Popen([sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(data), "--force",
+                             "--verbose", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
 
@@ -66,21 +67,6 @@ def test_killed_build_leaves_published_warehouse_intact(built_home, fixture_csv,
     con.close()
     summary = build(data=fixture_csv, base=home, force=True)      # the next build succeeds
     assert summary.rows_kept > 2000 and not summary.up_to_date
-
-
-def test_two_builds_at_once_one_fails_clearly(tmp_path, fixture_csv, built_home):
-    home = copy_home(built_home, tmp_path / "home")      # the first build is an incremental one
-    first = start_build(home, fixture_csv)
-    time.sleep(3)
-    second = start_build(home, fixture_csv)
-    second_out, _ = second.communicate(timeout=300)
-    first_out, _ = first.communicate(timeout=600)
-    assert first.returncode == 0, first_out[-2000:]
-    assert second.returncode == 1 and "another build is running" in second_out
-    assert "Traceback" not in second_out
-    con = duckdb.connect(str(published_db(home)), read_only=True)
-    assert con.execute("select count(*) from dim_tracks").fetchone()[0] > 2000
-    con.close()
 
 
 # ---------------------------------------------------------------- generated broken CSVs

@@ -13,9 +13,13 @@ import yaml
 from wavehouse.build import build
 from wavehouse.paths import project_dir, published_db
 
-# a small search space, so that tuning the fixture stays quick
-SEARCH = ("{genre_head_search: [{width: 32, depth: 1, epochs: 4}, {width: 64, depth: 1, epochs: 4, lr: 0.01}], "
-          "hybrid_audio_weights: [0.4, 0.6]}")
+from tests.conftest import QUICK_VARS
+
+# a small search space, so that tuning the fixture stays quick (and the other stages, QUICK_VARS)
+QUICK = yaml.safe_load(QUICK_VARS)
+SEARCH = json.dumps({**QUICK, "genre_head_search": [{"width": 32, "depth": 1, "epochs": 4},
+                                                    {"width": 64, "depth": 1, "epochs": 4, "lr": 0.01}],
+                     "hybrid_audio_weights": [0.4, 0.6]})
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
@@ -78,12 +82,15 @@ def test_full_builds_keep_the_tuned_config_until_told_otherwise(tuned, fixture_c
     before = rows(published_db(home), tuning)
     (tuning_run,), = rows(published_db(home), "select run_id from ml_runs")
 
-    again = build(data=fixture_csv, base=home, full_refresh=True)          # no search vars: not needed
+    again = build(data=fixture_csv, base=home, full_refresh=True, dbt_vars=QUICK_VARS)   # no search vars: not needed
     db = published_db(home)
     assert again.mode == "full" and rows(db, tuning) == before
     (source, run, head), = rows(db, "select config_source, config_tuning_run_id, genre_head_config from ml_runs")
-    assert (source, run) == ("search", tuning_run) and json.loads(head)["width"] in (32, 64)
+    (chosen,), = rows(db, "select config from ml_genre_head_tuning where search = 'genre_head' and is_chosen")
+    # the searched config (4 epochs), not the genre_head var of this build (QUICK_VARS: 5)
+    assert (source, run) == ("search", tuning_run) and json.loads(head) == json.loads(chosen)
+    assert json.loads(head)["epochs"] == 4
     assert "genre_head_search" not in rows(db, "select json_keys(stage_seconds) from ml_runs")[0][0]
 
-    build(data=fixture_csv, base=home, full_refresh=True, dbt_vars="{use_tuned_config: false}")
+    build(data=fixture_csv, base=home, full_refresh=True, dbt_vars=json.dumps({**QUICK, "use_tuned_config": False}))
     assert rows(published_db(home), "select config_source from ml_runs") == [("defaults",)]

@@ -8,6 +8,7 @@ import glob
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -397,5 +398,8 @@ def build(data: Path | None = None, full_refresh: bool = False, base: Path | Non
         summary = summarise(target)
         if on_built:
             on_built(summary)
+        started = time.monotonic()
         summary.published = publish(base)
+        if progress is not None:
+            progress.done("publish (checkpoint, Parquet marts, rename)", time.monotonic() - started)
     return summary

@@ -62,6 +62,10 @@ class BuildProgress:
             self.last_percent[stage] = self.now()
             self.line(text)
 
+    def done(self, stage: str, seconds: float, note: str = "") -> None:
+        """A stage's line: its name and seconds."""
+        self.line(f"{stage:<28} {seconds:7.1f} s{note}")
+
     def message(self, text: str) -> None:
         """One of ours (ml_io.log): stage ends and progress are shown; the rest is in dbt.log."""
         found = PROGRESS.match(text)
@@ -71,7 +75,7 @@ class BuildProgress:
             return
         found = DONE.match(text)
         if found:
-            self.line(f"{found.group(1):<28} {float(found.group(2)):7.1f} s")
+            self.done(found.group(1), float(found.group(2)))
         elif text.startswith("config: "):
             self.line(text)
 
@@ -84,8 +88,7 @@ class BuildProgress:
                 self.line(f"test {name}: {status}")
             return
         if kind in ("model", "seed", "snapshot") and status in ("success", "pass", "error", "fail"):
-            word = "" if status in ("success", "pass") else f" {status.upper()}"
-            self.line(f"{name:<28} {seconds:7.1f} s{word}")
+            self.done(name, seconds, "" if status in ("success", "pass") else f" {status.upper()}")
 
     def finished(self) -> str:
         """The tests' line."""

@@ -2,14 +2,16 @@
 
 Runs the peer (bench/peer_seed_pipeline.py: the seed projects' pipeline, after
 ../shared/bench/seed_baseline.py) and a fresh default `wavehouse build` (an empty WAVEHOUSE_HOME,
-so a full build: every model trained) on the same catalogue, alternating them `--rounds` times;
+so a full build: every model trained) on the same catalogue, `--rounds` times, alternating which
+runs first;
 prints both wall times and their ratio (goal: wavehouse <= 2x the peer), wavehouse's seconds per
 stage (ml_runs.stage_seconds, dbt's per-model times and its tests) and the quality the goal is
 held to (rpt_evaluation_by_embedding, query group `all`), and writes
 bench/results/first_build_latest.json.
 
     python bench/first_build.py                 # the bundled catalogue, one round (about 6 minutes)
-    python bench/first_build.py --rounds 2
+    python bench/first_build.py --rounds 2       # the second round builds first, then runs the peer
+    python bench/first_build.py --keep /tmp/wh  # and keep the warehouse (bench/readme_figures.py --db)
     python bench/first_build.py --vars '{tune: true}'   # a first build that also tunes
 """
 
@@ -46,8 +48,14 @@ def peer(data: Path) -> dict:
             "genre_hit_rate_at_10": out["genre_hit_rate_at_10"]}
 
 
-def ours(data: Path, dbt_vars: str | None) -> dict:
-    with tempfile.TemporaryDirectory(prefix="wavehouse-first-build-") as home:
+def ours(data: Path, dbt_vars: str | None, keep: Path | None = None) -> dict:
+    """A full build into a fresh home (`keep`: this folder, emptied first and kept, e.g. for
+    bench/readme_figures.py; else a temporary one)."""
+    import shutil
+
+    with tempfile.TemporaryDirectory(prefix="wavehouse-first-build-") as scratch:
+        home = keep or Path(scratch)
+        shutil.rmtree(home, ignore_errors=True)
         result = wavehouse_build(data, Path(home), dbt_vars)
         con = duckdb.connect(str(Path(home) / "wavehouse.duckdb"), read_only=True)
         try:
@@ -87,14 +95,22 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--rounds", type=int, default=1, help="peer + wavehouse pairs, alternating")
     parser.add_argument("--vars", dest="dbt_vars", default=None, help="dbt vars for wavehouse build")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="build into this folder (emptied first) and keep it, e.g. for bench/readme_figures.py --db")
     args = parser.parse_args()
     report = {"machine": machine(), "data": str(args.data), "vars": args.dbt_vars,
               "run_started": time.strftime("%Y-%m-%d %H:%M:%S"), "rounds": []}
     for i in range(args.rounds):
-        log(f"round {i + 1}: the seed pipeline")
-        theirs = peer(args.data)
-        log(f"round {i + 1}: wavehouse build (fresh home: a full build)")
-        mine = ours(args.data, args.dbt_vars)
+        # alternating which runs first, so neither always meets the machine warmer (its speed drifts
+        # under sustained load)
+        if i % 2 == 0:
+            log(f"round {i + 1}: the seed pipeline, then wavehouse build (fresh home: a full build)")
+            theirs = peer(args.data)
+            mine = ours(args.data, args.dbt_vars, args.keep)
+        else:
+            log(f"round {i + 1}: wavehouse build (fresh home: a full build), then the seed pipeline")
+            mine = ours(args.data, args.dbt_vars, args.keep)
+            theirs = peer(args.data)
         ratio = round(mine["seconds"] / theirs["seconds"], 3)
         report["rounds"].append({"peer": theirs, "wavehouse": mine, "ratio": ratio})
         log(f"round {i + 1}: seed pipeline {theirs['seconds']} s, wavehouse {mine['seconds']} s: {ratio}x")

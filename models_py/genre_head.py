@@ -229,23 +229,28 @@ def genre_hit_at(E: np.ndarray, labels: np.ndarray, songs: np.ndarray, queries: 
 
 def search_genre_head(X: np.ndarray, labels: np.ndarray, songs: np.ndarray, train_mask: np.ndarray,
                       validation_mask: np.ndarray, configs: list[HeadConfig], seed: int = 0,
-                      outputs: tuple[str, ...] = OUTPUTS, log=None) -> tuple[list[dict], np.ndarray]:
+                      outputs: tuple[str, ...] = OUTPUTS, log=None, progress=None) -> tuple[list[dict], np.ndarray]:
     """Each config trained on the training rows outside the validation mask, and each of its
     `outputs` as the embedding scored by the validation rows' genre hit rate@10 among the training
     rows (the rows outside train_mask are never read: neither labels nor features).
 
     Returns one dict per (config, output) with the config's fields (output set),
     validation_hit_at_10, validation_accuracy, seconds (training), fit_rows, validation_rows; and the
-    genre probabilities, for the training rows in order, of the model of the best row."""
+    genre probabilities, for the training rows in order, of the model of the best row.
+    `progress(done, total, detail)` after each epoch of each config (total: every config's epochs)."""
     train_rows = np.flatnonzero(np.asarray(train_mask, dtype=bool) & (np.asarray(labels) >= 0))
     Xt, yt, st = X[train_rows], np.asarray(labels)[train_rows], np.asarray(songs)[train_rows]
     validation = np.asarray(validation_mask, dtype=bool)[train_rows]
     queries = np.flatnonzero(validation)
     results, best_probabilities, best = [], None, -1.0
+    total, offset = sum(c.epochs for c in configs), 0
     for i, config in enumerate(configs):
         if log:
             log(f"genre head search {i + 1}/{len(configs)}: training {config}")
-        r = train_genre_head(Xt, yt, ~validation, config, seed=seed, all_outputs=True)
+        report = (lambda done, _, detail, i=i, offset=offset: progress(
+            offset + done, total, f"config {i + 1}/{len(configs)}, {detail}")) if progress else None
+        r = train_genre_head(Xt, yt, ~validation, config, seed=seed, all_outputs=True, progress=report)
+        offset += config.epochs
         for output in outputs:
             hit = genre_hit_at(embedding_of(r.logits, r.hidden, output), yt, st, queries)
             results.append({**config.__dict__, "output": output, "validation_hit_at_10": hit,

@@ -140,6 +140,8 @@ def test_publish_moves_the_build_file(built_home):
 
 def test_plain_dbt_build_then_wavehouse_publish(tmp_path, fixture_csv):
     """`cd dbt_project && dbt build` works directly (committed profiles.yml), then `wavehouse publish`."""
+    from tests.conftest import QUICK_VARS
+
     import os
     import subprocess
     import sys
@@ -154,8 +156,9 @@ def test_plain_dbt_build_then_wavehouse_publish(tmp_path, fixture_csv):
     env = {**os.environ, "WAVEHOUSE_HOME": str(home), "WAVEHOUSE_DATA": str(fixture_csv),
            "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
     dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
-    out = subprocess.run([dbt, "build"], cwd=PACKAGE_ROOT / "dbt_project", env=env, capture_output=True,
-                         text=True, timeout=600)
+    # (a plain `dbt build` with --vars: QUICK_VARS, as its subject is dbt run directly, not the models)
+    out = subprocess.run([dbt, "build", "--vars", QUICK_VARS], cwd=PACKAGE_ROOT / "dbt_project", env=env,
+                         capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:]
     assert not published_db(home).exists()
     result = CliRunner().invoke(cli, ["publish"], env={"WAVEHOUSE_HOME": str(home)})

@@ -138,8 +138,8 @@ def search(dbt, session, p, inputs, run_id):
     train = ~inputs.column("is_holdout").to_numpy(zero_copy_only=False)
     validation = inputs.column("is_validation").to_numpy(zero_copy_only=False)
     with ml_io.stage(session, "genre_head_search", p) as m:
-        head_rows, probabilities = search_genre_head(X, genres, songs, train, validation, configs,
-                                                     seed=p["seed"], log=ml_io.log)
+        head_rows, probabilities = search_genre_head(X, genres, songs, train, validation, configs, seed=p["seed"],
+                                                     log=ml_io.log, progress=ml_io.progress_of("genre_head_search"))
         head_chosen = best_config(head_rows)
         m.update(configs=len(head_rows), chosen=head_chosen + 1, sample_tracks=inputs.num_rows,
                  chosen_validation_hit_at_10=head_rows[head_chosen]["validation_hit_at_10"])

@@ -146,9 +146,9 @@ def block_first_build_stages(report: dict) -> str:
     body = [(name, round(seconds, 1)) for name, seconds in stages if seconds >= 0.5]
     body += [(f"SQL models (all {len(last['sql_model_seconds'])})", round(sum(last["sql_model_seconds"].values()), 1)),
              ("dbt tests", round(last["dbt_tests_seconds"], 1)),
-             ("everything else (dbt start and parse, publish)", round(last["seconds"] - sum(s for _, s in stages)
-                                                                 - sum(last["sql_model_seconds"].values())
-                                                                 - last["dbt_tests_seconds"], 1)),
+             ("everything else (dbt start and parse, Python models reading and writing tables, publish)",
+              round(last["seconds"] - sum(s for _, s in stages) - sum(last["sql_model_seconds"].values())
+                    - last["dbt_tests_seconds"], 1)),
              ("**whole build**", f"**{last['seconds']}**")]
     quality = [(kind, q["genre_hit_at_10"], q["own_artist_at_10"]) for kind, q in last["quality"].items()]
     return (f"Run started {report['run_started']}, commit `{report['machine']['commit']}`, peak RSS "

@@ -368,14 +368,16 @@ def first_of_each_group(idx: np.ndarray, sim: np.ndarray, groups: np.ndarray, k:
 # 1M synthetic tracks, about ten releases per song, lists start 260 wide: the IVF search raised
 # the peak RSS by 0.43 GB with 65,536-row chunks, 0.21 GB with 16,384, in the same 188 s).
 DISTINCT_CHUNK_ROWS = 16_384
-# distinct_lists' first search is at least this many times k wide (more when songs have more ids);
-# 2.0 searched 31% wider than needed on the bundled catalogue (1.11 ids per song): 17.6 s against
-# 15.0 s for the autoencoder's lists at 1.3, the same lists
-FIRST_WIDTH_FACTOR = 1.3
+# How wide an exact search (BoundedExact) of distinct_lists starts, in multiples of k (more when
+# songs have more ids): it costs more the wider it is; at 1.3 k instead of 2 k the bundled
+# catalogue's autoencoder lists took 15.0 s against 17.6 s, the same lists. An IVF search costs
+# about the same at any width and each refill is another probe of its lists, so it starts at 2 k.
+EXACT_FIRST_WIDTH_FACTOR = 1.3
 
 
 def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: int, order: np.ndarray | None = None,
-                   short_is_all: bool = False, progress=None) -> tuple[np.ndarray, np.ndarray]:
+                   short_is_all: bool = False, progress=None, width_factor: float | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k lists with one row per group (never the query's own group), kept full. `search(rows,
     width)` returns best-first lists (indices, similarities) of `width` for those rows (exact or IVF:
     the refill uses the same method). Lists start at about k times 1.2 x the mean group size (2k at
@@ -384,11 +386,14 @@ def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: i
     queries, if given), so memory is bounded by one chunk's wide lists. `short_is_all`: a search
     list that came back with empty places (-1) holds every row there is for it (a search that
     leaves out the query's group and what is below a threshold before it ranks), so it is not
-    searched again. `progress(done, total, detail)` after each chunk."""
+    searched again. `progress(done, total, detail)` after each chunk. `width_factor`: the first
+    search is at least this many times k wide (None: 2 k, in whole multiples of k)."""
     groups = np.asarray(groups)
     n_groups = len(np.unique(groups))
     k = min(k, n_groups - 1)
-    first_width = min(n - 1, int(np.ceil(k * max(FIRST_WIDTH_FACTOR, 1.2 * n / n_groups))))
+    spread = 1.2 * n / n_groups
+    first_width = min(n - 1, k * max(2, int(np.ceil(spread))) if width_factor is None
+                      else int(np.ceil(k * max(width_factor, spread))))
     out_idx = np.empty((len(queries), k), dtype=np.int64)
     out_sim = np.empty((len(queries), k), dtype=np.float32)
     for start in range(0, len(queries), DISTINCT_CHUNK_ROWS):
@@ -421,7 +426,8 @@ def exact_topk_distinct(E: np.ndarray, k: int, groups: np.ndarray, memory_mb: fl
             return bounded.search(rows, width)
         return flat_topk(E, width, groups, memory_mb, queries=rows)
 
-    return distinct_lists(search, queries, k, groups, len(E), progress=progress)
+    return distinct_lists(search, queries, k, groups, len(E), progress=progress,
+                          width_factor=EXACT_FIRST_WIDTH_FACTOR)
 
 
 def faiss_ivf_index(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000,

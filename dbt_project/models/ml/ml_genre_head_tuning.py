@@ -57,13 +57,14 @@ def model(dbt, session):
         table = ml_io.previous(session, "ml_genre_head_tuning")
     else:
         weight = p["hybrid_audio_weight"]
-        table = tuning_rows([{**HeadConfig(**p["genre_head"]).__dict__}],
+        table = tuning_rows([HeadConfig(**p["genre_head"]).__dict__],
                             [{"audio_weight": weight}] if weight > 0 else [], 0, 0 if weight > 0 else -1,
                             "defaults", None)
     chosen = {row["search"]: row for row in table.filter(table.column("is_chosen")).to_pylist()}
     head, mix = chosen["genre_head"], chosen.get("hybrid_mix")
     where = (f"tuned by run {head['tuning_run_id']} at {head['tuned_at']:%Y-%m-%d %H:%M} UTC"
-             if head["source"] == "search" else "the defaults of dbt_project.yml; `wavehouse tune` searches your catalogue's")
+             if head["source"] == "search"
+             else "the defaults of dbt_project.yml; `wavehouse tune` searches your catalogue's")
     ml_io.log(f"config: genre head {json.loads(head['config'])}, hybrid audio weight "
               f"{mix['audio_weight'] if mix else 'none'} ({where})")
     ml_io.record_stage(session, "model_config", 0.0, {
@@ -80,10 +81,12 @@ def tuned_before(session) -> bool:
 
     if not ml_io.previous_has(session, "ml_genre_head_tuning"):
         return False
-    columns = {r[0] for r in session.execute("""select column_name from duckdb_columns() where database_name = 'previous'
-                                                 and table_name = 'ml_genre_head_tuning'""").fetchall()}
+    columns = {r[0] for r in session.execute("""select column_name from duckdb_columns()
+                                                 where database_name = 'previous'
+                                                   and table_name = 'ml_genre_head_tuning'""").fetchall()}
     return "source" in columns and session.execute(
-        "select count(*) from previous.main.ml_genre_head_tuning where source = 'search' and is_chosen").fetchall()[0][0] > 0
+        """select count(*) from previous.main.ml_genre_head_tuning
+           where source = 'search' and is_chosen""").fetchall()[0][0] > 0
 
 
 def tuning_rows(head_rows, mix_rows, head_chosen, mix_chosen, source, run_id, tuned_at=None):
@@ -105,8 +108,8 @@ def tuning_rows(head_rows, mix_rows, head_chosen, mix_chosen, source, run_id, tu
         "config": pa.array([json.dumps({f: r[f] for f in fields}) for r in head_rows] + empty, pa.string()),
         "audio_weight": pa.array([None] * n_head + scores(mix_rows, "audio_weight"), pa.float64()),
         "fit_rows": pa.array(scores(head_rows, "fit_rows") + empty, pa.int64()),
-        "validation_rows": pa.array(scores(head_rows, "validation_rows") + [head_rows[0].get("validation_rows")
-                                                                             if head_rows else None] * n_mix, pa.int64()),
+        "validation_rows": pa.array(scores(head_rows, "validation_rows")
+                                    + [head_rows[0].get("validation_rows") if head_rows else None] * n_mix, pa.int64()),
         "validation_hit_at_10": pa.array(scores(head_rows + mix_rows, "validation_hit_at_10"), pa.float64()),
         "validation_accuracy": pa.array(scores(head_rows, "validation_accuracy") + empty, pa.float64()),
         "validation_own_artist_share": pa.array([None] * n_head + scores(mix_rows, "validation_own_artist_share"),

@@ -11,43 +11,47 @@ from tests.conftest import copy_home, read_during_build
 
 import pytest
 
-READER = textwrap.dedent("""
-    import sys, time, duckdb, pathlib
-    db, stop = sys.argv[1], pathlib.Path(sys.argv[2])
-    held = duckdb.connect(db, read_only=True)      # held open for the whole build
-    queries = errors = 0
-    while not stop.exists():
-        try:
-            held.execute("select count(*), sum(popularity) from dim_tracks").fetchall()
-            fresh = duckdb.connect(db, read_only=True)   # and new connections all along
-            fresh.execute("select count(*) from dim_tracks").fetchall()
-            fresh.close()
-            queries += 1
-        except Exception as exc:
-            errors += 1
-            print("reader error:", exc, file=sys.stderr)
-        time.sleep(0.01)
-    print(queries, errors)
-""")
+LOOP = """
+queries = errors = 0
+while not stop.exists():
+    try:
+        step()
+        queries += 1
+    except Exception as exc:
+        errors += 1
+        print("reader error:", exc, file=sys.stderr)
+    time.sleep(PAUSE)
+print(queries, errors)
+"""
 
 
-SQLALCHEMY_READER = textwrap.dedent("""
-    import sys, time, pathlib, sqlalchemy as sa
-    db, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+def reader(setup: str, pause: float) -> str:
+    """A reader process's code (argv: published db, stop file): `setup` (which defines step()),
+    then step() until the stop file appears; prints "queries errors"."""
+    head = "import sys, time, pathlib\ndb, stop = sys.argv[1], pathlib.Path(sys.argv[2])\n"
+    return head + textwrap.dedent(setup) + LOOP.replace("PAUSE", str(pause))
+
+
+# DuckDB: one connection held open for the whole build, and new connections all along
+READER = reader("""
+    import duckdb
+    held = duckdb.connect(db, read_only=True)
+    def step():
+        held.execute("select count(*), sum(popularity) from dim_tracks").fetchall()
+        fresh = duckdb.connect(db, read_only=True)
+        fresh.execute("select count(*) from dim_tracks").fetchall()
+        fresh.close()
+""", 0.01)
+
+# a BI tool's driver: SQLAlchemy over duckdb-engine, read-only, a connection per round
+SQLALCHEMY_READER = reader("""
+    import sqlalchemy as sa
     engine = sa.create_engine(f"duckdb:///{db}", connect_args={"read_only": True})
-    queries = errors = 0
-    while not stop.exists():
-        try:
-            with engine.connect() as con:
-                con.execute(sa.text("select cluster_name, n_tracks from dim_clusters")).fetchall()
-                con.execute(sa.text("select * from recommend([:id], k := 5)"), {"id": "4qPNDBW1i3p13qLCt0Ki3A"}).fetchall()
-            queries += 1
-        except Exception as exc:
-            errors += 1
-            print("reader error:", exc, file=sys.stderr)
-        time.sleep(0.02)
-    print(queries, errors)
-""")
+    def step():
+        with engine.connect() as con:
+            con.execute(sa.text("select cluster_name, n_tracks from dim_clusters")).fetchall()
+            con.execute(sa.text("select * from recommend([:id], k := 5)"), {"id": "4qPNDBW1i3p13qLCt0Ki3A"}).fetchall()
+""", 0.02)
 
 
 def test_readers_keep_querying_while_build_publishes(tmp_path, fixture_csv, built_home):

@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 
 import duckdb
 
+from . import dbt_home
 from .paths import WavehouseError, build_db, build_dir, default_data, home, project_dir, published_db
 from .publish import publish
 
@@ -126,7 +127,10 @@ def run_dbt(args: list[str], base: Path, data: Path, previous: Path | None = Non
 
     global dbt_ran_in_process
     dbt_ran_in_process = True
-    with _environment(WAVEHOUSE_HOME=str(base), WAVEHOUSE_DATA=str(data), WAVEHOUSE_PREVIOUS=str(previous or ""),
+    target = build_dir(base) / "target"
+    dbt_home.seed_parse(target)
+    with _environment(WAVEHOUSE_HOME=str(dbt_home.alias_for(base)), WAVEHOUSE_DATA=str(data),
+                      WAVEHOUSE_PREVIOUS=str(previous or ""),
                       WAVEHOUSE_FINGERPRINT=fingerprint,
                       DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_VERSION_CHECK="false"):
         try:
@@ -136,6 +140,7 @@ def run_dbt(args: list[str], base: Path, data: Path, previous: Path | None = Non
                 result = dbtRunner().invoke(args)
         finally:
             _close_dbt_duckdb()
+            dbt_home.remember_parse(target)
     if not result.success:
         raise WavehouseError(_failure_message(result))
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import ast
 import json
 import math
+import os
 import resource
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -79,13 +81,17 @@ def variable_vectors(values: np.ndarray, dtype=np.float32) -> pa.ListArray:
 def config(**values: Any) -> dict[str, Any]:
     """Parameters of a Python model, passed as `name=(dbt.config.get("name"), type)`. dbt fills a
     Python model's config only with keys it finds as literal dbt.config.get("...") calls in the model
-    file, so each model spells them out; the defaults live in one place, the vars of dbt_project.yml."""
+    file, so each model spells them out; the defaults live in one place, the vars of dbt_project.yml.
+    A `Path` parameter arrives as the real path's text (symlinks resolved)."""
     out = {}
     for name, (raw, kind) in values.items():
         if raw is None or raw == "":
             raise ValueError(f"config {name!r} is not set: give the model `{name}` in its YAML config")
         if kind is bool:
             out[name] = str(raw).lower() in ("true", "1", "yes")
+        elif kind is Path:
+            # a folder under WAVEHOUSE_HOME, which dbt knows by an alias (dbt_home): the real path
+            out[name] = os.path.realpath(raw)
         elif kind in (list, dict):
             # a var rendered into YAML arrives as its Python repr ([{'smote': True}]): a literal
             out[name] = raw if isinstance(raw, kind) else ast.literal_eval(str(raw))

@@ -28,7 +28,7 @@ def model(dbt, session):
         engine=(dbt.config.get("engine"), str),
         train_sample=(dbt.config.get("train_sample"), int),
         spark_master=(dbt.config.get("spark_master"), str),
-        spark_output=(dbt.config.get("spark_output"), str),
+        spark_output=(dbt.config.get("spark_output"), Path),
     )
     inputs, spaces = ml_io.clustering_spaces(dbt.ref("int_ml_inputs"), dbt.ref("ml_track_pca"),
                                               dbt.ref("ml_track_embeddings"))

@@ -45,7 +45,7 @@ def model(dbt, session):
         engine=(dbt.config.get("engine"), str),
         train_sample=(dbt.config.get("train_sample"), int),
         spark_master=(dbt.config.get("spark_master"), str),
-        spark_output=(dbt.config.get("spark_output"), str),
+        spark_output=(dbt.config.get("spark_output"), Path),
     )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     names = ml_io.available_features(dbt.ref("feature_scaling"))

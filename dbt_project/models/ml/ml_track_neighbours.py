@@ -50,7 +50,7 @@ def model(dbt, session):
         train_sample=(dbt.config.get("train_sample"), int),
         seed=(dbt.config.get("seed"), int),
         spark_master=(dbt.config.get("spark_master"), str),
-        spark_output=(dbt.config.get("spark_output"), str),
+        spark_output=(dbt.config.get("spark_output"), Path),
     )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
     names = ml_io.table(dbt.ref("int_tracks_deduped").select("track_id, track_name").order("track_id"))

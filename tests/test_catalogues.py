@@ -89,6 +89,15 @@ def test_each_shape_builds_and_keeps_every_record(homes, layouts, shape):
         assert len(rows) == 5 and all(row["track_name"] for row in rows)
 
 
+def test_a_later_build_in_the_process_reuses_dbts_parse(homes):
+    """A build after another in the same process starts from its saved parse (wavehouse.dbt_home):
+    dbt reparses what this input changes, never the whole project again."""
+    homes(BUILT[0])
+    log = (homes(BUILT[2]) / "build" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "Running with dbt" in log
+    assert "Unable to do partial parsing" not in log and "Starting full parse" not in log
+
+
 def test_spotify_600k_layout_has_no_genres_and_says_so(homes):
     home = homes("spotify_600k.csv")
     [(layout, has_genres, features)] = query(home, "select input ->> 'layout', has_genres, features_used from ml_runs")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,10 +16,19 @@ FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_CSV = FIXTURES / "tracks_fixture.csv"
 
 
-# dbt vars for builds whose subject is not the models (reading a layout, a format, an encoding):
-# the same stages on smaller samples and a smaller genre head, so each such build is quicker
-QUICK_VARS = ("{k_max: 6, tsne_sample: 300, tsne_max_iter: 250, shap_fit_sample: 500, shap_explain_sample: 100, "
-              "genre_head: {width: 64, depth: 1, epochs: 5}}")
+# dbt vars for builds whose subject is not the models (reading a layout, a format, an encoding,
+# incremental bookkeeping): the same stages on smaller samples and a smaller genre head, so each
+# such build is quicker
+QUICK = {"k_max": 6, "tsne_sample": 300, "tsne_max_iter": 250, "shap_fit_sample": 500, "shap_explain_sample": 100,
+         "genre_head": {"width": 64, "depth": 1, "epochs": 5}}
+
+
+def quick_vars(**more) -> str:
+    """QUICK plus `more`, as the JSON text `--vars` / build(dbt_vars=) take."""
+    return json.dumps({**QUICK, **more})
+
+
+QUICK_VARS = quick_vars()
 
 
 @pytest.fixture(scope="session")
@@ -28,11 +38,22 @@ def fixture_csv() -> Path:
 
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory) -> Path:
-    """A warehouse built and published from the fixture (once; tests must only read it)."""
-    from wavehouse.build import build
+    """A warehouse built and published from the fixture (once per run; tests must only read it).
+    Under pytest-xdist (`make test` runs two workers) the first worker that asks builds it in the
+    run's shared temporary folder while holding a file lock; the others wait and read the same one."""
+    from filelock import FileLock
 
-    home = tmp_path_factory.mktemp("wavehouse_home")
-    build(data=FIXTURE_CSV, base=home)
+    from wavehouse.build import build
+    from wavehouse.paths import published_db
+
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        home = tmp_path_factory.mktemp("wavehouse_home")
+        build(data=FIXTURE_CSV, base=home)
+        return home
+    home = tmp_path_factory.getbasetemp().parent / "wavehouse_home"     # the run's folder, above each worker's
+    with FileLock(f"{home}.lock"):
+        if not published_db(home).exists():
+            build(data=FIXTURE_CSV, base=home)
     return home
 
 
@@ -94,6 +115,19 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 
 _exit_status: list[int] = []
+
+
+# The test files by measured time, slowest first (docs/build_time.md): `make test` hands files to
+# its two workers in this order (--no-loadscope-reorder), so that the long ones start first and both
+# workers finish near the same time; a file not listed runs after these.
+SLOWEST_FIRST = ["test_engines.py", "test_reliability.py", "test_catalogues.py", "test_incremental.py",
+                 "test_packaging.py", "test_web.py", "test_tuning.py", "test_build.py", "test_ml_build.py",
+                 "test_lookup_cli.py", "test_concurrency.py", "test_bi_docs_report.py", "test_models_py.py"]
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))     # stable: a file's own order stays
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -21,6 +21,8 @@ from wavehouse.models_py.neighbours import exact_topk, exact_topk_distinct
 from wavehouse.models_py.sampling import first_of_each_name
 from wavehouse.paths import build_db, published_db
 
+from tests.conftest import quick_vars
+
 
 def write_rows(source: Path, target: Path, keep) -> Path:
     """The records of `source` for which keep(i, record) holds, in their order (a record's fields
@@ -70,7 +72,7 @@ def assert_lists_are_exact(db: Path) -> int:
 # Every build here trains its networks on a sample smaller than the fixture (train_sample), so the
 # tracks outside it are embedded by the stored networks, as in a catalogue above 200,000 tracks.
 TRAIN_SAMPLE = 1000
-VARS = f"{{train_sample: {TRAIN_SAMPLE}}}"
+VARS = quick_vars(train_sample=TRAIN_SAMPLE)     # the subject is incremental bookkeeping: QUICK models
 
 
 def digest(path: Path) -> str:
@@ -222,11 +224,10 @@ def test_deleting_tracks_leaves_no_dangling_neighbour(grown, tmp_path, fixture_c
     assert_lists_are_exact(db)
 
 
-def plan_of(home: Path, data: Path, full_refresh: bool = False, more_vars: str = "") -> tuple:
+def plan_of(home: Path, data: Path, full_refresh: bool = False, **more_vars) -> tuple:
     """Only ml_build_plan and what it needs, into the build file (never published); more_vars:
-    dbt vars besides the builds' own (VARS), as `name: value, ...`."""
-    dbt_vars = f"{{train_sample: {TRAIN_SAMPLE}{', ' + more_vars if more_vars else ''}}}"
-    extra = (["--full-refresh"] if full_refresh else []) + ["--vars", dbt_vars]
+    dbt vars besides the builds' own (VARS)."""
+    extra = (["--full-refresh"] if full_refresh else []) + ["--vars", quick_vars(train_sample=TRAIN_SAMPLE, **more_vars)]
     run_dbt(dbt_args(["run", "--select", "+ml_build_plan"], home, extra), home, data,
             previous=None if full_refresh else published_db(home))
     return query(build_db(home), "select mode, reason, changed_share from ml_build_plan")[0]
@@ -240,8 +241,8 @@ def test_full_refresh_parameters_and_the_threshold_make_a_build_full(grown, fixt
     mode, _, share = plan_of(work, ninety)
     assert mode == "incremental" and 0.05 < share < 0.2
     assert plan_of(work, ninety, full_refresh=True)[:2] == ("full", "--full-refresh was asked for")
-    assert plan_of(work, ninety, more_vars="latent_dim: 8")[:2] == ("full", "model parameters changed")
-    mode, reason, _ = plan_of(work, ninety, more_vars="incremental_max_change_share: 0.05")
+    assert plan_of(work, ninety, latent_dim=8)[:2] == ("full", "model parameters changed")
+    mode, reason, _ = plan_of(work, ninety, incremental_max_change_share=0.05)
     assert mode == "full" and "incremental_max_change_share" in reason
     no_genres = write_rows(fixture_csv, tmp_path / "renamed.csv", lambda i, r: True)
     text = no_genres.read_text(encoding="utf-8").splitlines()
@@ -254,7 +255,7 @@ def test_an_ivf_build_updates_its_lists_on_the_stored_centroids(tmp_path, fixtur
     incremental build searches and merges on them (carried over byte for byte), and its lists keep
     the full build's recall against the exact lists of the final catalogue."""
     home = tmp_path / "home"
-    ivf_vars = f"{{train_sample: {TRAIN_SAMPLE}, neighbour_method: ivf}}"
+    ivf_vars = quick_vars(train_sample=TRAIN_SAMPLE, neighbour_method="ivf")
     first = build(data=write_rows(fixture_csv, tmp_path / "ninety.csv", lambda i, r: i % 10 != 3), base=home,
                   dbt_vars=ivf_vars)
     db = published_db(home)

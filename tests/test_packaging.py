@@ -16,6 +16,8 @@ import pytest
 
 from wavehouse.paths import PACKAGE_ROOT
 
+from tests.conftest import QUICK_VARS
+
 ED_SHEERAN = "7qiZfU4dY1lWllzX7mPBI3"
 
 
@@ -62,7 +64,8 @@ def test_wheel_builds_and_recommends_from_any_directory(wheel, tmp_path, fixture
     located = subprocess.run([str(python), "-c", "import wavehouse.paths as p; print(p.project_dir(), p.default_data())"],
                              cwd=elsewhere, env=env, capture_output=True, text=True, check=True).stdout
     assert located.startswith(site) and str(PACKAGE_ROOT) not in located
-    built = subprocess.run([wavehouse, "build", "--data", str(fixture_csv)], cwd=elsewhere, env=env,
+    # QUICK vars: the subject is the installed package (the default models: built_home)
+    built = subprocess.run([wavehouse, "build", "--data", str(fixture_csv), "--vars", QUICK_VARS], cwd=elsewhere, env=env,
                            capture_output=True, text=True, timeout=900)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     assert "leaked" not in built.stderr and "leaked" not in built.stdout
@@ -83,26 +86,20 @@ def test_wheel_builds_and_recommends_from_any_directory(wheel, tmp_path, fixture
     assert "leaked" not in rec.stderr
     # the same input, vars, code (the installed package's) and libraries: nothing to build
     was = published.stat().st_mtime_ns
-    again = subprocess.run([wavehouse, "build", "--data", str(fixture_csv)], cwd=other, env=env,
+    again = subprocess.run([wavehouse, "build", "--data", str(fixture_csv), "--vars", QUICK_VARS], cwd=other, env=env,
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "up to date" in again.stdout, again.stdout[-2000:] + again.stderr[-2000:]
     assert published.stat().st_mtime_ns == was
 
 
-@pytest.mark.slow
-def test_dbt_score_of_the_project(tmp_path):
+def test_dbt_score_of_the_project(built_home):
     """Every model, seed and macro documented, owned, with an example query and a primary-key
-    uniqueness test where it has a key: dbt-score >= 9.5 without disabling rules."""
-    env = {**os.environ, "WAVEHOUSE_HOME": str(tmp_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    bin_dir = Path(sys.executable).parent
-    project = PACKAGE_ROOT / "dbt_project"
-    parsed = subprocess.run([str(bin_dir / "dbt"), "parse", "--project-dir", str(project), "--profiles-dir", str(project),
-                             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-                            env=env, capture_output=True, text=True, timeout=300)
-    assert parsed.returncode == 0, parsed.stdout[-3000:]
-    lint = subprocess.run([str(bin_dir / "dbt-score"), "lint", "--manifest", str(tmp_path / "target" / "manifest.json"),
+    uniqueness test where it has a key: dbt-score >= 9.5 without disabling rules (on the manifest
+    the fixture build wrote: the whole project, parsed by dbt)."""
+    manifest = built_home / "build" / "target" / "manifest.json"
+    lint = subprocess.run([str(Path(sys.executable).parent / "dbt-score"), "lint", "--manifest", str(manifest),
                            "--fail-project-under", "9.5", "--show", "failing-rules"],
-                          env=env, capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300)
     assert lint.returncode == 0, lint.stdout[-3000:] + lint.stderr[-2000:]
     plain = re.sub(r"\x1b\[[0-9;]*m", "", lint.stdout)
     score = float(re.search(r"Project score:\s*([0-9.]+)", plain).group(1))

@@ -13,10 +13,9 @@ import yaml
 from wavehouse.build import build
 from wavehouse.paths import project_dir, published_db
 
-from tests.conftest import QUICK_VARS
+from tests.conftest import QUICK, QUICK_VARS
 
 # a small search space, so that tuning the fixture stays quick (and the other stages, QUICK_VARS)
-QUICK = yaml.safe_load(QUICK_VARS)
 SEARCH = json.dumps({**QUICK, "genre_head_search": [{"width": 32, "depth": 1, "epochs": 4},
                                                     {"width": 64, "depth": 1, "epochs": 4, "lr": 0.01}],
                      "hybrid_audio_weights": [0.4, 0.6]})

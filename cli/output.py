@@ -1,29 +1,20 @@
-"""Printing rows as a table, JSON or CSV."""
+"""The CLI's output: rows as a table, JSON or CSV, and user errors as one red line (exit 1)."""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import decimal
 import io
 import json
+import sys
+from functools import wraps
 from typing import Any, Sequence
 
 import click
 
+from wavehouse.errors import WavehouseError
+from wavehouse.lookup.values import for_people
+
 FORMATS = ("table", "json", "csv")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime, dt.time, decimal.Decimal)):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, float):
-        return round(value, 6)
-    return value
 
 
 def _cell(value: Any, width: int = 60) -> str:
@@ -41,7 +32,7 @@ def _cell(value: Any, width: int = 60) -> str:
 
 def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "table") -> str:
     if fmt == "json":
-        return json.dumps([dict(zip(columns, map(_plain, row))) for row in rows], indent=2, ensure_ascii=False)
+        return json.dumps([dict(zip(columns, map(for_people, row))) for row in rows], indent=2, ensure_ascii=False)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -65,14 +56,13 @@ format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), defa
                              show_default=True, help="Output format.")
 
 
-def playlist_text(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
-    """A playlist as an extended M3U file or as Spotify URIs (one per line)."""
-    col = {name: i for i, name in enumerate(columns)}
-    if fmt == "uris":
-        return "\n".join(f"spotify:track:{row[col['track_id']]}" for row in rows)
-    lines = ["#EXTM3U"]
-    for row in rows:
-        seconds = int((row[col["duration_ms"]] or 0) / 1000)
-        title = f"{row[col['artists']] or ''} - {row[col['track_name']] or ''}".replace("\n", " ")
-        lines += [f"#EXTINF:{seconds},{title}", f"https://open.spotify.com/track/{row[col['track_id']]}"]
-    return "\n".join(lines)
+def user_errors(func):
+    """Turn WavehouseError into one line on stderr and exit code 1, never a traceback."""
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except WavehouseError as exc:
+            click.secho(f"Error: {exc}", err=True, fg="red")
+            sys.exit(1)
+    return wrapper

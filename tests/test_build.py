@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from wavehouse.build import build
-from wavehouse.paths import WavehouseError, build_db, published_db
+from wavehouse.errors import WavehouseError
+from wavehouse.paths import build_db, published_db
 from tests.conftest import copy_home, ingest
 from tests.fixtures.make_fixture import CORRUPT_LINES
 

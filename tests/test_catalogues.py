@@ -19,7 +19,8 @@ from click.testing import CliRunner
 
 from wavehouse.build import build
 from wavehouse.cli.main import cli
-from wavehouse.paths import WavehouseError, build_db, published_db
+from wavehouse.errors import WavehouseError
+from wavehouse.paths import build_db, published_db
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from make_layouts import MULTILINE_IDS, write_layouts  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from wavehouse.build import build_lock
-from wavehouse.paths import WavehouseError
+from wavehouse.errors import WavehouseError
 
 from tests.conftest import copy_home, read_during_build
 

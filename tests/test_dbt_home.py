@@ -3,7 +3,7 @@ build's folder, and the last saved parse handed to a new folder."""
 
 from pathlib import Path
 
-from wavehouse import dbt_home
+from wavehouse.build import dbt_home
 
 
 def test_the_alias_follows_the_folder_being_built(tmp_path):

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from wavehouse import build as build_module
+from wavehouse.build import fingerprint as fingerprint_module
 from wavehouse.build import build, build_fingerprint, dbt_args, run_dbt
 from wavehouse.models_py.neighbours import exact_topk, exact_topk_distinct
 from wavehouse.models_py.sampling import first_of_each_name
@@ -145,13 +145,13 @@ def test_the_fingerprint_follows_the_input_the_arguments_and_the_code(fixture_cs
     assert build_fingerprint(parts, []) != one          # a part added to the folder
     model = tmp_path / "model.sql"
     model.write_text("select 1", encoding="utf-8")
-    monkeypatch.setattr(build_module, "code_files", lambda: [model])
+    monkeypatch.setattr(fingerprint_module, "code_files", lambda: [model])
     before = build_fingerprint(fixture_csv, [])
     model.write_text("select 2", encoding="utf-8")
     assert build_fingerprint(fixture_csv, []) != before
     # the real code list holds the dbt models and the ML functions
     monkeypatch.undo()
-    names = {path.name for path in build_module.code_files()}
+    names = {path.name for path in fingerprint_module.code_files()}
     assert {"ml_build_plan.sql", "ml_track_neighbours.py", "neighbours.py", "ml_io.py", "dbt_project.yml"} <= names
 
 

@@ -130,7 +130,7 @@ def test_topk_above_is_the_exact_top_k_of_the_candidates_that_reach_the_floor(mo
     gap = exact_sim[:, 2] - exact_sim[:, 3] > 1e-3
     floor = np.where((rng.random(len(E)) < 0.5) & gap, (exact_sim[:, 2] + exact_sim[:, 3]) / 2, -np.inf)
     floor[::11] = 2.0
-    monkeypatch.setattr(neighbours, "BOUNDED_MIN_CANDIDATES", 10)
+    monkeypatch.setattr(neighbours.bounded, "BOUNDED_MIN_CANDIDATES", 10)
     idx, sim = neighbours.topk_above(E, 5, songs, candidates, queries, floor)
     above = exact_sim >= floor[:, None]
     assert above[:, 3].sum() < above[:, 2].sum() < len(E)

@@ -488,7 +488,7 @@ def test_exact_topk_takes_bounded_lists_on_a_large_catalogue(monkeypatch):
     E = rng.normal(size=(3000, 8)).astype(np.float32)
     songs = np.arange(3000) // 2
     flat = neighbours.exact_topk_distinct(E, 12, songs)
-    monkeypatch.setattr(neighbours, "BOUNDED_MIN_ROWS", 1000)
+    monkeypatch.setattr(neighbours.bounded, "BOUNDED_MIN_ROWS", 1000)
     assert neighbours.use_bounded(3000, 3000, 24) and not neighbours.use_bounded(3000, 100, 24)
     bounded = neighbours.exact_topk_distinct(E, 12, songs)
     assert same_lists(*bounded, *flat)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from wavehouse.progress import BuildProgress, bar, clock
+from wavehouse.build.progress import BuildProgress, bar, clock
 
 
 class Clock:

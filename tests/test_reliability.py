@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from wavehouse.build import INGEST_MODELS, build, dbt_args, run_dbt
-from wavehouse.paths import WavehouseError, build_db, published_db
+from wavehouse.errors import WavehouseError
+from wavehouse.paths import build_db, published_db
 
 from tests.conftest import QUICK_VARS
 

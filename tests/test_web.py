@@ -22,7 +22,7 @@ warnings.filterwarnings("ignore", message=".*httpx.*")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from wavehouse.web.app import create_app  # noqa: E402
-from wavehouse.web.store import Warehouse  # noqa: E402
+from wavehouse.lookup.store import Warehouse  # noqa: E402
 
 SEED = "4qPNDBW1i3p13qLCt0Ki3A"      # Ghost - Acoustic (Ben Woodward), in the fixture
 OTHER = "7qiZfU4dY1lWllzX7mPBI3"     # Shape of You (Ed Sheeran)
@@ -350,7 +350,7 @@ def test_the_single_seed_fast_path_equals_the_recommend_macro(built_home):
 def test_the_servers_lists_equal_the_list_read(built_home):
     """The in-memory lists give lookup.list_of's rows, every column, for every seed and k."""
     from wavehouse import lookup
-    from wavehouse.web.neighbours import NeighbourLists
+    from wavehouse.lookup.lists import NeighbourLists
 
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     lists = NeighbourLists(con)
@@ -457,8 +457,8 @@ def test_the_servers_search_index_equals_the_macro(built_home, monkeypatch):
     same tracks, order and rounded scores, for hundreds of queries (typos, several words, ids,
     non-Latin text, more words than the arrays' masks hold)."""
     from wavehouse import lookup
-    from wavehouse.web import search
-    from wavehouse.web.search import SearchIndex
+    from wavehouse.lookup import search_index as search
+    from wavehouse.lookup.search_index import SearchIndex
 
     store = Warehouse(published_db(built_home))
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
@@ -483,7 +483,7 @@ def test_the_servers_normaliser_equals_wh_normalise(built_home):
     and characters outside its start-up table."""
     import random
 
-    from wavehouse.web.search import Normaliser
+    from wavehouse.lookup.search_index import Normaliser
 
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     normalise = Normaliser(con)
@@ -508,7 +508,7 @@ def test_the_servers_jaro_winkler_is_duckdbs(built_home):
     on the macro's side of the cut-off; and the server's matches must be the macro's pairs."""
     from rapidfuzz.distance import JaroWinkler
 
-    from wavehouse.web.search import CLOSE, SearchIndex, duckdb_rounding, winkler
+    from wavehouse.lookup.search_index import CLOSE, SearchIndex, duckdb_rounding, winkler
 
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     fused = duckdb_rounding(con)
@@ -534,7 +534,7 @@ def test_the_servers_jaro_winkler_is_duckdbs(built_home):
 def test_sql_round_is_duckdbs_round():
     import numpy as np
 
-    from wavehouse.web.search import sql_round
+    from wavehouse.lookup.search_index import sql_round
 
     values = [0.3525, 0.8125, -0.8125, 0.35250000000000004, 2.5, 0.1234567895, 1 / 3, 0.0]
     con = duckdb.connect()

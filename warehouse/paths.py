@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import WavehouseError
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # An installed wheel carries the dbt project and the bundled catalogue inside the package
 # (wavehouse/dbt_project, wavehouse/data); a source checkout has them beside it.
 INSTALLED_ROOT = Path(__file__).resolve().parent
 DB_NAME = "wavehouse.duckdb"
 DATA_FILE = "spotify_tracks_114k.csv.gz"
-
-
-class WavehouseError(Exception):
-    """An error meant for the user: printed as one line, never as a traceback."""
 
 
 def default_home() -> Path:

@@ -12,7 +12,7 @@ from typing import Callable
 
 import duckdb
 
-from .db import connect, query
+from .lookup.db import connect, query
 
 FEATURES = ["popularity", "duration_ms", "explicit", "danceability", "energy", "key", "loudness", "mode",
             "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo", "time_signature"]

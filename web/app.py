@@ -10,9 +10,6 @@ publishes a new one. All SQL is parameterised.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import decimal
-import math
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,39 +20,20 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from wavehouse import __version__, lookup
-from wavehouse.paths import WavehouseError, published_db
+from wavehouse.errors import WavehouseError
+from wavehouse.lookup import for_api
+from wavehouse.lookup import records
+from wavehouse.lookup.store import Warehouse
+from wavehouse.paths import published_db
 
 from . import pages
-from .store import Warehouse
-
-PLAYLIST_FORMATS = ("json", "m3u", "uris")
-
-
-def jsonable(value: Any) -> Any:
-    """DuckDB values as JSON values (lists, structs, decimals, dates; NaN as null)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
-
-
-def records(rows: lookup.Rows) -> list[dict[str, Any]]:
-    columns, body = rows
-    return [{c: jsonable(v) for c, v in zip(columns, r)} for r in body]
 
 
 class NotFound(WavehouseError):
     """An id or cluster that does not exist: 404."""
 
 
-# Endpoints return JSONResponse themselves: the values are JSON-ready (jsonable) and FastAPI's
+# Endpoints return JSONResponse themselves: the values are JSON-ready (for_api) and FastAPI's
 # own encoder would walk every value again (0.19 ms of a 4 ms recommendation, measured).
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
@@ -94,7 +72,7 @@ def create_app(db_path: Path | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError):
         problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'query')}: {e['msg']}" for e in exc.errors()]
-        return error(422, "; ".join(problems), details=jsonable(exc.errors()))
+        return error(422, "; ".join(problems), details=for_api(exc.errors()))
 
     def cluster_id(con, term: str) -> int:
         try:
@@ -118,7 +96,7 @@ def create_app(db_path: Path | None = None) -> FastAPI:
     @app.get("/api/tracks/{track_id}", tags=["tracks"], summary="One track: metadata, features, cluster")
     def api_track(track_id: str):
         with store.cursor() as con:
-            return JSONResponse(jsonable(lookup.track(con, track_id)))
+            return JSONResponse(for_api(lookup.track(con, track_id)))
 
     @app.get("/api/recommend", tags=["recommendations"], summary="Tracks like one or several seeds")
     async def api_recommend(
@@ -139,7 +117,7 @@ def create_app(db_path: Path | None = None) -> FastAPI:
             explain: bool = False):
         options = lookup.Filters(exclude_artist, max_per_artist, explicit, min_popularity, max_popularity,
                                  mood, same_cluster)
-        if len(seed) == 1 and options == lookup.Filters() and embedding is None and not (diverse or per_cluster or explain):
+        if embedding is None and not explain and lookup.is_plain(len(seed), options, diverse, per_cluster):
             # the common case (a track_id, no options): its list, from memory
             rows = store.top(seed[0], k)
             if rows:
@@ -150,22 +128,12 @@ def create_app(db_path: Path | None = None) -> FastAPI:
                   per_cluster: bool, explain: bool) -> JSONResponse:
         with store.cursor() as con:
             filters = dataclasses.replace(options, embedding=lookup.resolve_embedding(con, embedding))
-            plain = len(seed) == 1 and filters == lookup.Filters() and not (diverse or per_cluster)
-            rows = store.top(seed[0], k) if plain else None
-            seeds = [seed[0].strip()] if rows else [lookup.resolve_track(con, s).track_id for s in seed]
-            if rows is None and per_cluster:
-                if len(seeds) > 1 or filters.same_cluster or filters.embedding:
-                    raise WavehouseError("per_cluster takes one seed and no same_cluster or embedding")
-                rows = lookup.recommend_per_cluster(con, seeds[0])
-            elif rows is None:
-                rows = (lookup.recommend_diverse if diverse else lookup.recommend)(con, seeds, k, filters)
-            results = records(rows)
-            if explain and results:
-                why = lookup.explain(con, seeds[0], [r["track_id"] for r in results])
+            answer = lookup.recommendations(con, seed, k, filters, diverse, per_cluster, explain, top=store.top)
+            results = records(answer.rows)
+            if answer.why:
                 for r in results:
-                    agree, differ, shared = why.get(r["track_id"], (None, None, None))
-                    r["why"] = {"agree_most": agree, "differ_most": differ, "shared_genres": shared}
-            return JSONResponse({"seeds": seeds, "results": results})
+                    r["why"] = answer.why[r["track_id"]]
+            return JSONResponse({"seeds": answer.seeds, "results": results})
 
     @app.get("/api/path", tags=["recommendations"], summary="A smooth path of tracks from a to b")
     def api_path(a: Annotated[str, Query(min_length=1)], b: Annotated[str, Query(min_length=1)],
@@ -235,7 +203,7 @@ def create_app(db_path: Path | None = None) -> FastAPI:
             plain = store.top(track_id, 10) if filters.embedding is None else None
             recs = records(plain or lookup.recommend(con, [track_id], 10, filters))
             why = lookup.explain(con, track_id, [r["track_id"] for r in recs]) if recs else {}
-            return pages.track(jsonable(info), recs, why, names, embedding or default)
+            return pages.track(for_api(info), recs, why, names, embedding or default)
 
     @app.get("/clusters", response_class=HTMLResponse, include_in_schema=False)
     def clusters_page():
@@ -263,11 +231,9 @@ def cluster_sections(con, cid: int) -> dict[str, Any]:
 
 
 def playlist_response(rows: lookup.Rows, fmt: str, name: str):
-    from wavehouse.cli.output import playlist_text
-
     if fmt == "json":
         return JSONResponse({"playlist": name, "tracks": records(rows)})
-    text = playlist_text(*rows, fmt)
+    text = lookup.playlist_text(*rows, fmt)
     media = "audio/x-mpegurl" if fmt == "m3u" else "text/plain"
     headers = {"Content-Disposition": f'attachment; filename="{name}.m3u"'} if fmt == "m3u" else {}
     return PlainTextResponse(text, media_type=media, headers=headers)

@@ -63,7 +63,7 @@ def model(dbt, session):
     facts["dbscan_pca"] = ({"space": "pca", "eps": dbscan["eps"], "min_samples": dbscan["min_samples"]},
                            len(fit_rows), ml_io.training_hash(spaces["pca"][fit_rows]))
     if p["engine"] == "spark":
-        from wavehouse.spark_jobs import assign_on_spark, spark_session
+        from wavehouse.spark.jobs import assign_on_spark, spark_session
 
         with ml_io.stage(session, "assign_on_spark", {"spark_master": p["spark_master"]}) as m:
             assigned = assign_on_spark(spark_session(p["spark_master"]), models, SPACES, spaces, dbscan["eps"],

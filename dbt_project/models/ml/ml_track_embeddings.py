@@ -107,7 +107,7 @@ def model(dbt, session):
             kinds["audio"], kinds["probabilities"] = head.embeddings, head.probabilities
             states["genre_head"] = head.state
     if p["engine"] == "spark":
-        from wavehouse.spark_jobs import embed_on_spark, spark_session
+        from wavehouse.spark.jobs import embed_on_spark, spark_session
 
         with ml_io.stage(session, "embed_on_spark", {"spark_master": p["spark_master"]}) as m:
             kinds = embed_on_spark(spark_session(p["spark_master"]), states, X, features,

@@ -150,7 +150,7 @@ def model(dbt, session):
                     m.update(ivf_recall_at_10=recall_of(E, idx, sim, kind, m, moved))
             elif p["neighbour_method"] in ("ivf", "spark_ivf"):
                 if p["neighbour_method"] == "spark_ivf":    # wavehouse build --engine spark
-                    from wavehouse.spark_jobs import ivf_topk_distinct_on_spark, spark_session
+                    from wavehouse.spark.jobs import ivf_topk_distinct_on_spark, spark_session
 
                     idx, sim, facts = ivf_topk_distinct_on_spark(
                         spark_session(p["spark_master"]), E, p["neighbours_k"], songs, p["ivf_lists"], p["ivf_probe"],

@@ -23,7 +23,8 @@ import pyarrow as pa
 from rapidfuzz.distance import Jaro, JaroWinkler
 from rapidfuzz.process import extract
 
-from wavehouse import lookup
+from .db import Rows
+from .resolve import search as sql_search
 
 CLOSE = 0.9          # the macro's Jaro-Winkler cut-off
 UNSURE = 1e-9        # rapidfuzz's value this close to CLOSE is recomputed as DuckDB computes it
@@ -177,17 +178,17 @@ class SearchIndex:
         MAX_TYPED words, which a text of at most twice as many characters cannot hold)."""
         return not MAYBE_ID.search(text) and len(text) < 2 * MAX_TYPED
 
-    def search(self, con, text: str, k: int = 10) -> lookup.Rows:
+    def search(self, con, text: str, k: int = 10) -> Rows:
         # the macro's search_terms: its words are wh_normalise's split on spaces, distinct (their
         # order only numbers the bits of the masks); a query that may hold a Spotify id goes to the
         # macro, which reads ids, URIs and links
         if MAYBE_ID.search(text):
-            return lookup.search(con, text, k)
+            return sql_search(con, text, k)
         normalised = self.normalise(con, text)
         words = [w for w in dict.fromkeys(normalised.split(" ")) if w]
         typed = [w for w in words if w != "by"]
         if len(typed) > MAX_TYPED:
-            return lookup.search(con, text, k)
+            return sql_search(con, text, k)
         if not typed:
             return RESULT_COLUMNS, []
         position = {w: i for i, w in enumerate(typed)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wavehouse import lookup
+from .db import Rows
 
 COLUMNS = ["rank", "track_id", "track_name", "artists", "primary_genre", "genres", "n_seeds", "similarity",
            "cluster_id", "cluster_name", "mood", "popularity", "explicit"]
@@ -46,7 +46,7 @@ class NeighbourLists:
         self.starts = np.searchsorted(seed, np.arange(1, len(rows) + 2))
         self.row = {r[0]: i for i, r in enumerate(self.tracks)}
 
-    def top(self, track_id: str, k: int) -> lookup.Rows | None:
+    def top(self, track_id: str, k: int) -> Rows | None:
         """The top k of the track's list, as lookup.list_of returns it; None when `track_id` is not
         a track id or its list is shorter than k (the caller asks SQL then)."""
         row = self.row.get(track_id.strip())

@@ -1,4 +1,4 @@
-"""Opening the published warehouse for reading. Readers are always read-only, so any number of them
+"""Opening the published warehouse for reading, and running one parameterised query. Readers are always read-only, so any number of them
 can run while a build writes its own private file."""
 
 from __future__ import annotations
@@ -8,7 +8,10 @@ from typing import Any, Sequence
 
 import duckdb
 
-from .paths import WavehouseError, published_db
+from ..errors import WavehouseError
+from ..paths import published_db
+
+Rows = tuple[list[str], list[tuple]]   # (column names, rows): what every look-up returns
 
 
 def connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from .paths import WavehouseError, build_db, published_db
+from ..errors import WavehouseError
+from ..paths import build_db, published_db
 
 
 def checkpoint(path: Path) -> None:

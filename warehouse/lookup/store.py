@@ -17,11 +17,11 @@ from typing import Iterator
 
 import duckdb
 
-from wavehouse import lookup
-from wavehouse.paths import WavehouseError
-
-from .neighbours import NeighbourLists
-from .search import SearchIndex
+from ..errors import WavehouseError
+from .db import Rows
+from .lists import NeighbourLists
+from .resolve import search as sql_search
+from .search_index import SearchIndex
 
 log = logging.getLogger("wavehouse.serve")
 
@@ -141,11 +141,11 @@ class Warehouse:
         except WavehouseError:
             pass
 
-    def search(self, text: str, k: int = 10) -> lookup.Rows:
+    def search(self, text: str, k: int = 10) -> Rows:
         """search_tracks' results from the in-memory search index of this thread's file, or from
         the macro itself on a warehouse without `search_terms`."""
         snapshot, cur = self._held()
-        return snapshot.search.search(cur, text, k) if snapshot.search else lookup.search(cur, text, k)
+        return snapshot.search.search(cur, text, k) if snapshot.search else sql_search(cur, text, k)
 
     def searches_in_memory(self, text: str) -> bool:
         """Whether search(text) is answered from memory (no query but, rarely, one that teaches
@@ -153,7 +153,7 @@ class Warehouse:
         snapshot = self._current
         return snapshot is not None and snapshot.search is not None and snapshot.search.in_memory(text)
 
-    def top(self, term: str, k: int) -> lookup.Rows | None:
+    def top(self, term: str, k: int) -> Rows | None:
         """lookup.list_of's rows from the in-memory lists of the current file (no query); None
         when the caller must ask SQL."""
         lists = self._held()[0].lists

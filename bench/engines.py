@@ -50,9 +50,14 @@ REAL_ROWS = 114_000
 ON_SPARK = {"ingest", "embed_on_spark", "assign_on_spark", "neighbours", "neighbours_audio", "neighbours_autoencoder"}
 # stages on a bounded sample, by the dbt var that bounds it: training on the driver with --engine
 # spark (train_sample), the two searches (search_sample, either engine)
-BOUNDED = {**dict.fromkeys(["autoencoder", "genre_aware", "genre_head", "map_lda", "kmeans_features", "kmeans_pca",
-                            "kmeans_embedding"], "train_sample"),
-           "genre_head_search": "search_sample", "hybrid_mix_search": "search_sample"}
+BOUNDED = {
+    **dict.fromkeys(
+        ["autoencoder", "genre_aware", "genre_head", "map_lda", "kmeans_features", "kmeans_pca", "kmeans_embedding"],
+        "train_sample",
+    ),
+    "genre_head_search": "search_sample",
+    "hybrid_mix_search": "search_sample",
+}
 # exact lists of at most train_sample queries (--engine spark) against the whole catalogue
 CAPPED_QUERIES = {"neighbours_evaluation": "train_sample"}
 INGEST = ["stg_catalogue__records", "stg_spotify__tracks", "int_tracks_rejected", "int_tracks_deduped"]
@@ -99,7 +104,12 @@ def timed_tree(cmd: list[str], env: dict) -> dict:
         sampler.join()
         out.seek(0)
         text = out.read()
-    return {"seconds": round(seconds, 2), "peak_tree_rss_mb": round(peak[0], 1), "exit_code": code, "output": text[-3000:]}
+    return {
+        "seconds": round(seconds, 2),
+        "peak_tree_rss_mb": round(peak[0], 1),
+        "exit_code": code,
+        "output": text[-3000:],
+    }
 
 
 def catalogue(rows: int, folder: Path) -> Path:
@@ -164,10 +174,15 @@ def build(data: Path, home: Path, engine: str, dbt_vars: str | None) -> dict:
         raise SystemExit(f"{engine} build failed:\n" + result["output"])
     stages, built = stages_of(home, engine)
     log(f"{engine}: {built['tracks']} tracks in {result['seconds']} s, peak tree RSS {result['peak_tree_rss_mb']} MB")
-    return {"seconds": result["seconds"], "peak_tree_rss_mb": result["peak_tree_rss_mb"], "tracks": built["tracks"],
-            "neighbour_method": built["neighbour_method"], "ivf_recall_at_10": built["ivf_recall_at_10"],
-            "stages_seconds": stages,
-            "other_seconds": round(result["seconds"] - sum(stages.values()), 2)}
+    return {
+        "seconds": result["seconds"],
+        "peak_tree_rss_mb": result["peak_tree_rss_mb"],
+        "tracks": built["tracks"],
+        "neighbour_method": built["neighbour_method"],
+        "ivf_recall_at_10": built["ivf_recall_at_10"],
+        "stages_seconds": stages,
+        "other_seconds": round(result["seconds"] - sum(stages.values()), 2),
+    }
 
 
 def sample_caps(dbt_vars: str | None) -> dict[str, int]:
@@ -179,8 +194,15 @@ def sample_caps(dbt_vars: str | None) -> dict[str, int]:
     return {var: int(given.get(var, defaults[var])) for var in ("train_sample", "search_sample")}
 
 
-def extrapolate(small: dict, large: dict, sizes=(10_000_000, 100_000_000), executors=(8, 32),
-                cores_per_executor: int = 4, caps: dict[str, int] | None = None, local_cores: int = 2) -> dict:
+def extrapolate(
+    small: dict,
+    large: dict,
+    sizes=(10_000_000, 100_000_000),
+    executors=(8, 32),
+    cores_per_executor: int = 4,
+    caps: dict[str, int] | None = None,
+    local_cores: int = 2,
+) -> dict:
     """The Spark engine's stages at `sizes` tracks on each count of executors (see the module's
     docstring); caps: sample_caps() of the run's vars."""
     caps = caps or sample_caps(None)
@@ -189,8 +211,15 @@ def extrapolate(small: dict, large: dict, sizes=(10_000_000, 100_000_000), execu
     for name, t2 in large["stages_seconds"].items():
         t1 = small["stages_seconds"].get(name)
         a = min(2.0, max(0.0, math.log(t2 / t1) / math.log(n2 / n1))) if t1 and t2 and t1 > 0 and t2 > 0 else 1.0
-        where = ("spark" if name in ON_SPARK else "driver, bounded sample" if name in BOUNDED
-                 else "driver, capped queries" if name in CAPPED_QUERIES else "driver")
+        where = (
+            "spark"
+            if name in ON_SPARK
+            else "driver, bounded sample"
+            if name in BOUNDED
+            else "driver, capped queries"
+            if name in CAPPED_QUERIES
+            else "driver"
+        )
         stages[name] = {"where": where, "seconds": {str(n1): t1, str(n2): t2}, "exponent": round(a, 2)}
     estimates = {}
     for n in sizes:
@@ -203,34 +232,52 @@ def extrapolate(small: dict, large: dict, sizes=(10_000_000, 100_000_000), execu
                 grown = min(n, max(cap, n2))
                 t = t2 * (grown / n2) ** s["exponent"]
                 if s["where"] == "driver, capped queries":
-                    t *= n / grown          # past the cap the queries stay, the catalogue grows
+                    t *= n / grown  # past the cap the queries stay, the catalogue grows
                 if s["where"] == "spark":
                     t /= speedup
                 else:
                     on_driver += t
                 total += t
-            estimates[f"{n}_tracks_{e}_executors"] = {"hours": round(total / 3600, 2),
-                                                      "driver_share": round(on_driver / total, 3)}
+            estimates[f"{n}_tracks_{e}_executors"] = {
+                "hours": round(total / 3600, 2),
+                "driver_share": round(on_driver / total, 3),
+            }
     per_track = (large["peak_tree_rss_mb"] - small["peak_tree_rss_mb"]) / (n2 - n1) * 1024
-    memory = {"kb_per_track": round(per_track, 2),
-              **{f"gb_at_{label}": round((large["peak_tree_rss_mb"] + per_track / 1024 * (n - n2)) / 1024, 1)
-                 for label, n in (("10m", 10_000_000), ("100m", 100_000_000))}}
-    return {"driver_memory": memory, "model": f"t(N) = t({n2}) x (N / {n2})^a per stage, a from {n1} and {n2} tracks; Spark stages / "
-                     f"(executors x {cores_per_executor} cores / {local_cores} local cores); bounded-sample stages stop "
-                     f"growing at their sample ({', '.join(f'{v} {c}' for v, c in caps.items())}), "
-                     f"capped-query stages grow linearly past it; an estimate, not a measurement",
-            "stages": stages, "estimates": estimates}
+    memory = {
+        "kb_per_track": round(per_track, 2),
+        **{
+            f"gb_at_{label}": round((large["peak_tree_rss_mb"] + per_track / 1024 * (n - n2)) / 1024, 1)
+            for label, n in (("10m", 10_000_000), ("100m", 100_000_000))
+        },
+    }
+    return {
+        "driver_memory": memory,
+        "model": f"t(N) = t({n2}) x (N / {n2})^a per stage, a from {n1} and {n2} tracks; Spark stages / "
+        f"(executors x {cores_per_executor} cores / {local_cores} local cores); bounded-sample stages stop "
+        f"growing at their sample ({', '.join(f'{v} {c}' for v, c in caps.items())}), "
+        f"capped-query stages grow linearly past it; an estimate, not a measurement",
+        "stages": stages,
+        "estimates": estimates,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[28_500, REAL_ROWS])
     parser.add_argument("--vars", default=None, help="dbt vars for both engines' builds (YAML)")
-    parser.add_argument("--refit", type=Path, default=None,
-                        help="no builds: recompute the extrapolation of a saved run (its JSON file) in place")
-    parser.add_argument("--resume", type=Path, default=None,
-                        help="a run's partial results (bench/results/engines_partial.json, written after each "
-                             "build): the sizes it finished are kept, the others built")
+    parser.add_argument(
+        "--refit",
+        type=Path,
+        default=None,
+        help="no builds: recompute the extrapolation of a saved run (its JSON file) in place",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        help="a run's partial results (bench/results/engines_partial.json, written after each "
+        "build): the sizes it finished are kept, the others built",
+    )
     args = parser.parse_args()
     if args.refit:
         out = json.loads(args.refit.read_text())
@@ -254,11 +301,13 @@ def main() -> None:
                 continue
             data = catalogue(rows, work)
             side = {engine: build(data, work / f"{engine}_{rows}", engine, args.vars) for engine in ("duckdb", "spark")}
-            side["spark_over_duckdb"] = {"seconds": round(side["spark"]["seconds"] / side["duckdb"]["seconds"], 3),
-                                         "peak_tree_rss": round(side["spark"]["peak_tree_rss_mb"] / side["duckdb"]["peak_tree_rss_mb"], 3)}
+            side["spark_over_duckdb"] = {
+                "seconds": round(side["spark"]["seconds"] / side["duckdb"]["seconds"], 3),
+                "peak_tree_rss": round(side["spark"]["peak_tree_rss_mb"] / side["duckdb"]["peak_tree_rss_mb"], 3),
+            }
             out["sizes"][str(rows)] = side
             print(json.dumps({str(rows): side}, indent=1), flush=True)
-            partial.write_text(json.dumps(out, indent=2) + "\n")     # a later size failing loses nothing
+            partial.write_text(json.dumps(out, indent=2) + "\n")  # a later size failing loses nothing
     runs = [out["sizes"][str(r)]["spark"] for r in sorted(args.rows)]
     if len(runs) >= 2:
         out["extrapolation"] = extrapolate(runs[-2], runs[-1], caps=sample_caps(args.vars))

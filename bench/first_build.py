@@ -44,8 +44,12 @@ def peer(data: Path) -> dict:
     if result["exit_code"] != 0:
         raise SystemExit("the peer failed:\n" + result["output"][-3000:])
     out = json.loads(result["output"].strip().splitlines()[-1])
-    return {"seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"], "stages": out["seconds"],
-            "genre_hit_rate_at_10": out["genre_hit_rate_at_10"]}
+    return {
+        "seconds": result["seconds"],
+        "peak_rss_mb": result["peak_rss_mb"],
+        "stages": out["seconds"],
+        "genre_hit_rate_at_10": out["genre_hit_rate_at_10"],
+    }
 
 
 def ours(data: Path, dbt_vars: str | None, keep: Path | None = None) -> dict:
@@ -59,17 +63,25 @@ def ours(data: Path, dbt_vars: str | None, keep: Path | None = None) -> dict:
         result = wavehouse_build(data, Path(home), dbt_vars)
         con = duckdb.connect(str(Path(home) / "wavehouse.duckdb"), read_only=True)
         try:
-            quality = {kind: {"genre_hit_at_10": round(hit, 4), "own_artist_at_10": round(own, 4)}
-                       for kind, hit, own in con.execute(QUALITY_SQL).fetchall()}
+            quality = {
+                kind: {"genre_hit_at_10": round(hit, 4), "own_artist_at_10": round(own, 4)}
+                for kind, hit, own in con.execute(QUALITY_SQL).fetchall()
+            }
             songs = dict(con.execute(SONGS_SQL).fetchall())
             stage_seconds, config_source = con.execute("select stage_seconds, config_source from ml_runs").fetchone()
         finally:
             con.close()
-    return {"seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"], "tracks": result["tracks"],
-            "ml_stage_seconds": json.loads(stage_seconds), "sql_model_seconds": {
-                name: s for name, s in result["models_seconds"].items() if not name.startswith("ml_")},
-            "dbt_tests_seconds": result["tests_seconds"], "quality": quality, "songs_twice": songs,
-            "config_source": config_source}
+    return {
+        "seconds": result["seconds"],
+        "peak_rss_mb": result["peak_rss_mb"],
+        "tracks": result["tracks"],
+        "ml_stage_seconds": json.loads(stage_seconds),
+        "sql_model_seconds": {name: s for name, s in result["models_seconds"].items() if not name.startswith("ml_")},
+        "dbt_tests_seconds": result["tests_seconds"],
+        "quality": quality,
+        "songs_twice": songs,
+        "config_source": config_source,
+    }
 
 
 def table(report: dict) -> str:
@@ -82,8 +94,10 @@ def table(report: dict) -> str:
     lines += ["", "| wavehouse stage | s |", "|---|---|"]
     lines += [f"| {name} | {seconds:.1f} |" for name, seconds in stages if seconds >= 1]
     sql = sum(last["sql_model_seconds"].values())
-    lines += [f"| SQL models (all {len(last['sql_model_seconds'])}) | {sql:.1f} |",
-              f"| dbt tests | {last['dbt_tests_seconds']:.1f} |"]
+    lines += [
+        f"| SQL models (all {len(last['sql_model_seconds'])}) | {sql:.1f} |",
+        f"| dbt tests | {last['dbt_tests_seconds']:.1f} |",
+    ]
     lines += ["", "| embedding (held-out queries: all) | genre hit@10 | own artist@10 |", "|---|---|---|"]
     lines += [f"| {k} | {q['genre_hit_at_10']} | {q['own_artist_at_10']} |" for k, q in last["quality"].items()]
     lines += ["", "songs twice: " + ", ".join(f"{k} {v}" for k, v in last["songs_twice"].items())]
@@ -95,11 +109,20 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--rounds", type=int, default=1, help="peer + wavehouse pairs, alternating")
     parser.add_argument("--vars", dest="dbt_vars", default=None, help="dbt vars for wavehouse build")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="build into this folder (emptied first) and keep it, e.g. for bench/readme_figures.py --db")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="build into this folder (emptied first) and keep it, e.g. for bench/readme_figures.py --db",
+    )
     args = parser.parse_args()
-    report = {"machine": machine(), "data": str(args.data), "vars": args.dbt_vars,
-              "run_started": time.strftime("%Y-%m-%d %H:%M:%S"), "rounds": []}
+    report = {
+        "machine": machine(),
+        "data": str(args.data),
+        "vars": args.dbt_vars,
+        "run_started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "rounds": [],
+    }
     for i in range(args.rounds):
         # alternating which runs first, so neither always meets the machine warmer (its speed drifts
         # under sustained load)

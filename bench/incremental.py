@@ -35,8 +35,11 @@ def split_catalogue(source: Path, folder: Path, every: int = 100) -> tuple[Path,
     """(all rows, all rows but every `every`-th) as two CSV files, rows in their order."""
     opener = gzip.open if source.suffix == ".gz" else open
     everything, before = folder / "all.csv", folder / "before.csv"
-    with opener(source, "rt", newline="", encoding="utf-8") as f, \
-            open(everything, "w", newline="", encoding="utf-8") as a, open(before, "w", newline="", encoding="utf-8") as b:
+    with (
+        opener(source, "rt", newline="", encoding="utf-8") as f,
+        open(everything, "w", newline="", encoding="utf-8") as a,
+        open(before, "w", newline="", encoding="utf-8") as b,
+    ):
         reader, wa, wb = csv.reader(f), csv.writer(a), csv.writer(b)
         header = next(reader)
         wa.writerow(header)
@@ -71,14 +74,19 @@ def check_exact(db: Path, queries: int = 2000, seed: int = 0) -> dict:
     con = duckdb.connect(str(db), read_only=True)
     ids = con.sql("select track_id from int_ml_inputs order by track_id").to_arrow_table().column(0).to_pylist()
     songs = con.execute("select song_id from int_ml_inputs order by track_id").fetchnumpy()["song_id"]
-    E = matrix(con.sql("select embedding from ml_track_embeddings where is_default order by track_id").to_arrow_table(),
-               "embedding")
+    E = matrix(
+        con.sql("select embedding from ml_track_embeddings where is_default order by track_id").to_arrow_table(),
+        "embedding",
+    )
     k = con.execute("select max(neighbour_rank) from ml_track_neighbours where is_default").fetchall()[0][0]
     sample = np.sort(np.random.default_rng(seed).choice(len(ids), min(queries, len(ids)), replace=False))
     row = {t: i for i, t in enumerate(ids)}
     wanted = [ids[i] for i in sample]
-    lists = con.execute("""select track_id, neighbour_rank, neighbour_track_id, similarity from ml_track_neighbours
-                           where is_default and track_id in (select unnest(?::varchar[]))""", [wanted]).fetchall()
+    lists = con.execute(
+        """select track_id, neighbour_rank, neighbour_track_id, similarity from ml_track_neighbours
+                           where is_default and track_id in (select unnest(?::varchar[]))""",
+        [wanted],
+    ).fetchall()
     con.close()
     at = {t: j for j, t in enumerate(wanted)}
     idx = np.full((len(sample), k), -1)
@@ -86,13 +94,18 @@ def check_exact(db: Path, queries: int = 2000, seed: int = 0) -> dict:
     for track, rank, neighbour, similarity in lists:
         idx[at[track], rank - 1], sim[at[track], rank - 1] = row[neighbour], similarity
     exact_idx, exact_sim = exact_topk_distinct(E, k, songs, queries=sample)
-    return {"queries": len(sample), "recall_at_10_vs_exact": recall_at(idx, exact_idx, 10, sim, exact_sim),
-            "max_similarity_difference": float(np.abs(sim - exact_sim).max())}
+    return {
+        "queries": len(sample),
+        "recall_at_10_vs_exact": recall_at(idx, exact_idx, 10, sim, exact_sim),
+        "max_similarity_difference": float(np.abs(sim - exact_sim).max()),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=114000, help="catalogue rows: 114000 = the real file, else synthetic")
+    parser.add_argument(
+        "--rows", type=int, default=114000, help="catalogue rows: 114000 = the real file, else synthetic"
+    )
     parser.add_argument("--vars", dest="dbt_vars", default=None, help="dbt vars for both builds")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="wavehouse_incremental_"))
@@ -105,25 +118,51 @@ def main() -> None:
         synthesise(str(DATA), args.rows, str(source))
     everything, before = split_catalogue(source, work)
     home = work / "home"
-    report = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": args.rows,
-              "vars": args.dbt_vars}
+    report = {
+        "machine": machine(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "rows": args.rows,
+        "vars": args.dbt_vars,
+    }
     for name, data in (("full", before), ("incremental", everything)):
         log(f"{name} build")
         result = wavehouse_build(data, home, args.dbt_vars)
         con = duckdb.connect(str(home / "wavehouse.duckdb"), read_only=True)
-        plan = con.execute("select mode, reason, tracks_added, tracks_changed, tracks_deleted from ml_build_plan").fetchall()[0]
-        lists = dict(con.execute("""select stage, metrics from ml_stage_log where stage like 'neighbours%'
-                                    and stage <> 'neighbours_evaluation'""").fetchall())
+        plan = con.execute(
+            "select mode, reason, tracks_added, tracks_changed, tracks_deleted from ml_build_plan"
+        ).fetchall()[0]
+        lists = dict(
+            con.execute("""select stage, metrics from ml_stage_log where stage like 'neighbours%'
+                                    and stage <> 'neighbours_evaluation'""").fetchall()
+        )
         con.close()
-        result.update(mode=plan[0], reason=plan[1], tracks_added=plan[2], tracks_changed=plan[3],
-                      tracks_deleted=plan[4], ml_stage_rss_delta_mb=rss_deltas(result["ml_stages"]),
-                      neighbour_lists={s: {k: v for k, v in json.loads(m).items() if k.startswith(("lists_", "fresh"))}
-                                       for s, m in lists.items()})
+        result.update(
+            mode=plan[0],
+            reason=plan[1],
+            tracks_added=plan[2],
+            tracks_changed=plan[3],
+            tracks_deleted=plan[4],
+            ml_stage_rss_delta_mb=rss_deltas(result["ml_stages"]),
+            neighbour_lists={
+                s: {k: v for k, v in json.loads(m).items() if k.startswith(("lists_", "fresh"))}
+                for s, m in lists.items()
+            },
+        )
         report[name] = result
     report["incremental_over_full"] = round(report["incremental"]["seconds"] / report["full"]["seconds"], 4)
     log("the same build again (nothing changed)")
-    again = timed([sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(everything),
-                   *(["--vars", args.dbt_vars] if args.dbt_vars else [])], {"WAVEHOUSE_HOME": str(home)})
+    again = timed(
+        [
+            sys.executable,
+            "-m",
+            "wavehouse.cli.main",
+            "build",
+            "--data",
+            str(everything),
+            *(["--vars", args.dbt_vars] if args.dbt_vars else []),
+        ],
+        {"WAVEHOUSE_HOME": str(home)},
+    )
     if again["exit_code"] != 0 or "up to date" not in again["output"]:
         raise SystemExit("the unchanged build did not find the warehouse up to date:\n" + again["output"][-3000:])
     report["unchanged"] = {"seconds": again["seconds"], "peak_rss_mb": again["peak_rss_mb"]}
@@ -135,9 +174,11 @@ def main() -> None:
     (RESULTS / f"incremental_{args.rows}_latest.json").write_text(text)
     print(text)
     summary = {k: report[k]["seconds"] for k in ("full", "incremental")}
-    log(f"full {summary['full']} s, incremental {summary['incremental']} s, "
+    log(
+        f"full {summary['full']} s, incremental {summary['incremental']} s, "
         f"ratio {report['incremental_over_full']}; nothing changed {report['unchanged']['seconds']} s; "
-        f"peak RSS full {report['full']['peak_rss_mb']} MB")
+        f"peak RSS full {report['full']['peak_rss_mb']} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -42,13 +42,34 @@ def stage_seconds(project: Path, models: list[str], data: Path, home: Path) -> d
     (home / "build").mkdir(exist_ok=True)
     (home / "build" / "wavehouse.duckdb").unlink(missing_ok=True)
     target = home / "target"
-    env = {**os.environ, "WAVEHOUSE_HOME": str(home), "WAVEHOUSE_DATA": str(data),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "WAVEHOUSE_HOME": str(home),
+        "WAVEHOUSE_DATA": str(data),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     dbt = str(Path(sys.executable).with_name("dbt"))
     started = time.perf_counter()
-    subprocess.run([dbt, "run", "--select", *models, "--project-dir", str(project), "--profiles-dir", str(project),
-                    "--target-path", str(target), "--log-path", str(home / "logs")],
-                   check=True, env=env, capture_output=True, text=True)
+    subprocess.run(
+        [
+            dbt,
+            "run",
+            "--select",
+            *models,
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(home / "logs"),
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - started
     results = json.loads((target / "run_results.json").read_text())["results"]
     import duckdb
@@ -56,9 +77,13 @@ def stage_seconds(project: Path, models: list[str], data: Path, home: Path) -> d
     con = duckdb.connect(str(home / "build" / "wavehouse.duckdb"), read_only=True)
     rows, rejected = con.execute("select count(*), count(reject_reason) from stg_spotify__tracks").fetchone()
     con.close()
-    return {"stage_s": round(sum(r["execution_time"] for r in results), 3), "dbt_wall_s": round(wall, 3),
-            "nodes": {r["unique_id"].split(".")[-1]: round(r["execution_time"], 3) for r in results},
-            "records": rows, "rejected": rejected}
+    return {
+        "stage_s": round(sum(r["execution_time"] for r in results), 3),
+        "dbt_wall_s": round(wall, 3),
+        "nodes": {r["unique_id"].split(".")[-1]: round(r["execution_time"], 3) for r in results},
+        "records": rows,
+        "rejected": rejected,
+    }
 
 
 def main() -> None:
@@ -70,12 +95,20 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="wavehouse_ingest_"))
     before_tree = work / "before"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(before_tree), args.before],
-                   check=True, capture_output=True)
-    out = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "before_revision": args.before,
-           "after_revision": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                            capture_output=True, text=True).stdout.strip(),
-           "repeat": args.repeat, "sizes": {}}
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(before_tree), args.before],
+        check=True,
+        capture_output=True,
+    )
+    out = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "before_revision": args.before,
+        "after_revision": subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip(),
+        "repeat": args.repeat,
+        "sizes": {},
+    }
     try:
         for size in args.sizes:
             if size == 114000:
@@ -89,17 +122,29 @@ def main() -> None:
                 synthesise(str(DATA), size, str(data))
             runs = {"before": [], "after": []}
             for i in range(args.repeat):
-                for name, project, models in [("before", before_tree / "dbt_project", BEFORE_MODELS),
-                                              ("after", ROOT / "dbt_project", AFTER_MODELS)]:
+                for name, project, models in [
+                    ("before", before_tree / "dbt_project", BEFORE_MODELS),
+                    ("after", ROOT / "dbt_project", AFTER_MODELS),
+                ]:
                     result = stage_seconds(project, models, data, work / f"home_{name}_{size}")
-                    log(f"{size:,} rows, {name} #{i + 1}: {result['stage_s']} s ({result['records']:,} records, "
-                        f"{result['rejected']} rejected)")
+                    log(
+                        f"{size:,} rows, {name} #{i + 1}: {result['stage_s']} s ({result['records']:,} records, "
+                        f"{result['rejected']} rejected)"
+                    )
                     runs[name].append(result)
-            summary = {name: {"stage_s_median": statistics.median(r["stage_s"] for r in rs),
-                              "stage_s_runs": [r["stage_s"] for r in rs], "nodes_last": rs[-1]["nodes"],
-                              "records": rs[-1]["records"], "rejected": rs[-1]["rejected"]}
-                       for name, rs in runs.items()}
-            summary["after_over_before"] = round(summary["after"]["stage_s_median"] / summary["before"]["stage_s_median"], 3)
+            summary = {
+                name: {
+                    "stage_s_median": statistics.median(r["stage_s"] for r in rs),
+                    "stage_s_runs": [r["stage_s"] for r in rs],
+                    "nodes_last": rs[-1]["nodes"],
+                    "records": rs[-1]["records"],
+                    "rejected": rs[-1]["rejected"],
+                }
+                for name, rs in runs.items()
+            }
+            summary["after_over_before"] = round(
+                summary["after"]["stage_s_median"] / summary["before"]["stage_s_median"], 3
+            )
             out["sizes"][str(size)] = summary
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before_tree)], capture_output=True)

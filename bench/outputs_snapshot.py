@@ -32,12 +32,15 @@ def seeds(home: Path) -> dict[str, str]:
     """Stable request inputs taken from the warehouse itself."""
     con = duckdb.connect(str(home / "wavehouse.duckdb"), read_only=True)
     try:
-        top, name, artist = con.execute("select track_id, track_name, artists from dim_tracks "
-                                        "order by popularity desc, track_id limit 1").fetchone()
-        other = con.execute("select track_id from dim_tracks order by popularity desc, track_id "
-                            "limit 1 offset 50").fetchone()[0]
-        mood = con.execute("select mood from dim_tracks where mood is not null group by 1 "
-                           "order by count(*) desc, 1 limit 1").fetchone()[0]
+        top, name, artist = con.execute(
+            "select track_id, track_name, artists from dim_tracks order by popularity desc, track_id limit 1"
+        ).fetchone()
+        other = con.execute(
+            "select track_id from dim_tracks order by popularity desc, track_id limit 1 offset 50"
+        ).fetchone()[0]
+        mood = con.execute(
+            "select mood from dim_tracks where mood is not null group by 1 order by count(*) desc, 1 limit 1"
+        ).fetchone()[0]
     finally:
         con.close()
     return {"top": top, "other": other, "title": name, "typed": f"{artist.split(';')[0]} - {name}", "mood": mood}
@@ -45,47 +48,91 @@ def seeds(home: Path) -> dict[str, str]:
 
 def cli_cases(s: dict[str, str]) -> list[list[str]]:
     return [
-        ["--help"], ["recommend", "--help"], ["build", "--help"],
-        ["search", s["title"]], ["search", s["typed"], "--format", "json"], ["search", "zzqx no such song"],
-        ["recommend", s["top"]], ["recommend", s["typed"], "--explain"],
+        ["--help"],
+        ["recommend", "--help"],
+        ["build", "--help"],
+        ["search", s["title"]],
+        ["search", s["typed"], "--format", "json"],
+        ["search", "zzqx no such song"],
+        ["recommend", s["top"]],
+        ["recommend", s["typed"], "--explain"],
         ["recommend", s["top"], s["other"], "-k", "15", "--format", "json"],
         ["recommend", s["top"], "--exclude-artist", "--max-per-artist", "1", "--no-explicit", "--format", "csv"],
         ["recommend", s["top"], "--mood", s["mood"], "--min-popularity", "10"],
-        ["recommend", s["top"], "--same-cluster"], ["recommend", s["top"], "--per-cluster"],
+        ["recommend", s["top"], "--same-cluster"],
+        ["recommend", s["top"], "--per-cluster"],
         ["recommend", s["top"], "--diverse", "--format", "json"],
-        ["recommend", s["top"], "--embedding", "audio"], ["recommend", s["top"], "--embedding", "unsupervised"],
-        ["recommend", "spotify:track:" + s["top"]], ["recommend", "nope-not-a-track"],
+        ["recommend", s["top"], "--embedding", "audio"],
+        ["recommend", s["top"], "--embedding", "unsupervised"],
+        ["recommend", "spotify:track:" + s["top"]],
+        ["recommend", "nope-not-a-track"],
         ["recommend", s["top"], "--per-cluster", "--same-cluster"],
-        ["path", s["top"], s["other"], "--steps", "6"], ["path", s["top"], s["other"], "--format", "json"],
-        ["playlist", "1"], ["playlist", "1", "--format", "m3u"], ["playlist", "--mood", s["mood"], "--format", "uris"],
-        ["playlist", "1", "--sub", "0", "-n", "5", "--format", "csv"], ["playlist", "no such cluster"],
-        ["clusters"], ["clusters", "--method", "dbscan_pca", "--format", "json"], ["clusters", "--method", "kmeans_pca"],
-        ["cluster", "1"], ["cluster", "1", "--format", "json"], ["cluster", "999"],
-        ["evaluate"], ["evaluate", "--format", "json"], ["evaluate", "--by-embedding"],
-        ["rejects"], ["rejects", "--format", "json"], ["tracks", "--limit", "5"], ["tracks", "--rejected", "--limit", "3"],
+        ["path", s["top"], s["other"], "--steps", "6"],
+        ["path", s["top"], s["other"], "--format", "json"],
+        ["playlist", "1"],
+        ["playlist", "1", "--format", "m3u"],
+        ["playlist", "--mood", s["mood"], "--format", "uris"],
+        ["playlist", "1", "--sub", "0", "-n", "5", "--format", "csv"],
+        ["playlist", "no such cluster"],
+        ["clusters"],
+        ["clusters", "--method", "dbscan_pca", "--format", "json"],
+        ["clusters", "--method", "kmeans_pca"],
+        ["cluster", "1"],
+        ["cluster", "1", "--format", "json"],
+        ["cluster", "999"],
+        ["evaluate"],
+        ["evaluate", "--format", "json"],
+        ["evaluate", "--by-embedding"],
+        ["rejects"],
+        ["rejects", "--format", "json"],
+        ["tracks", "--limit", "5"],
+        ["tracks", "--rejected", "--limit", "3"],
         ["sql", "select count(*) as n, count(distinct cluster_id) as clusters from dim_tracks"],
-        ["sql", "select * from recommend(?, 5)"], ["sql", "drop table dim_tracks"],
+        ["sql", "select * from recommend(?, 5)"],
+        ["sql", "drop table dim_tracks"],
     ]
 
 
 def api_cases(s: dict[str, str]) -> list[str]:
     q = urllib.parse.quote
     return [
-        f"/api/search?q={q(s['title'])}", f"/api/search?q={q(s['typed'])}&k=3", "/api/search?q=",
-        f"/api/tracks/{s['top']}", "/api/tracks/nope",
-        f"/api/recommend?seed={s['top']}", f"/api/recommend?seed={s['top']}&k=5&explain=true",
+        f"/api/search?q={q(s['title'])}",
+        f"/api/search?q={q(s['typed'])}&k=3",
+        "/api/search?q=",
+        f"/api/tracks/{s['top']}",
+        "/api/tracks/nope",
+        f"/api/recommend?seed={s['top']}",
+        f"/api/recommend?seed={s['top']}&k=5&explain=true",
         f"/api/recommend?seed={s['top']}&seed={s['other']}&k=7",
         f"/api/recommend?seed={q(s['typed'])}&exclude_artist=true&max_per_artist=1&explicit=false",
         f"/api/recommend?seed={s['top']}&mood={q(s['mood'])}&min_popularity=10&same_cluster=true",
-        f"/api/recommend?seed={s['top']}&diverse=true", f"/api/recommend?seed={s['top']}&per_cluster=true",
-        f"/api/recommend?seed={s['top']}&embedding=audio", f"/api/recommend?seed={s['top']}&embedding=unsupervised",
-        f"/api/recommend?seed={s['top']}&k=9999", "/api/recommend?seed=nope",
+        f"/api/recommend?seed={s['top']}&diverse=true",
+        f"/api/recommend?seed={s['top']}&per_cluster=true",
+        f"/api/recommend?seed={s['top']}&embedding=audio",
+        f"/api/recommend?seed={s['top']}&embedding=unsupervised",
+        f"/api/recommend?seed={s['top']}&k=9999",
+        "/api/recommend?seed=nope",
         f"/api/path?a={s['top']}&b={s['other']}&steps=5",
-        "/api/clusters", "/api/clusters?method=dbscan_pca", "/api/clusters/1", "/api/clusters/999",
-        "/api/clusters/1/playlist?n=5", "/api/clusters/1/playlist?n=5&format=m3u", "/api/clusters/1/playlist?format=uris",
-        f"/api/moods/{q(s['mood'])}/playlist?n=5", "/api/evaluation", "/api/map?limit=20", "/api/map?map=tsne&limit=5&offset=3",
-        "/openapi.json", "/", f"/track/{s['top']}", f"/track/{s['top']}?embedding=audio", "/track/nope",
-        "/clusters", "/cluster/1", "/cluster/999", "/docs",
+        "/api/clusters",
+        "/api/clusters?method=dbscan_pca",
+        "/api/clusters/1",
+        "/api/clusters/999",
+        "/api/clusters/1/playlist?n=5",
+        "/api/clusters/1/playlist?n=5&format=m3u",
+        "/api/clusters/1/playlist?format=uris",
+        f"/api/moods/{q(s['mood'])}/playlist?n=5",
+        "/api/evaluation",
+        "/api/map?limit=20",
+        "/api/map?map=tsne&limit=5&offset=3",
+        "/openapi.json",
+        "/",
+        f"/track/{s['top']}",
+        f"/track/{s['top']}?embedding=audio",
+        "/track/nope",
+        "/clusters",
+        "/cluster/1",
+        "/cluster/999",
+        "/docs",
     ]
 
 
@@ -98,8 +145,11 @@ def free_port() -> int:
 def fetch(url: str) -> dict:
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
-            return {"status": response.status, "type": response.headers.get("content-type"),
-                    "body": response.read().decode("utf-8")}
+            return {
+                "status": response.status,
+                "type": response.headers.get("content-type"),
+                "body": response.read().decode("utf-8"),
+            }
     except urllib.error.HTTPError as exc:
         return {"status": exc.code, "type": exc.headers.get("content-type"), "body": exc.read().decode("utf-8")}
 
@@ -115,8 +165,9 @@ def snapshot(home: Path) -> dict[str, dict]:
         out["wavehouse " + " ".join(args)] = {"exit": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
         print(f"cli {done.returncode} {' '.join(args)[:90]}", file=sys.stderr)
     port = free_port()
-    server = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(240):

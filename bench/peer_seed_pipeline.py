@@ -24,8 +24,23 @@ from sklearn.metrics import davies_bouldin_score, silhouette_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-FEATURES = ["popularity", "duration_ms", "explicit", "danceability", "energy", "key", "loudness", "mode",
-            "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo", "time_signature"]
+FEATURES = [
+    "popularity",
+    "duration_ms",
+    "explicit",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+]
 
 
 def run(path: str, epochs_max: int = 50, k_clusters: int = 10) -> dict:
@@ -49,7 +64,9 @@ def run(path: str, epochs_max: int = 50, k_clusters: int = 10) -> dict:
     X = StandardScaler().fit_transform(df[FEATURES].values).astype(np.float32)
     lap("prep")
 
-    enc = torch.nn.Sequential(torch.nn.Linear(15, 32), torch.nn.ReLU(), torch.nn.Dropout(0.05), torch.nn.Linear(32, 128))
+    enc = torch.nn.Sequential(
+        torch.nn.Linear(15, 32), torch.nn.ReLU(), torch.nn.Dropout(0.05), torch.nn.Linear(32, 128)
+    )
     dec = torch.nn.Sequential(torch.nn.Linear(128, 32), torch.nn.ReLU(), torch.nn.Linear(32, 15))
     model = torch.nn.Sequential(enc, dec)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -63,7 +80,7 @@ def run(path: str, epochs_max: int = 50, k_clusters: int = 10) -> dict:
         model.train()
         idx = torch.randperm(len(tr))
         for i in range(0, len(tr), 32):
-            b = tr[idx[i:i + 32]]
+            b = tr[idx[i : i + 32]]
             opt.zero_grad()
             loss = torch.nn.functional.mse_loss(model(b), b)
             loss.backward()
@@ -96,9 +113,16 @@ def run(path: str, epochs_max: int = 50, k_clusters: int = 10) -> dict:
     g = df["track_genre"].to_numpy(dtype=object)
     hit = float((g[ind[:, 1:]] == g[:, None]).mean())
     lap("eval")
-    return {"rows_after_dedupe": n, "epochs": epochs, "recon_mse": round(recon, 4), "silhouette": round(sil, 4),
-            "davies_bouldin": round(dbi, 4), "genre_hit_rate_at_10": round(hit, 4), "seconds": seconds,
-            "total_s": round(time.perf_counter() - started, 3)}
+    return {
+        "rows_after_dedupe": n,
+        "epochs": epochs,
+        "recon_mse": round(recon, 4),
+        "silhouette": round(sil, 4),
+        "davies_bouldin": round(dbi, 4),
+        "genre_hit_rate_at_10": round(hit, 4),
+        "seconds": seconds,
+        "total_s": round(time.perf_counter() - started, 3),
+    }
 
 
 if __name__ == "__main__":

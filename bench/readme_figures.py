@@ -23,7 +23,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import table as bench_table  # noqa: E402  (bench/table.py renders the benchmark tables)
 
-
 # dbt vars renamed since a stored bench run: its text is shown under the current name
 RENAMED_VARS = {"spark_train_sample": "train_sample"}
 
@@ -47,22 +46,32 @@ def markdown(header: list[str], body: list[tuple]) -> str:
 def block_provenance(con, commit: str, bench: dict) -> str:
     (started,) = rows(con, "select max(started_at) from ml_runs")[0]
     run = f" (run started {bench['started']})" if bench.get("started") else ""
-    return (f"Figures in this README come from a build of commit `{commit}` on the bundled catalogue "
-            f"(started {started:%Y-%m-%d %H:%M} UTC) and from the benchmark's `bench/results/latest.json`{run}; "
-            "`python bench/readme_figures.py` rewrites them.")
+    return (
+        f"Figures in this README come from a build of commit `{commit}` on the bundled catalogue "
+        f"(started {started:%Y-%m-%d %H:%M} UTC) and from the benchmark's `bench/results/latest.json`{run}; "
+        "`python bench/readme_figures.py` rewrites them."
+    )
 
 
 def block_build(con) -> str:
-    read, kept, rejected, merged = rows(con, """
+    read, kept, rejected, merged = rows(
+        con,
+        """
         select (select count(*) from stg_spotify__tracks), (select count(*) from dim_tracks),
-               (select count(*) from int_tracks_rejected), (select coalesce(sum(n_source_rows - 1), 0) from dim_tracks)""")[0]
-    reasons = rows(con, """select reject_reason, count(*) as n,
+               (select count(*) from int_tracks_rejected), (select coalesce(sum(n_source_rows - 1), 0) from dim_tracks)""",
+    )[0]
+    reasons = rows(
+        con,
+        """select reject_reason, count(*) as n,
                                   arg_min(coalesce('line ' || format('{:,}', source_line), 'row ' || format('{:,}', source_row)), record_number)
-                           from int_tracks_rejected group by all order by n desc, reject_reason""")
+                           from int_tracks_rejected group by all order by n desc, reject_reason""",
+    )
     why = "; ".join(f"{n:,} `{reason}` (first at {where})" for reason, n, where in reasons) or "none"
-    return (f"{read:,} rows read: {kept:,} tracks kept (one per distinct valid track_id), {rejected:,} quarantined "
-            f"({why}), {merged:,} duplicate rows merged (tracks listed under several genres). "
-            f"{read:,} = {kept:,} + {rejected:,} + {merged:,}.")
+    return (
+        f"{read:,} rows read: {kept:,} tracks kept (one per distinct valid track_id), {rejected:,} quarantined "
+        f"({why}), {merged:,} duplicate rows merged (tracks listed under several genres). "
+        f"{read:,} = {kept:,} + {rejected:,} + {merged:,}."
+    )
 
 
 def block_quality(con, bench: dict) -> str:
@@ -72,9 +81,15 @@ def block_quality(con, bench: dict) -> str:
     n_genres = rows(con, "select count(distinct genre_id) from int_ml_inputs where not is_holdout")[0][0]
     labels = [
         ("genre_hit_rate_at_10_heldout", f"genre hit rate@10, held-out songs as queries (default {default} embedding)"),
-        ("genre_hit_rate_at_10_seed_protocol", "genre hit rate@10, seed 001's protocol (name-deduped, every query; audio embedding, sound alone as the seed)"),
+        (
+            "genre_hit_rate_at_10_seed_protocol",
+            "genre hit rate@10, seed 001's protocol (name-deduped, every query; audio embedding, sound alone as the seed)",
+        ),
         ("genre_hit_rate_at_10_unsupervised", "genre hit rate@10, unsupervised autoencoder, held-out queries"),
-        ("audio_head_accuracy_heldout", f"audio genre head (the audio embedding) top-1 accuracy on held-out tracks ({n_genres} genres)"),
+        (
+            "audio_head_accuracy_heldout",
+            f"audio genre head (the audio embedding) top-1 accuracy on held-out tracks ({n_genres} genres)",
+        ),
         ("genre_head_accuracy_heldout", "genre_aware autoencoder's genre head top-1 accuracy on held-out tracks"),
         ("duplicate_song_rate_at_10", "a song twice in one top-10 list"),
         ("same_song_rate_at_10", "the seed's own song (another release) in its top-10"),
@@ -84,7 +99,11 @@ def block_quality(con, bench: dict) -> str:
     body = []
     for metric, label in labels:
         if metric in values:
-            other = f"{peer:.3f} (measured by bench/run.py)" if metric == "genre_hit_rate_at_10_seed_protocol" and peer else ""
+            other = (
+                f"{peer:.3f} (measured by bench/run.py)"
+                if metric == "genre_hit_rate_at_10_seed_protocol" and peer
+                else ""
+            )
             body.append((label, f"{values[metric]:.3f}", other))
     return markdown(["metric (`rpt_evaluation`)", "wavehouse", "seed pipeline"], body)
 
@@ -92,39 +111,81 @@ def block_quality(con, bench: dict) -> str:
 def block_embeddings(con) -> str:
     """rpt_evaluation_by_embedding: every embedding on the same held-out queries, all of them and
     by whether the query's artists have other labelled tracks."""
-    body = rows(con, """
+    body = rows(
+        con,
+        """
         select embedding_kind || case when is_default then ' (default)' else '' end, query_group, n_queries,
                round(genre_hit_rate_at_10_heldout, 3), round(own_artist_share_at_10, 3),
                round(catalogue_coverage_at_10, 3), round(intra_list_diversity_at_10, 3),
                round(popularity_lift, 3)
-        from rpt_evaluation_by_embedding""")
-    return markdown(["embedding", "queries", "n", "genre hit@10", "own artist@10", "coverage",
-                     "intra-list diversity", "popularity lift"], body)
+        from rpt_evaluation_by_embedding""",
+    )
+    return markdown(
+        [
+            "embedding",
+            "queries",
+            "n",
+            "genre hit@10",
+            "own artist@10",
+            "coverage",
+            "intra-list diversity",
+            "popularity lift",
+        ],
+        body,
+    )
 
 
 def block_tuning(con) -> str:
     """ml_genre_head_tuning: the searches behind the audio and hybrid embeddings."""
-    heads = rows(con, """
+    heads = rows(
+        con,
+        """
         select width, depth, epochs, lr, schedule, smote, output, round(validation_hit_at_10, 4),
                round(validation_accuracy, 3), round(seconds, 1), case when is_chosen then 'chosen' else '' end
-        from ml_genre_head_tuning where search = 'genre_head' order by candidate_id""")
-    mixes = rows(con, """
+        from ml_genre_head_tuning where search = 'genre_head' order by candidate_id""",
+    )
+    mixes = rows(
+        con,
+        """
         select audio_weight, round(validation_hit_at_10, 4), round(validation_own_artist_share, 4),
                case when is_chosen then 'chosen' else '' end
-        from ml_genre_head_tuning where search = 'hybrid_mix' order by candidate_id""")
-    return (markdown(["width", "depth", "epochs", "lr", "schedule", "SMOTE", "embedding = output",
-                      "validation hit@10", "validation top-1", "training s", ""], heads)
-            + "\n\nThe hybrid mix (audio weight w; artist evidence from the training songs outside the validation band):\n\n"
-            + markdown(["w", "validation hit@10", "validation own-artist share", ""], mixes))
+        from ml_genre_head_tuning where search = 'hybrid_mix' order by candidate_id""",
+    )
+    return (
+        markdown(
+            [
+                "width",
+                "depth",
+                "epochs",
+                "lr",
+                "schedule",
+                "SMOTE",
+                "embedding = output",
+                "validation hit@10",
+                "validation top-1",
+                "training s",
+                "",
+            ],
+            heads,
+        )
+        + "\n\nThe hybrid mix (audio weight w; artist evidence from the training songs outside the validation band):\n\n"
+        + markdown(["w", "validation hit@10", "validation own-artist share", ""], mixes)
+    )
 
 
 def block_config(con) -> str:
     """The config the audio and hybrid embeddings of this build were trained with, and its source."""
-    (source, run, head, weight), = rows(con, """select config_source, config_tuning_run_id, genre_head_config,
-                                                       hybrid_audio_weight from ml_runs""")
+    ((source, run, head, weight),) = rows(
+        con,
+        """select config_source, config_tuning_run_id, genre_head_config,
+                                                       hybrid_audio_weight from ml_runs""",
+    )
     config = json.loads(head) if head else {}
-    where = ("the defaults of `dbt_project.yml` (vars `genre_head`, `hybrid_audio_weight`): this warehouse was "
-             "never tuned" if source == "defaults" else f"the searches of tuning run `{run}`")
+    where = (
+        "the defaults of `dbt_project.yml` (vars `genre_head`, `hybrid_audio_weight`): this warehouse was never tuned"
+        if source == "defaults"
+        else f"the searches of tuning run `{run}`"
+    )
     fields = ", ".join(f"{k} {v}" for k, v in config.items())
     return f"This build's audio embedding is a genre head with {fields}; the hybrid mix's audio weight is {weight}: {where}."
 
@@ -134,9 +195,11 @@ def block_first_build(report: dict) -> str:
     rounds = report["rounds"]
     body = [(i, r["peer"]["seconds"], r["wavehouse"]["seconds"], f"**{r['ratio']}x**") for i, r in enumerate(rounds, 1)]
     machine = report["machine"]
-    return (f"Run started {report['run_started']} on {machine['cores']} cores, commit `{machine['commit']}` "
-            f"(`python bench/first_build.py`, the bundled catalogue, a fresh home: a full build; goal <= 2x):\n\n"
-            + markdown(["round", "seed pipeline s", "wavehouse build s", "wavehouse / seed"], body))
+    return (
+        f"Run started {report['run_started']} on {machine['cores']} cores, commit `{machine['commit']}` "
+        f"(`python bench/first_build.py`, the bundled catalogue, a fresh home: a full build; goal <= 2x):\n\n"
+        + markdown(["round", "seed pipeline s", "wavehouse build s", "wavehouse / seed"], body)
+    )
 
 
 def block_first_build_stages(report: dict) -> str:
@@ -144,27 +207,47 @@ def block_first_build_stages(report: dict) -> str:
     last = report["rounds"][-1]["wavehouse"]
     stages = sorted(last["ml_stage_seconds"].items(), key=lambda kv: -kv[1])
     body = [(name, round(seconds, 1)) for name, seconds in stages if seconds >= 0.5]
-    body += [(f"SQL models (all {len(last['sql_model_seconds'])})", round(sum(last["sql_model_seconds"].values()), 1)),
-             ("dbt tests", round(last["dbt_tests_seconds"], 1)),
-             ("everything else (dbt start and parse, Python models reading and writing tables, publish)",
-              round(last["seconds"] - sum(s for _, s in stages) - sum(last["sql_model_seconds"].values())
-                    - last["dbt_tests_seconds"], 1)),
-             ("**whole build**", f"**{last['seconds']}**")]
+    body += [
+        (f"SQL models (all {len(last['sql_model_seconds'])})", round(sum(last["sql_model_seconds"].values()), 1)),
+        ("dbt tests", round(last["dbt_tests_seconds"], 1)),
+        (
+            "everything else (dbt start and parse, Python models reading and writing tables, publish)",
+            round(
+                last["seconds"]
+                - sum(s for _, s in stages)
+                - sum(last["sql_model_seconds"].values())
+                - last["dbt_tests_seconds"],
+                1,
+            ),
+        ),
+        ("**whole build**", f"**{last['seconds']}**"),
+    ]
     quality = [(kind, q["genre_hit_at_10"], q["own_artist_at_10"]) for kind, q in last["quality"].items()]
-    return (f"Run started {report['run_started']}, commit `{report['machine']['commit']}`, peak RSS "
-            f"{last['peak_rss_mb']:,.0f} MB:\n\n" + markdown(["stage", "s"], body)
-            + "\n\nQuality of that build (rpt_evaluation_by_embedding, held-out queries, group `all`):\n\n"
-            + markdown(["embedding", "genre hit@10", "own artist@10"], quality))
+    return (
+        f"Run started {report['run_started']}, commit `{report['machine']['commit']}`, peak RSS "
+        f"{last['peak_rss_mb']:,.0f} MB:\n\n"
+        + markdown(["stage", "s"], body)
+        + "\n\nQuality of that build (rpt_evaluation_by_embedding, held-out queries, group `all`):\n\n"
+        + markdown(["embedding", "genre hit@10", "own artist@10"], quality)
+    )
 
 
 def block_clusters(con) -> str:
-    k, pca_components, variance, eps, noise = rows(con, """
-        select chosen_k_embedding, pca_components, pca_variance_kept, dbscan_eps, dbscan_noise_share from ml_runs""")[0]
-    comparison = rows(con, """
+    k, pca_components, variance, eps, noise = rows(
+        con,
+        """
+        select chosen_k_embedding, pca_components, pca_variance_kept, dbscan_eps, dbscan_noise_share from ml_runs""",
+    )[0]
+    comparison = rows(
+        con,
+        """
         select method, n_clusters, round(silhouette, 3), round(davies_bouldin, 3), round(calinski_harabasz, 1),
                round(noise_share, 4)
-        from rpt_clustering_comparison order by is_default desc, method""")
-    sizes = rows(con, """
+        from rpt_clustering_comparison order by is_default desc, method""",
+    )
+    sizes = rows(
+        con,
+        """
         with counts as (
             select c.method, c.cluster_id, t.primary_genre, count(*) as n
             from ml_track_clusters as c inner join dim_tracks as t using (track_id)
@@ -177,24 +260,40 @@ def block_clusters(con) -> str:
                round(arg_max(purity, n), 3), round(avg(purity), 3)
         from per_cluster
         group by method
-        order by method""")
-    named = rows(con, """select cluster_id, cluster_name, n_tracks, round(share, 3), round(genre_purity, 3)
-                         from dim_clusters order by cluster_id""")
-    return "\n".join([
-        f"Default clustering: KMeans in the embedding, k = {k} (elbow, checked against silhouette and "
-        f"Davies-Bouldin). PCA keeps {pca_components} components ({variance:.0%} of the variance); DBSCAN's "
-        f"eps at the k-distance knee is {eps:.2f} ({noise:.1%} noise).",
-        "",
-        markdown(["method", "clusters", "silhouette", "Davies-Bouldin", "Calinski-Harabasz", "noise share"], comparison),
-        "",
-        "Cluster sizes and genre purity (share of a cluster's tracks in its most common genre; 114 genres, so",
-        "a random split gives about 0.01):",
-        "",
-        markdown(["method", "clusters (DBSCAN: noise counted as one)", "largest cluster's share",
-                  "largest cluster's purity", "mean purity"], sizes),
-        "",
-        markdown(["cluster", "name (`dim_clusters`)", "tracks", "share", "genre purity"], named),
-    ])
+        order by method""",
+    )
+    named = rows(
+        con,
+        """select cluster_id, cluster_name, n_tracks, round(share, 3), round(genre_purity, 3)
+                         from dim_clusters order by cluster_id""",
+    )
+    return "\n".join(
+        [
+            f"Default clustering: KMeans in the embedding, k = {k} (elbow, checked against silhouette and "
+            f"Davies-Bouldin). PCA keeps {pca_components} components ({variance:.0%} of the variance); DBSCAN's "
+            f"eps at the k-distance knee is {eps:.2f} ({noise:.1%} noise).",
+            "",
+            markdown(
+                ["method", "clusters", "silhouette", "Davies-Bouldin", "Calinski-Harabasz", "noise share"], comparison
+            ),
+            "",
+            "Cluster sizes and genre purity (share of a cluster's tracks in its most common genre; 114 genres, so",
+            "a random split gives about 0.01):",
+            "",
+            markdown(
+                [
+                    "method",
+                    "clusters (DBSCAN: noise counted as one)",
+                    "largest cluster's share",
+                    "largest cluster's purity",
+                    "mean purity",
+                ],
+                sizes,
+            ),
+            "",
+            markdown(["cluster", "name (`dim_clusters`)", "tracks", "share", "genre purity"], named),
+        ]
+    )
 
 
 def block_ingest(ingest: dict) -> str:
@@ -202,15 +301,24 @@ def block_ingest(ingest: dict) -> str:
     body = []
     for size, run in ingest["sizes"].items():
         before, after = run["before"], run["after"]
-        body.append((f"{int(size):,}", f"{before['records']:,}", before["stage_s_median"], after["stage_s_median"],
-                     f"**{run['after_over_before']}x**"))
-    return "\n".join([
-        f"Run started {ingest['started']}: `{ingest['before_revision']}` (the line-splitting reader) against "
-        f"`{ingest['after_revision']}`, median of {ingest['repeat']} alternating runs each "
-        "(staging + quarantine models and the run-start checks, dbt node times).",
-        "",
-        markdown(["rows", "records read", "before s", "after s", "after / before"], body),
-    ])
+        body.append(
+            (
+                f"{int(size):,}",
+                f"{before['records']:,}",
+                before["stage_s_median"],
+                after["stage_s_median"],
+                f"**{run['after_over_before']}x**",
+            )
+        )
+    return "\n".join(
+        [
+            f"Run started {ingest['started']}: `{ingest['before_revision']}` (the line-splitting reader) against "
+            f"`{ingest['after_revision']}`, median of {ingest['repeat']} alternating runs each "
+            "(staging + quarantine models and the run-start checks, dbt node times).",
+            "",
+            markdown(["rows", "records read", "before s", "after s", "after / before"], body),
+        ]
+    )
 
 
 def block_serve(serve: dict) -> str:
@@ -218,39 +326,78 @@ def block_serve(serve: dict) -> str:
     single, idle, during = serve["single"], serve["idle"], serve.get("during_rebuild", {})
     by_kind, n = serve["idle_by_kind"], serve["clients"]
     body = [
-        ("one client, warm: recommend", single["recommend"]["p50_ms"], single["recommend"]["p99_ms"],
-         single["recommend"]["throughput_rps"], "< 5 ms p50"),
-        ("one client, warm: search", single["search"]["p50_ms"], single["search"]["p99_ms"],
-         single["search"]["throughput_rps"], "< 10 ms p50"),
-        (f"{n} clients, idle, recommend only", by_kind["recommend"]["p50_ms"], by_kind["recommend"]["p99_ms"],
-         by_kind["recommend"]["throughput_rps"], "< 50 ms p99"),
-        (f"{n} clients, idle, search only", by_kind["search"]["p50_ms"], by_kind["search"]["p99_ms"],
-         by_kind["search"]["throughput_rps"], "< 100 ms p99"),
+        (
+            "one client, warm: recommend",
+            single["recommend"]["p50_ms"],
+            single["recommend"]["p99_ms"],
+            single["recommend"]["throughput_rps"],
+            "< 5 ms p50",
+        ),
+        (
+            "one client, warm: search",
+            single["search"]["p50_ms"],
+            single["search"]["p99_ms"],
+            single["search"]["throughput_rps"],
+            "< 10 ms p50",
+        ),
+        (
+            f"{n} clients, idle, recommend only",
+            by_kind["recommend"]["p50_ms"],
+            by_kind["recommend"]["p99_ms"],
+            by_kind["recommend"]["throughput_rps"],
+            "< 50 ms p99",
+        ),
+        (
+            f"{n} clients, idle, search only",
+            by_kind["search"]["p50_ms"],
+            by_kind["search"]["p99_ms"],
+            by_kind["search"]["throughput_rps"],
+            "< 100 ms p99",
+        ),
         (f"{n} clients, idle, mixed: recommend", idle["recommend"]["p50_ms"], idle["recommend"]["p99_ms"], "", ""),
         (f"{n} clients, idle, mixed: search", idle["search"]["p50_ms"], idle["search"]["p99_ms"], "", ""),
-        (f"{n} clients, idle, mixed: all", idle["all"]["p50_ms"], idle["all"]["p99_ms"], idle["all"]["throughput_rps"], ""),
+        (
+            f"{n} clients, idle, mixed: all",
+            idle["all"]["p50_ms"],
+            idle["all"]["p99_ms"],
+            idle["all"]["throughput_rps"],
+            "",
+        ),
     ]
     sql = serve.get("sql_one_warm_connection", {})
     workers = serve.get("workers", 1)
-    lines = [f"Run started {serve['started']} on {serve['cores']} cores (load generator on the same cores), "
-             f"`wavehouse serve --workers {workers}`, {serve['requests_per_phase']:,} requests per load phase.", "",
-             markdown(["", "p50 ms", "p99 ms", "requests/s", "goal"], body)]
+    lines = [
+        f"Run started {serve['started']} on {serve['cores']} cores (load generator on the same cores), "
+        f"`wavehouse serve --workers {workers}`, {serve['requests_per_phase']:,} requests per load phase.",
+        "",
+        markdown(["", "p50 ms", "p99 ms", "requests/s", "goal"], body),
+    ]
     if serve.get("server_rss_mb"):
         rss = serve["server_rss_mb"]
-        lines += ["", f"Resident memory after the idle phases: {' and '.join(f'{mb:,.0f} MB' for mb in rss['workers'])} "
-                      f"per worker process (connection, DuckDB's cache, in-memory indexes), {rss['main']:,.0f} MB the "
-                      "parent."]
+        lines += [
+            "",
+            f"Resident memory after the idle phases: {' and '.join(f'{mb:,.0f} MB' for mb in rss['workers'])} "
+            f"per worker process (connection, DuckDB's cache, in-memory indexes), {rss['main']:,.0f} MB the "
+            "parent.",
+        ]
     if during:
         rebuilt = Path(serve.get("during_rebuild_data", "?")).name
         build = serve.get("during_rebuild_build")
         what = f"an {build['mode']} build of `{rebuilt}`, {build['tracks']:,} tracks" if build else f"of `{rebuilt}`"
-        lines += ["", f"During a rebuild + publish ({what}; asking only for tracks both warehouses hold): "
-                      f"{during['requests']:,} requests in {during['rounds']} rounds, "
-                      f"**{during['failed']} failed**, publish seen while loaded: {during['published_during_load']}, "
-                      f"worst round p99 {during['p99_ms_worst_round']} ms."]
+        lines += [
+            "",
+            f"During a rebuild + publish ({what}; asking only for tracks both warehouses hold): "
+            f"{during['requests']:,} requests in {during['rounds']} rounds, "
+            f"**{during['failed']} failed**, publish seen while loaded: {during['published_during_load']}, "
+            f"worst round p99 {during['p99_ms_worst_round']} ms.",
+        ]
     if sql:
-        lines += ["", "The same look-ups as SQL on one warm connection (what a SQL client pays): "
-                  + ", ".join(f"`{name}` p50 {v['p50_ms']} ms" for name, v in sql.items()) + "."]
+        lines += [
+            "",
+            "The same look-ups as SQL on one warm connection (what a SQL client pays): "
+            + ", ".join(f"`{name}` p50 {v['p50_ms']} ms" for name, v in sql.items())
+            + ".",
+        ]
     return "\n".join(lines)
 
 
@@ -261,23 +408,53 @@ def block_incremental(runs: list[dict]) -> str:
     for run in runs:
         full, inc, check = run["full"], run["incremental"], run["incremental_lists_check"]
         lists = inc["neighbour_lists"].get("neighbours", {})
-        body.append((f"{run['rows']:,}", f"{inc['tracks']:,}", f"`{run['vars'] or '{}'}`", full["seconds"],
-                     round(full["peak_rss_mb"] / 1024, 2), inc["seconds"], round(inc["peak_rss_mb"] / 1024, 2),
-                     f"**{run['incremental_over_full']}**",
-                     f"{inc['tracks_added']:,} / {inc['tracks_changed']:,} / {inc['tracks_deleted']:,}",
-                     f"{lists.get('lists_merged', 0):,} / {lists.get('lists_searched', 0):,}",
-                     round(check["recall_at_10_vs_exact"], 4), run.get("unchanged", {}).get("seconds", "not run"),
-                     run["started"], run["machine"].get("commit", "")))
-    return markdown(["rows", "tracks", "vars", "full s", "full peak GB", "incremental s", "incremental peak GB",
-                     "incremental / full", "added / changed / deleted", "default lists merged / searched",
-                     "recall@10 vs exact (2,000 queries)", "nothing changed s", "run started", "commit"], body)
+        body.append(
+            (
+                f"{run['rows']:,}",
+                f"{inc['tracks']:,}",
+                f"`{run['vars'] or '{}'}`",
+                full["seconds"],
+                round(full["peak_rss_mb"] / 1024, 2),
+                inc["seconds"],
+                round(inc["peak_rss_mb"] / 1024, 2),
+                f"**{run['incremental_over_full']}**",
+                f"{inc['tracks_added']:,} / {inc['tracks_changed']:,} / {inc['tracks_deleted']:,}",
+                f"{lists.get('lists_merged', 0):,} / {lists.get('lists_searched', 0):,}",
+                round(check["recall_at_10_vs_exact"], 4),
+                run.get("unchanged", {}).get("seconds", "not run"),
+                run["started"],
+                run["machine"].get("commit", ""),
+            )
+        )
+    return markdown(
+        [
+            "rows",
+            "tracks",
+            "vars",
+            "full s",
+            "full peak GB",
+            "incremental s",
+            "incremental peak GB",
+            "incremental / full",
+            "added / changed / deleted",
+            "default lists merged / searched",
+            "recall@10 vs exact (2,000 queries)",
+            "nothing changed s",
+            "run started",
+            "commit",
+        ],
+        body,
+    )
 
 
 def peak_stage(build: dict) -> tuple[str, float]:
     """The ML stage in which a build's process reached its peak RSS (the first to reach it), in GB;
     stages it reused (0 s) are not its own."""
-    stages = [(name, stage["peak_rss_mb"]) for name, stage in build["ml_stages"].items()
-              if stage.get("peak_rss_mb") and stage.get("seconds")]
+    stages = [
+        (name, stage["peak_rss_mb"])
+        for name, stage in build["ml_stages"].items()
+        if stage.get("peak_rss_mb") and stage.get("seconds")
+    ]
     top = max(mb for _, mb in stages)
     return next(name for name, mb in stages if mb == top), round(top / 1024, 2)
 
@@ -295,29 +472,66 @@ def block_incremental_stages(runs: list[dict]) -> str:
     for name in list(full["ml_stages"]) + [n for n in inc["ml_stages"] if n not in full["ml_stages"]]:
         f, i = full["ml_stages"].get(name, {}), inc["ml_stages"].get(name, {})
         if (f.get("seconds") or 0) >= 0.5 or (i.get("seconds") or 0) >= 0.5 or deltas["incremental"].get(name):
-            body.append((name, round(f.get("seconds") or 0, 1), deltas["full"].get(name, 0),
-                         round(i.get("seconds") or 0, 1), deltas["incremental"].get(name, 0)))
-    python_models = {"ml_track_embeddings", "ml_track_neighbours", "ml_genre_head_tuning", "ml_track_maps",
-                     "ml_track_clusters", "ml_k_selection", "ml_track_pca", "ml_dbscan_kdistance",
-                     "ml_cluster_feature_importance"}
-    sql = {build: {m: s for m, s in b["models_seconds"].items() if m not in python_models} for build, b in
-           (("full", full), ("incremental", inc))}
+            body.append(
+                (
+                    name,
+                    round(f.get("seconds") or 0, 1),
+                    deltas["full"].get(name, 0),
+                    round(i.get("seconds") or 0, 1),
+                    deltas["incremental"].get(name, 0),
+                )
+            )
+    python_models = {
+        "ml_track_embeddings",
+        "ml_track_neighbours",
+        "ml_genre_head_tuning",
+        "ml_track_maps",
+        "ml_track_clusters",
+        "ml_k_selection",
+        "ml_track_pca",
+        "ml_dbscan_kdistance",
+        "ml_cluster_feature_importance",
+    }
+    sql = {
+        build: {m: s for m, s in b["models_seconds"].items() if m not in python_models}
+        for build, b in (("full", full), ("incremental", inc))
+    }
     slowest = sorted(sql["incremental"].items(), key=lambda kv: -kv[1])[:5]
-    body.append(("SQL models (dbt), all", round(sum(sql["full"].values()), 1), "", round(sum(sql["incremental"].values()), 1), ""))
-    if "tests_seconds" in inc:      # runs before it was recorded had no such line
+    body.append(
+        (
+            "SQL models (dbt), all",
+            round(sum(sql["full"].values()), 1),
+            "",
+            round(sum(sql["incremental"].values()), 1),
+            "",
+        )
+    )
+    if "tests_seconds" in inc:  # runs before it was recorded had no such line
         body.append(("dbt tests, all", full["tests_seconds"], "", inc["tests_seconds"], ""))
-        body.append(("the rest (dbt start, parse, publish)", round(full["seconds"] - sum(full["models_seconds"].values()) -
-                     full["tests_seconds"], 1), "", round(inc["seconds"] - sum(inc["models_seconds"].values()) -
-                                                        inc["tests_seconds"], 1), ""))
-    lines = [f"{run['rows']:,} rows, run started {run['started']}, vars `{run['vars'] or '{}'}`:", "",
-             markdown(["stage", "full s", "full peak rise MB", "incremental s", "incremental peak rise MB"], body), "",
-             "A peak rise is how much the build process's peak RSS grew during the stage (the first stage's "
-             "includes everything before it: the SQL layer and the reads).",
-             "Slowest SQL models of the incremental build: " + ", ".join(f"`{m}` {s} s" for m, s in slowest) + "."]
+        body.append(
+            (
+                "the rest (dbt start, parse, publish)",
+                round(full["seconds"] - sum(full["models_seconds"].values()) - full["tests_seconds"], 1),
+                "",
+                round(inc["seconds"] - sum(inc["models_seconds"].values()) - inc["tests_seconds"], 1),
+                "",
+            )
+        )
+    lines = [
+        f"{run['rows']:,} rows, run started {run['started']}, vars `{run['vars'] or '{}'}`:",
+        "",
+        markdown(["stage", "full s", "full peak rise MB", "incremental s", "incremental peak rise MB"], body),
+        "",
+        "A peak rise is how much the build process's peak RSS grew during the stage (the first stage's "
+        "includes everything before it: the SQL layer and the reads).",
+        "Slowest SQL models of the incremental build: " + ", ".join(f"`{m}` {s} s" for m, s in slowest) + ".",
+    ]
     for build in ("full", "incremental"):
         stage, gb = peak_stage(run[build])
-        lines.append(f"The {build} build's ML stages peaked at {gb} GB in `{stage}` (whole build, DuckDB included: "
-                     f"{round(run[build]['peak_rss_mb'] / 1024, 2)} GB).")
+        lines.append(
+            f"The {build} build's ML stages peaked at {gb} GB in `{stage}` (whole build, DuckDB included: "
+            f"{round(run[build]['peak_rss_mb'] / 1024, 2)} GB)."
+        )
     return "\n".join(lines)
 
 
@@ -326,17 +540,43 @@ def block_engines(run: dict) -> str:
     body = []
     for rows, side in run["sizes"].items():
         duck, spark = side["duckdb"], side["spark"]
-        body.append((f"{int(rows):,}", f"{duck['tracks']:,}", duck["seconds"], spark["seconds"],
-                     f"**{side['spark_over_duckdb']['seconds']}**", round(duck["peak_tree_rss_mb"] / 1024, 2),
-                     round(spark["peak_tree_rss_mb"] / 1024, 2), spark["neighbour_method"], spark["ivf_recall_at_10"]))
-    text = markdown(["rows", "tracks", "DuckDB s", "Spark local[2] s", "Spark / DuckDB", "DuckDB peak GB",
-                     "Spark peak GB (JVM and workers included)", "Spark neighbours", "their recall@10"], body) + \
-        f"\n\nMeasured by `python bench/engines.py` on {run['machine']['cores']} cores, vars `{current_names(run['vars'] or '{}')}`"
+        body.append(
+            (
+                f"{int(rows):,}",
+                f"{duck['tracks']:,}",
+                duck["seconds"],
+                spark["seconds"],
+                f"**{side['spark_over_duckdb']['seconds']}**",
+                round(duck["peak_tree_rss_mb"] / 1024, 2),
+                round(spark["peak_tree_rss_mb"] / 1024, 2),
+                spark["neighbour_method"],
+                spark["ivf_recall_at_10"],
+            )
+        )
+    text = (
+        markdown(
+            [
+                "rows",
+                "tracks",
+                "DuckDB s",
+                "Spark local[2] s",
+                "Spark / DuckDB",
+                "DuckDB peak GB",
+                "Spark peak GB (JVM and workers included)",
+                "Spark neighbours",
+                "their recall@10",
+            ],
+            body,
+        )
+        + f"\n\nMeasured by `python bench/engines.py` on {run['machine']['cores']} cores, vars `{current_names(run['vars'] or '{}')}`"
+    )
     if "neighbour_method: ivf" in (run["vars"] or ""):
         text += " (`neighbour_method: ivf`: faiss IVF in the DuckDB build, spark_ivf in the Spark build)"
     if run.get("resumed"):
-        text += (f"; the sizes were built by {len(run['resumed']) + 1} invocations of the same code"
-                 f" (commit {run['machine']['commit']}; `--resume`), each size's two builds in one of them")
+        text += (
+            f"; the sizes were built by {len(run['resumed']) + 1} invocations of the same code"
+            f" (commit {run['machine']['commit']}; `--resume`), each size's two builds in one of them"
+        )
     return text + "."
 
 
@@ -345,20 +585,35 @@ def block_engines_model(run: dict) -> str:
     model = run["extrapolation"]
     sizes = list(next(iter(model["stages"].values()))["seconds"])
     stages = sorted(model["stages"].items(), key=lambda item: -(item[1]["seconds"][sizes[-1]] or 0))
-    shown = [(name, s["where"], *(round(s["seconds"][n] or 0, 1) for n in sizes), s["exponent"]) for name, s in stages
-             if (s["seconds"][sizes[-1]] or 0) >= 1]
+    shown = [
+        (name, s["where"], *(round(s["seconds"][n] or 0, 1) for n in sizes), s["exponent"])
+        for name, s in stages
+        if (s["seconds"][sizes[-1]] or 0) >= 1
+    ]
     rest = sum((s["seconds"][sizes[-1]] or 0) for _, s in stages) - sum(row[3] for row in shown)
-    lines = [markdown(["stage (Spark engine)", "where", *(f"s at {int(n):,}" for n in sizes), "exponent a"], shown),
-             "", f"Stages under 1 s at {int(sizes[-1]):,} tracks: {round(rest, 1)} s together.", "",
-             markdown(["tracks", "executors (4 cores)", "estimated hours", "share on the driver"],
-                      [(f"{int(key.split('_')[0]):,}", key.split("_")[2], e["hours"], e["driver_share"])
-                       for key, e in model["estimates"].items()]),
-             "", f"Model: {current_names(model['model'])}."]
+    lines = [
+        markdown(["stage (Spark engine)", "where", *(f"s at {int(n):,}" for n in sizes), "exponent a"], shown),
+        "",
+        f"Stages under 1 s at {int(sizes[-1]):,} tracks: {round(rest, 1)} s together.",
+        "",
+        markdown(
+            ["tracks", "executors (4 cores)", "estimated hours", "share on the driver"],
+            [
+                (f"{int(key.split('_')[0]):,}", key.split("_")[2], e["hours"], e["driver_share"])
+                for key, e in model["estimates"].items()
+            ],
+        ),
+        "",
+        f"Model: {current_names(model['model'])}.",
+    ]
     memory = model.get("driver_memory")
     if memory:
-        lines += ["", f"Memory: the Spark build's peak (build process, JVM and workers) grew by "
-                      f"{memory['kb_per_track']} KB per track between the two sizes; at that rate the build machine "
-                      f"would hold about {memory['gb_at_10m']} GB at 10M tracks and {memory['gb_at_100m']} GB at 100M."]
+        lines += [
+            "",
+            f"Memory: the Spark build's peak (build process, JVM and workers) grew by "
+            f"{memory['kb_per_track']} KB per track between the two sizes; at that rate the build machine "
+            f"would hold about {memory['gb_at_10m']} GB at 10M tracks and {memory['gb_at_100m']} GB at 100M.",
+        ]
     return "\n".join(lines)
 
 
@@ -417,15 +672,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, default=None, help="published warehouse (default: wavehouse info's)")
     parser.add_argument("--bench", type=Path, default=ROOT / "bench" / "results" / "latest.json")
-    parser.add_argument("--tuned-db", type=Path, default=None,
-                        help="a warehouse built by `wavehouse tune` on the bundled catalogue: docs/tuning.md's search table")
+    parser.add_argument(
+        "--tuned-db",
+        type=Path,
+        default=None,
+        help="a warehouse built by `wavehouse tune` on the bundled catalogue: docs/tuning.md's search table",
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if README.md differs from the rendering")
-    parser.add_argument("--commit", default=None,
-                        help="the commit the warehouse was built from (default: HEAD; give it when commits "
-                             "that change no build came after the build)")
+    parser.add_argument(
+        "--commit",
+        default=None,
+        help="the commit the warehouse was built from (default: HEAD; give it when commits "
+        "that change no build came after the build)",
+    )
     args = parser.parse_args()
-    commit = args.commit or subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                           capture_output=True, text=True).stdout.strip()
+    commit = (
+        args.commit
+        or subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    )
     path = ROOT / "README.md"
     before = path.read_text(encoding="utf-8")
     after = render(args.db or published_db(), args.bench, before, commit or "unknown")
@@ -454,16 +720,21 @@ def main() -> None:
             con.close()
     first_json = args.bench.with_name("first_build_latest.json")
     if first_json.is_file():
-        docs_after["build_time.md"] = replace_block(docs_after["build_time.md"], "first_build_stages",
-                                                    block_first_build_stages(json.loads(first_json.read_text())))
+        docs_after["build_time.md"] = replace_block(
+            docs_after["build_time.md"],
+            "first_build_stages",
+            block_first_build_stages(json.loads(first_json.read_text())),
+        )
     if args.check:
         sys.exit(0 if after == before and scaling_after == scaling_before and docs_after == docs_before else 1)
     path.write_text(after, encoding="utf-8")
     scaling.write_text(scaling_after, encoding="utf-8")
     for name, text in docs_after.items():
         docs[name].write_text(text, encoding="utf-8")
-    print(f"README.md: {'updated' if after != before else 'unchanged'}; "
-          f"docs/scaling.md: {'updated' if scaling_after != scaling_before else 'unchanged'}")
+    print(
+        f"README.md: {'updated' if after != before else 'unchanged'}; "
+        f"docs/scaling.md: {'updated' if scaling_after != scaling_before else 'unchanged'}"
+    )
 
 
 if __name__ == "__main__":

@@ -49,27 +49,42 @@ def timed(cmd: list[str], env: dict | None = None) -> dict:
         seconds = time.perf_counter() - started
         out.seek(0)
         text = out.read()
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "exit_code": os.waitstatus_to_exitcode(status), "output": text}
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "exit_code": os.waitstatus_to_exitcode(status),
+        "output": text,
+    }
 
 
 def machine() -> dict:
     import torch
 
-    return {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "mem_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1),
-            "commit": commit(), "duckdb_memory_limit": os.environ.get("WAVEHOUSE_DUCKDB_MEMORY", "3GB (default)")}
+    return {
+        "python": platform.python_version(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "mem_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1),
+        "commit": commit(),
+        "duckdb_memory_limit": os.environ.get("WAVEHOUSE_DUCKDB_MEMORY", "3GB (default)"),
+    }
 
 
 def commit() -> str:
     """The checkout's commit (with '+' when it has uncommitted changes), or '' outside git."""
     root = Path(__file__).resolve().parent.parent
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return ""
     return head + ("+" if dirty else "")
@@ -85,26 +100,43 @@ def sgemm_gflops() -> float:
         started = time.perf_counter()
         a @ b
         runs.append(time.perf_counter() - started)
-    return 2 * 4096 ** 3 / min(runs) / 1e9
+    return 2 * 4096**3 / min(runs) / 1e9
 
 
 def build_stages(home: Path) -> dict:
     """Seconds per stage: dbt's per-model times for SQL (and its tests' in all), ml_stage_log for
     the Python stages."""
     results = json.loads((home / "build" / "target" / "run_results.json").read_text())
-    models = {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in results["results"]
-              if r["unique_id"].startswith("model.")}
+    models = {
+        r["unique_id"].split(".")[-1]: round(r["execution_time"], 2)
+        for r in results["results"]
+        if r["unique_id"].startswith("model.")
+    }
     # dbt's data and unit tests, which `dbt build` runs between the models (one thread: they add up)
-    tests = round(sum(r["execution_time"] for r in results["results"] if r["unique_id"].startswith(("test.", "unit_test."))), 2)
+    tests = round(
+        sum(r["execution_time"] for r in results["results"] if r["unique_id"].startswith(("test.", "unit_test."))), 2
+    )
     con = duckdb.connect(str(home / "wavehouse.duckdb"), read_only=True)
-    stages = {s: {"seconds": sec, "peak_rss_mb": json.loads(m).get("peak_rss_mb")} for s, sec, m in
-              con.execute("select stage, seconds, metrics from ml_stage_log where stage <> 'environment'").fetchall()}
+    stages = {
+        s: {"seconds": sec, "peak_rss_mb": json.loads(m).get("peak_rss_mb")}
+        for s, sec, m in con.execute(
+            "select stage, seconds, metrics from ml_stage_log where stage <> 'environment'"
+        ).fetchall()
+    }
     evaluation = dict(con.execute("select metric, value from rpt_evaluation").fetchall())
     run = con.execute("select chosen_k_embedding, neighbour_method, ivf_recall_at_10 from ml_runs").fetchone()
     tracks = con.execute("select count(*) from dim_tracks").fetchone()[0]
     con.close()
-    return {"tracks": tracks, "models_seconds": models, "tests_seconds": tests, "ml_stages": stages, "evaluation": evaluation,
-            "chosen_k_embedding": run[0], "neighbour_method": run[1], "ivf_recall_at_10": run[2]}
+    return {
+        "tracks": tracks,
+        "models_seconds": models,
+        "tests_seconds": tests,
+        "ml_stages": stages,
+        "evaluation": evaluation,
+        "chosen_k_embedding": run[0],
+        "neighbour_method": run[1],
+        "ivf_recall_at_10": run[2],
+    }
 
 
 def wavehouse_build(data: Path, home: Path, dbt_vars: str | None = None) -> dict:
@@ -118,7 +150,14 @@ def wavehouse_build(data: Path, home: Path, dbt_vars: str | None = None) -> dict
 
 
 PROBES = (4, 8, 16)
-SQL_PREP = ["stg_catalogue__records", "stg_spotify__tracks", "int_tracks_deduped", "feature_scaling", "int_track_features_scaled", "int_ml_inputs"]
+SQL_PREP = [
+    "stg_catalogue__records",
+    "stg_spotify__tracks",
+    "int_tracks_deduped",
+    "feature_scaling",
+    "int_track_features_scaled",
+    "int_ml_inputs",
+]
 
 
 def compare_with_peer(peer: dict, ours: dict) -> dict:
@@ -130,18 +169,35 @@ def compare_with_peer(peer: dict, ours: dict) -> dict:
         "all_pairs_neighbours": s["neighbours"]["seconds"],
         "genre_evaluation": m.get("rpt_evaluation", 0),
     }
-    theirs = {"load_clean_scale": peer["seconds"]["prep"], "autoencoder": peer["seconds"]["autoencoder"],
-              "kmeans_at_chosen_k": peer["seconds"]["kmeans"], "all_pairs_neighbours": peer["seconds"]["knn_all"],
-              "genre_evaluation": peer["seconds"]["eval"]}
+    theirs = {
+        "load_clean_scale": peer["seconds"]["prep"],
+        "autoencoder": peer["seconds"]["autoencoder"],
+        "kmeans_at_chosen_k": peer["seconds"]["kmeans"],
+        "all_pairs_neighbours": peer["seconds"]["knn_all"],
+        "genre_evaluation": peer["seconds"]["eval"],
+    }
     shared_ours, shared_peer = sum(mine.values()), sum(theirs.values())
-    return {"stages_wavehouse": mine, "stages_peer": theirs,
-            "shared_stages_seconds": {"wavehouse": round(shared_ours, 2), "peer": round(shared_peer, 2),
-                                      "ratio": round(shared_ours / shared_peer, 3), "goal": "<= 0.5"},
-            "whole_build_vs_peer_total": {"wavehouse": ours["seconds"], "peer": peer["total_s"],
-                                          "ratio": round(ours["seconds"] / peer["total_s"], 3), "goal": "<= 2"},
-            "genre_hit_rate_at_10": {"peer": peer["genre_hit_rate_at_10"],
-                                     "wavehouse_seed_protocol": ours["evaluation"].get("genre_hit_rate_at_10_seed_protocol"),
-                                     "wavehouse_heldout": ours["evaluation"].get("genre_hit_rate_at_10_heldout")}}
+    return {
+        "stages_wavehouse": mine,
+        "stages_peer": theirs,
+        "shared_stages_seconds": {
+            "wavehouse": round(shared_ours, 2),
+            "peer": round(shared_peer, 2),
+            "ratio": round(shared_ours / shared_peer, 3),
+            "goal": "<= 0.5",
+        },
+        "whole_build_vs_peer_total": {
+            "wavehouse": ours["seconds"],
+            "peer": peer["total_s"],
+            "ratio": round(ours["seconds"] / peer["total_s"], 3),
+            "goal": "<= 2",
+        },
+        "genre_hit_rate_at_10": {
+            "peer": peer["genre_hit_rate_at_10"],
+            "wavehouse_seed_protocol": ours["evaluation"].get("genre_hit_rate_at_10_seed_protocol"),
+            "wavehouse_heldout": ours["evaluation"].get("genre_hit_rate_at_10_heldout"),
+        },
+    }
 
 
 EXACT_RUNS = 3
@@ -156,26 +212,37 @@ def neighbours_vs_floor(home: Path) -> dict:
     lists) and the cluster space (the evaluation lists)."""
     import faiss
 
-    from wavehouse.models_py.neighbours import (BoundedExact, exact_topk_distinct, faiss_ivf_index, flat_topk,
-                                                ivf_search_distinct, normalise_rows, recall_at)
+    from wavehouse.models_py.neighbours import (
+        BoundedExact,
+        exact_topk_distinct,
+        faiss_ivf_index,
+        flat_topk,
+        ivf_search_distinct,
+        normalise_rows,
+        recall_at,
+    )
 
     con = duckdb.connect(str(home / "wavehouse.duckdb"), read_only=True)
-    kinds = [r[0] for r in con.execute("""select embedding_kind from ml_track_embeddings
-                                          where is_default or is_cluster_space group by all order by all""").fetchall()]
+    kinds = [
+        r[0]
+        for r in con.execute("""select embedding_kind from ml_track_embeddings
+                                          where is_default or is_cluster_space group by all order by all""").fetchall()
+    ]
     songs = con.execute("select song_id from int_ml_inputs order by track_id").fetchnumpy()["song_id"]
     gflops = sgemm_gflops()
     out = {"sgemm_gflops": round(gflops, 1), "k": 10}
     for kind in kinds:
-        rows = con.execute("select embedding from ml_track_embeddings where embedding_kind = ? order by track_id",
-                           [kind]).fetchnumpy()
+        rows = con.execute(
+            "select embedding from ml_track_embeddings where embedding_kind = ? order by track_id", [kind]
+        ).fetchnumpy()
         E = np.stack(rows["embedding"]).astype(np.float32)
         n, d = E.shape
         k = 10
         res = {"n": n, "d": d, "gemm_floor_seconds": round(2 * n * n * d / (gflops * 1e9), 2)}
         runs, flat_runs = [], []
-        for _ in range(EXACT_RUNS):     # the best of three, as the floor's sgemm is (this VM is noisy), interleaved
+        for _ in range(EXACT_RUNS):  # the best of three, as the floor's sgemm is (this VM is noisy), interleaved
             started = time.perf_counter()
-            bounded = BoundedExact(E)   # exact_topk(E, k) on a catalogue this size
+            bounded = BoundedExact(E)  # exact_topk(E, k) on a catalogue this size
             exact_idx, exact_sim = bounded.search(np.arange(n), k)
             runs.append(time.perf_counter() - started)
             started = time.perf_counter()
@@ -199,9 +266,11 @@ def neighbours_vs_floor(home: Path) -> dict:
         for probe in PROBES:
             started = time.perf_counter()
             idx, sim = ivf_search_distinct(index, E, k, songs, np.arange(n), probe)
-            res[f"faiss_ivf{probe}"] = {"seconds_with_index": round(time.perf_counter() - started + index_seconds, 2),
-                                        "recall_at_10": round(recall_at(idx, distinct_idx, k, sim, distinct_sim), 4),
-                                        "lists": int(index.nlist)}
+            res[f"faiss_ivf{probe}"] = {
+                "seconds_with_index": round(time.perf_counter() - started + index_seconds, 2),
+                "recall_at_10": round(recall_at(idx, distinct_idx, k, sim, distinct_sim), 4),
+                "lists": int(index.nlist),
+            }
         faiss.omp_set_num_threads(os.cpu_count() or 1)
         En = normalise_rows(E)
         started = time.perf_counter()
@@ -231,24 +300,34 @@ def cold_lookup(home: Path, runs: int = 7) -> dict:
 
     base = median([sys.executable, "-c", "import duckdb"])
     look = median([str(wavehouse), "recommend", track, "-k", "10"])
-    return {"import_duckdb_s": base, "wavehouse_recommend_s": look, "ratio": round(look / base, 2), "goal": "<= 2",
-            "runs": runs}
+    return {
+        "import_duckdb_s": base,
+        "wavehouse_recommend_s": look,
+        "ratio": round(look / base, 2),
+        "goal": "<= 2",
+        "runs": runs,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="114000,300000,1000000",
-                        help="catalogue sizes; 114000 = the real file, others synthetic (IVF neighbours)")
+    parser.add_argument(
+        "--sizes",
+        default="114000,300000,1000000",
+        help="catalogue sizes; 114000 = the real file, others synthetic (IVF neighbours)",
+    )
     parser.add_argument("--skip-peer", action="store_true")
-    parser.add_argument("--neighbours-only", action="store_true",
-                        help="only the neighbour kernels, on the published warehouse (wavehouse info's); "
-                             "writes bench/results/neighbours_latest.json, which the README's table prefers")
+    parser.add_argument(
+        "--neighbours-only",
+        action="store_true",
+        help="only the neighbour kernels, on the published warehouse (wavehouse info's); "
+        "writes bench/results/neighbours_latest.json, which the README's table prefers",
+    )
     args = parser.parse_args()
     if args.neighbours_only:
         from wavehouse.paths import published_db
 
-        report = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                  "warehouse": str(published_db())}
+        report = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "warehouse": str(published_db())}
         log("neighbours against the GEMM floor, IVF and HNSW")
         report["neighbours"] = neighbours_vs_floor(published_db().parent)
         text = json.dumps(report, indent=2)
@@ -299,10 +378,11 @@ def main() -> None:
             log(f"scale: synthesising {size:,} tracks")
             synthesise(str(DATA), size, str(data))
         log(f"scale: building {size:,} rows (ivf)")
-        run = wavehouse_build(data, work / f"scale_{size}",
-                              "{neighbour_method: ivf, eval_max_queries: 20000}")
-        report["scale"][str(size)] = {k: run[k] for k in ("seconds", "peak_rss_mb", "tracks", "ml_stages",
-                                                          "ivf_recall_at_10", "chosen_k_embedding")}
+        run = wavehouse_build(data, work / f"scale_{size}", "{neighbour_method: ivf, eval_max_queries: 20000}")
+        report["scale"][str(size)] = {
+            k: run[k]
+            for k in ("seconds", "peak_rss_mb", "tracks", "ml_stages", "ivf_recall_at_10", "chosen_k_embedding")
+        }
         report["scale"][str(size)]["sql_seconds"] = round(sum(run["models_seconds"].get(x, 0) for x in SQL_PREP), 2)
         save()
     report["quadratic_stages"] = {

@@ -53,9 +53,14 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(latencies: list[float], failures: int, seconds: float) -> dict:
     ms = [x * 1000 for x in latencies]
-    return {"requests": len(ms) + failures, "failed": failures, "seconds": round(seconds, 2),
-            "throughput_rps": round((len(ms) + failures) / seconds, 1) if seconds else None,
-            "p50_ms": round(percentile(ms, 0.5), 2) if ms else None, "p99_ms": round(percentile(ms, 0.99), 2) if ms else None}
+    return {
+        "requests": len(ms) + failures,
+        "failed": failures,
+        "seconds": round(seconds, 2),
+        "throughput_rps": round((len(ms) + failures) / seconds, 1) if seconds else None,
+        "p50_ms": round(percentile(ms, 0.5), 2) if ms else None,
+        "p99_ms": round(percentile(ms, 0.99), 2) if ms else None,
+    }
 
 
 def workload(db: Path, n: int, seed: int = 0, within: Path | None = None) -> tuple[list[str], list[str]]:
@@ -67,8 +72,14 @@ def workload(db: Path, n: int, seed: int = 0, within: Path | None = None) -> tup
         con.execute("attach ? as other (read_only)", [str(within)])
         tracks = "(select * from dim_tracks where track_id in (select track_id from other.dim_tracks))"
     ids = [r[0] for r in con.execute(f"select track_id from {tracks} order by hash(track_id) limit ?", [n]).fetchall()]
-    titles = [r[0] for r in con.execute(f"""select track_name || ' ' || split_part(artists, ';', 1) from {tracks}
-                                            where track_name is not null order by hash(track_id || 's') limit ?""", [n]).fetchall()]
+    titles = [
+        r[0]
+        for r in con.execute(
+            f"""select track_name || ' ' || split_part(artists, ';', 1) from {tracks}
+                                            where track_name is not null order by hash(track_id || 's') limit ?""",
+            [n],
+        ).fetchall()
+    ]
     con.close()
     rng = random.Random(seed)
     rng.shuffle(ids)
@@ -134,20 +145,26 @@ def run_load(base: str, paths: list[str], clients: int) -> tuple[dict[str, list[
 def phase(base: str, paths: list[str], clients: int) -> dict:
     latencies, failures, seconds = run_load(base, paths, clients)
     both = latencies["recommend"] + latencies["search"]
-    return {"all": summary(both, failures, seconds),
-            "recommend": summary(latencies["recommend"], 0, seconds),
-            "search": summary(latencies["search"], 0, seconds)}
+    return {
+        "all": summary(both, failures, seconds),
+        "recommend": summary(latencies["recommend"], 0, seconds),
+        "search": summary(latencies["search"], 0, seconds),
+    }
 
 
 def server_rss_mb(pid: int) -> dict:
     """Resident memory of the server process and each of its worker processes, MB (Linux /proc)."""
+
     def rss(p: int) -> float:
         for line in Path(f"/proc/{p}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return round(int(line.split()[1]) / 1024, 1)
         return 0.0
-    children = [int(c) for c in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
-    return {"main": rss(pid), "workers": [mb for mb in map(rss, children) if mb > 50]}   # not the spawn helper
+
+    children = [
+        int(c) for c in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    ]
+    return {"main": rss(pid), "workers": [mb for mb in map(rss, children) if mb > 50]}  # not the spawn helper
 
 
 def sql_timings(db: Path, ids: list[str], titles: list[str], n: int = 100) -> dict:
@@ -158,7 +175,11 @@ def sql_timings(db: Path, ids: list[str], titles: list[str], n: int = 100) -> di
         ("recommend([id])", "select * from recommend([?], k := 10)", lambda i: [ids[i]]),
         ("search_tracks(text)", "select * from search_tracks(?, k := 10)", lambda i: [titles[i]]),
         ("recommend_by_vector([id])", "select * from recommend_by_vector([?], k := 10)", lambda i: [ids[i]]),
-        ("neighbour table look-up", "select * from fct_track_neighbours where track_id = ? order by neighbour_rank limit 10", lambda i: [ids[i]]),
+        (
+            "neighbour table look-up",
+            "select * from fct_track_neighbours where track_id = ? order by neighbour_rank limit 10",
+            lambda i: [ids[i]],
+        ),
     ]:
         con.execute(sql, args(0)).fetchall()
         times = []
@@ -166,7 +187,10 @@ def sql_timings(db: Path, ids: list[str], titles: list[str], n: int = 100) -> di
             started = time.perf_counter()
             con.execute(sql, args(i % len(ids))).fetchall()
             times.append(time.perf_counter() - started)
-        out[name] = {"p50_ms": round(statistics.median(times) * 1000, 2), "p99_ms": round(percentile(times, 0.99) * 1000, 2)}
+        out[name] = {
+            "p50_ms": round(statistics.median(times) * 1000, 2),
+            "p99_ms": round(percentile(times, 0.99) * 1000, 2),
+        }
     con.close()
     return out
 
@@ -176,11 +200,19 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, default=None, help="published warehouse to copy (default: wavehouse info's)")
-    parser.add_argument("--data", type=Path, default=None, help="catalogue the rebuild reads (default: the bundled one)")
-    parser.add_argument("--rebuilt", type=Path, default=None,
-                        help="a warehouse built from --data: the load during the rebuild asks only for tracks in both")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="catalogue the rebuild reads (default: the bundled one)"
+    )
+    parser.add_argument(
+        "--rebuilt",
+        type=Path,
+        default=None,
+        help="a warehouse built from --data: the load during the rebuild asks only for tracks in both",
+    )
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=2000, help="requests per load phase (and per round during the rebuild)")
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="requests per load phase (and per round during the rebuild)"
+    )
     parser.add_argument("--single", type=int, default=200, help="sequential warm requests of each kind")
     parser.add_argument("--no-rebuild", action="store_true", help="skip the phase during a rebuild")
     parser.add_argument("--workers", type=int, default=1, help="wavehouse serve --workers")
@@ -196,11 +228,20 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "WAVEHOUSE_HOME": str(work)}
     wavehouse = str(Path(sys.executable).with_name("wavehouse"))
-    server = subprocess.Popen([wavehouse, "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--workers", str(args.workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    out = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "warehouse": str(source), "clients": args.clients,
-           "requests_per_phase": args.requests, "cores": os.cpu_count(), "workers": args.workers}
+    server = subprocess.Popen(
+        [wavehouse, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    out = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "warehouse": str(source),
+        "clients": args.clients,
+        "requests_per_phase": args.requests,
+        "cores": os.cpu_count(),
+        "workers": args.workers,
+    }
     try:
         for _ in range(200):
             try:
@@ -209,12 +250,15 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         log("warm single requests")
-        run_load(base, urls("mixed", ids, titles, 100), 1)            # warm-up
-        out["single"] = {kind: phase(base, urls(kind, ids, titles, args.single), 1)[kind]
-                         for kind in ("recommend", "search")}
+        run_load(base, urls("mixed", ids, titles, 100), 1)  # warm-up
+        out["single"] = {
+            kind: phase(base, urls(kind, ids, titles, args.single), 1)[kind] for kind in ("recommend", "search")
+        }
         log(f"idle load: {args.requests} requests per phase, {args.clients} clients")
-        out["idle_by_kind"] = {kind: phase(base, urls(kind, ids[::-1], titles[::-1], args.requests), args.clients)[kind]
-                               for kind in ("recommend", "search")}
+        out["idle_by_kind"] = {
+            kind: phase(base, urls(kind, ids[::-1], titles[::-1], args.requests), args.clients)[kind]
+            for kind in ("recommend", "search")
+        }
         out["idle"] = phase(base, urls("mixed", ids[1::2], titles[1::2], args.requests), args.clients)
         out["server_rss_mb"] = server_rss_mb(server.pid)
         if args.no_rebuild:
@@ -224,10 +268,14 @@ def main() -> None:
         out["sql_one_warm_connection"] = sql_timings(work / "wavehouse.duckdb", ids, titles)
         ids, titles = workload(source, 5000, within=args.rebuilt) if args.rebuilt else (ids, titles)
         before = os.stat(work / "wavehouse.duckdb").st_ino
-        build = subprocess.Popen([wavehouse, "build", "--data", str(args.data or default_data())], env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        build = subprocess.Popen(
+            [wavehouse, "build", "--data", str(args.data or default_data())],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         rounds = []
-        while True:                  # rounds until the publish (or the build's end), then one more
+        while True:  # rounds until the publish (or the build's end), then one more
             rounds.append(phase(base, urls("mixed", ids, titles, args.requests), args.clients))
             published_seen = os.stat(work / "wavehouse.duckdb").st_ino != before
             if published_seen or build.poll() is not None:
@@ -236,14 +284,21 @@ def main() -> None:
         build.wait()
         out["during_rebuild_data"] = str(args.data or default_data())
         con = duckdb.connect(str(work / "wavehouse.duckdb"), read_only=True)
-        mode, tracks = con.execute("select (select build_mode from ml_runs order by started_at desc limit 1), "
-                                   "(select count(*) from dim_tracks)").fetchall()[0]
+        mode, tracks = con.execute(
+            "select (select build_mode from ml_runs order by started_at desc limit 1), "
+            "(select count(*) from dim_tracks)"
+        ).fetchall()[0]
         con.close()
         out["during_rebuild_build"] = {"mode": mode, "tracks": tracks}
         out["during_rebuild"] = {
-            "build_exit_code": build.returncode, "published_during_load": published_seen, "rounds": len(rounds),
-            "requests": sum(r["all"]["requests"] for r in rounds), "failed": sum(r["all"]["failed"] for r in rounds),
-            "p99_ms_worst_round": max(r["all"]["p99_ms"] or 0 for r in rounds), "rounds_detail": rounds}
+            "build_exit_code": build.returncode,
+            "published_during_load": published_seen,
+            "rounds": len(rounds),
+            "requests": sum(r["all"]["requests"] for r in rounds),
+            "failed": sum(r["all"]["failed"] for r in rounds),
+            "p99_ms_worst_round": max(r["all"]["p99_ms"] or 0 for r in rounds),
+            "rounds_detail": rounds,
+        }
     except BaseException:
         finish(None, work, server)
         raise

@@ -9,33 +9,71 @@ from .output import echo_rows, format_option, user_errors
 
 
 @click.command()
-@click.option("--data", default=None, metavar="PATH",
-              help="Your catalogue: a CSV (.gz/.zst too) or Parquet file, a folder of them, or a glob "
-                   "('exports/*.csv'). Default: the bundled 114k Spotify catalogue.")
-@click.option("--columns", "columns", default=None, metavar="OURS=THEIRS,...",
-              help="Map columns the known layouts do not recognise, e.g. track_name=title,artists=artist.")
-@click.option("--encoding", default=None, type=click.Choice(["utf-8", "latin-1", "utf-16"]),
-              help="Text encoding of CSV input (default utf-8).")
-@click.option("--full-refresh", is_flag=True,
-              help="Retrain every model. Without it, a build after a published one is incremental when at "
-                   "most incremental_max_change_share (20%) of the tracks changed (docs/scaling.md).")
-@click.option("--force", is_flag=True,
-              help="Build even when the published warehouse was built from the same input files, --vars, code "
-                   "and libraries (otherwise there is nothing to do, and nothing is built).")
-@click.option("-v", "--verbose", is_flag=True,
-              help="Show dbt's own log (every model and test) instead of one line per stage.")
-@click.option("--tune", is_flag=True,
-              help="Run the genre-head and hybrid-mix searches first and train on their choice (a full build; "
-                   "the same as `wavehouse tune`). Later builds reuse the tuned config.")
-@click.option("--vars", "dbt_vars", default=None, metavar="YAML",
-              help="dbt vars, e.g. '{neighbour_method: ivf, latent_dim: 16}' (see dbt_project.yml).")
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
-              help="Who reads, types, quarantines and dedupes the catalogue, embeds and clusters every track and "
-                   "searches the neighbour lists: DuckDB, or Spark through dbt-spark (pip install 'wavehouse[spark]'; "
-                   "training runs on the driver on a sample of at most train_sample tracks, the marts in "
-                   "DuckDB either way; docs/spark.md).")
-@click.option("--master", "spark_master", default=None, metavar="URL",
-              help="Spark master for --engine spark: local[2] (default, $WAVEHOUSE_SPARK_MASTER), spark://host:7077, yarn.")
+@click.option(
+    "--data",
+    default=None,
+    metavar="PATH",
+    help="Your catalogue: a CSV (.gz/.zst too) or Parquet file, a folder of them, or a glob "
+    "('exports/*.csv'). Default: the bundled 114k Spotify catalogue.",
+)
+@click.option(
+    "--columns",
+    "columns",
+    default=None,
+    metavar="OURS=THEIRS,...",
+    help="Map columns the known layouts do not recognise, e.g. track_name=title,artists=artist.",
+)
+@click.option(
+    "--encoding",
+    default=None,
+    type=click.Choice(["utf-8", "latin-1", "utf-16"]),
+    help="Text encoding of CSV input (default utf-8).",
+)
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Retrain every model. Without it, a build after a published one is incremental when at "
+    "most incremental_max_change_share (20%) of the tracks changed (docs/scaling.md).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Build even when the published warehouse was built from the same input files, --vars, code "
+    "and libraries (otherwise there is nothing to do, and nothing is built).",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show dbt's own log (every model and test) instead of one line per stage."
+)
+@click.option(
+    "--tune",
+    is_flag=True,
+    help="Run the genre-head and hybrid-mix searches first and train on their choice (a full build; "
+    "the same as `wavehouse tune`). Later builds reuse the tuned config.",
+)
+@click.option(
+    "--vars",
+    "dbt_vars",
+    default=None,
+    metavar="YAML",
+    help="dbt vars, e.g. '{neighbour_method: ivf, latent_dim: 16}' (see dbt_project.yml).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="Who reads, types, quarantines and dedupes the catalogue, embeds and clusters every track and "
+    "searches the neighbour lists: DuckDB, or Spark through dbt-spark (pip install 'wavehouse[spark]'; "
+    "training runs on the driver on a sample of at most train_sample tracks, the marts in "
+    "DuckDB either way; docs/spark.md).",
+)
+@click.option(
+    "--master",
+    "spark_master",
+    default=None,
+    metavar="URL",
+    help="Spark master for --engine spark: local[2] (default, $WAVEHOUSE_SPARK_MASTER), spark://host:7077, yarn.",
+)
 @click.argument("expanded", nargs=-1, required=False, metavar="")
 @user_errors
 def build(data, columns, encoding, full_refresh, force, verbose, tune, dbt_vars, engine, spark_master, expanded):
@@ -72,53 +110,85 @@ def build(data, columns, encoding, full_refresh, force, verbose, tune, dbt_vars,
     """
     import time
 
-    from wavehouse.build import build as run_build, column_map
+    from wavehouse.build import build as run_build
+    from wavehouse.build import column_map
     from wavehouse.build.progress import BuildProgress, clock
 
     if expanded:
-        raise click.UsageError(f"unexpected arguments {' '.join(expanded[:3])}{' ...' if len(expanded) > 3 else ''}: "
-                               f"if your shell expanded a glob, quote it (--data 'parts/*.csv') or give the folder (--data parts/)")
+        raise click.UsageError(
+            f"unexpected arguments {' '.join(expanded[:3])}{' ...' if len(expanded) > 3 else ''}: "
+            f"if your shell expanded a glob, quote it (--data 'parts/*.csv') or give the folder (--data parts/)"
+        )
 
     def report(summary):
-        click.echo(f"rows read {summary.rows_read:,}: kept {summary.rows_kept:,} tracks, "
-                   f"rejected {summary.rows_rejected:,} (quarantined in int_tracks_rejected), "
-                   f"merged {summary.duplicates_merged:,} duplicate rows")
+        click.echo(
+            f"rows read {summary.rows_read:,}: kept {summary.rows_kept:,} tracks, "
+            f"rejected {summary.rows_rejected:,} (quarantined in int_tracks_rejected), "
+            f"merged {summary.duplicates_merged:,} duplicate rows"
+        )
         for reason, count in summary.rejected_by_reason:
             click.echo(f"  rejected: {count:>6,}  {reason}")
         if summary.mode:
-            click.echo(f"{summary.mode} build ({summary.mode_reason}): {summary.tracks_added:,} tracks added, "
-                       f"{summary.tracks_changed:,} changed, {summary.tracks_deleted:,} deleted")
+            click.echo(
+                f"{summary.mode} build ({summary.mode_reason}): {summary.tracks_added:,} tracks added, "
+                f"{summary.tracks_changed:,} changed, {summary.tracks_deleted:,} deleted"
+            )
 
     progress = None if verbose else BuildProgress()
     started = time.monotonic()
     if progress is not None:
         from wavehouse.paths import build_dir, home
 
-        click.echo(f"wavehouse build{' --tune' if tune else ''}: {data or 'the bundled catalogue'} into {home()} "
-                   f"(dbt's log: {build_dir() / 'logs' / 'dbt.log'}); reading the dbt project ...")
-    summary = run_build(data=data, full_refresh=full_refresh, on_built=report, dbt_vars=dbt_vars,
-                        columns=column_map(columns), encoding=encoding, engine=engine, spark_master=spark_master,
-                        force=force, tune=tune, progress=progress)
+        click.echo(
+            f"wavehouse build{' --tune' if tune else ''}: {data or 'the bundled catalogue'} into {home()} "
+            f"(dbt's log: {build_dir() / 'logs' / 'dbt.log'}); reading the dbt project ..."
+        )
+    summary = run_build(
+        data=data,
+        full_refresh=full_refresh,
+        on_built=report,
+        dbt_vars=dbt_vars,
+        columns=column_map(columns),
+        encoding=encoding,
+        engine=engine,
+        spark_master=spark_master,
+        force=force,
+        tune=tune,
+        progress=progress,
+    )
     if summary.up_to_date:
-        click.secho(f"up to date: {summary.published} was built on {summary.built_at} UTC from the same input, "
-                    f"--vars, code and libraries ({summary.rows_kept:,} tracks); nothing to do "
-                    f"(wavehouse build --force builds it again)", fg="green")
+        click.secho(
+            f"up to date: {summary.published} was built on {summary.built_at} UTC from the same input, "
+            f"--vars, code and libraries ({summary.rows_kept:,} tracks); nothing to do "
+            f"(wavehouse build --force builds it again)",
+            fg="green",
+        )
         return
     if progress is not None:
         click.echo(progress.finished())
-    click.secho(f"published {summary.published}: {summary.rows_kept:,} tracks, {summary.mode or 'full'} build "
-                f"in {clock(time.monotonic() - started)}", fg="green")
+    click.secho(
+        f"published {summary.published}: {summary.rows_kept:,} tracks, {summary.mode or 'full'} build "
+        f"in {clock(time.monotonic() - started)}",
+        fg="green",
+    )
     example = summary.example.replace('"', "") or "a title you know"
-    click.echo(f'next: wavehouse recommend "{example}"   (then: wavehouse clusters, wavehouse serve, '
-               f'wavehouse sql "from dim_clusters")')
+    click.echo(
+        f'next: wavehouse recommend "{example}"   (then: wavehouse clusters, wavehouse serve, '
+        f'wavehouse sql "from dim_clusters")'
+    )
 
 
 @click.command()
 @click.option("--data", default=None, metavar="PATH", help="The catalogue to tune on and build (as for `build`).")
 @click.option("--columns", "columns", default=None, metavar="OURS=THEIRS,...", help="As for `build`.")
 @click.option("--encoding", default=None, type=click.Choice(["utf-8", "latin-1", "utf-16"]), help="As for `build`.")
-@click.option("--vars", "dbt_vars", default=None, metavar="YAML",
-              help="dbt vars, e.g. the search space: '{genre_head_search: [{width: 256}, {width: 512}]}'.")
+@click.option(
+    "--vars",
+    "dbt_vars",
+    default=None,
+    metavar="YAML",
+    help="dbt vars, e.g. the search space: '{genre_head_search: [{width: 256}, {width: 512}]}'.",
+)
 @click.option("-n", "--limit", type=click.IntRange(1), default=12, show_default=True, help="Search rows to show.")
 @format_option
 @user_errors
@@ -145,13 +215,27 @@ def tune(ctx, data, columns, encoding, dbt_vars, limit, fmt):
     """
     from wavehouse import lookup
 
-    ctx.invoke(build, data=data, columns=columns, encoding=encoding, full_refresh=False, force=False, verbose=False,
-               tune=True, dbt_vars=dbt_vars, engine="duckdb", spark_master=None, expanded=())
+    ctx.invoke(
+        build,
+        data=data,
+        columns=columns,
+        encoding=encoding,
+        full_refresh=False,
+        force=False,
+        verbose=False,
+        tune=True,
+        dbt_vars=dbt_vars,
+        engine="duckdb",
+        spark_master=None,
+        expanded=(),
+    )
     with lookup.opened() as con:
         columns_out, rows = lookup.tuning(con, limit)
     if not rows:
-        click.echo("the catalogue has no genres: there is no audio embedding to tune (recommendations use the "
-                   "unsupervised autoencoder)")
+        click.echo(
+            "the catalogue has no genres: there is no audio embedding to tune (recommendations use the "
+            "unsupervised autoencoder)"
+        )
         return
     echo_rows(columns_out, rows, fmt)
 

@@ -17,12 +17,14 @@ from .output import echo_rows, format_option, render, user_errors
 
 def _lookup(fn):
     """Open the published warehouse read-only for the command, close it after."""
+
     @wraps(fn)
     def wrapper(*args, **kwargs):
         from wavehouse import lookup
 
         with lookup.opened() as con:
             return fn(con, *args, **kwargs)
+
     return wrapper
 
 
@@ -40,16 +42,26 @@ def _resolve_all(con, terms, pick=None):
             click.echo(render(*exc.candidates), err=True)
             sys.exit(1)
         if found.others:
-            click.echo(f"{term!r}: picked {found.describe()}, best of {found.others + 1} matches; "
-                       f"choose another with --pick N (see wavehouse search {term!r}) or its track_id", err=True)
+            click.echo(
+                f"{term!r}: picked {found.describe()}, best of {found.others + 1} matches; "
+                f"choose another with --pick N (see wavehouse search {term!r}) or its track_id",
+                err=True,
+            )
         ids.append(found.track_id)
     return ids
 
 
 @click.command()
 @click.argument("text")
-@click.option("-n", "-k", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="Results to show (-k as in `recommend` and the API's k).")
+@click.option(
+    "-n",
+    "-k",
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    help="Results to show (-k as in `recommend` and the API's k).",
+)
 @format_option
 @user_errors
 @_lookup
@@ -65,7 +77,8 @@ def search(con, text, limit, fmt):
       wavehouse search "Queen - Bohemian Rhapsody"
       wavehouse search "halo beyonce" --format json
     """
-    from wavehouse.lookup import search as run_search, suggestions
+    from wavehouse.lookup import search as run_search
+    from wavehouse.lookup import suggestions
 
     columns, rows = run_search(con, text, limit)
     if not rows:
@@ -80,26 +93,52 @@ def search(con, text, limit, fmt):
 @click.argument("tracks", nargs=-1, required=True)
 @click.option("-k", "--count", "k", type=click.IntRange(1, 500), default=10, show_default=True, help="How many.")
 @click.option("--same-cluster", is_flag=True, help="Only tracks in the seed's cluster.")
-@click.option("--per-cluster", is_flag=True, help="Seed 000's scheme: 11 nearest in the cluster + 3 from each other cluster.")
+@click.option(
+    "--per-cluster", is_flag=True, help="Seed 000's scheme: 11 nearest in the cluster + 3 from each other cluster."
+)
 @click.option("--exclude-artist", is_flag=True, help="Leave out the seeds' own artists.")
 @click.option("--max-per-artist", type=click.IntRange(1), default=None, help="At most N tracks per artist.")
-@click.option("--mood", default=None, help="Only tracks of this mood (see `wavehouse sql \"from moods\"`).")
+@click.option("--mood", default=None, help='Only tracks of this mood (see `wavehouse sql "from moods"`).')
 @click.option("--explicit/--no-explicit", default=None, help="Only explicit / only clean tracks.")
 @click.option("--min-popularity", type=click.IntRange(0, 100), default=0, show_default=True)
 @click.option("--max-popularity", type=click.IntRange(0, 100), default=100, show_default=True)
 @click.option("--diverse", is_flag=True, help="Re-rank for variety (maximal marginal relevance over the embeddings).")
-@click.option("--embedding", type=click.Choice(["hybrid", "audio", "unsupervised"]), default=None,
-              help="hybrid: sound + the genres of the artists' other tracks (the default); audio: sound "
-                   "alone; unsupervised: the autoencoder, no genre labels (see `wavehouse sql \"from "
-                   "rpt_evaluation_by_embedding\"`).")
+@click.option(
+    "--embedding",
+    type=click.Choice(["hybrid", "audio", "unsupervised"]),
+    default=None,
+    help="hybrid: sound + the genres of the artists' other tracks (the default); audio: sound "
+    'alone; unsupervised: the autoencoder, no genre labels (see `wavehouse sql "from '
+    'rpt_evaluation_by_embedding"`).',
+)
 @click.option("--explain", is_flag=True, help="Show why: features that agree/differ most, shared genres.")
-@click.option("--pick", type=click.IntRange(1), default=None,
-              help="Take the Nth match of a search string (as numbered by `wavehouse search`).")
+@click.option(
+    "--pick",
+    type=click.IntRange(1),
+    default=None,
+    help="Take the Nth match of a search string (as numbered by `wavehouse search`).",
+)
 @format_option
 @user_errors
 @_lookup
-def recommend(con, tracks, k, same_cluster, per_cluster, exclude_artist, max_per_artist, mood, explicit,
-              min_popularity, max_popularity, diverse, embedding, explain, pick, fmt):
+def recommend(
+    con,
+    tracks,
+    k,
+    same_cluster,
+    per_cluster,
+    exclude_artist,
+    max_per_artist,
+    mood,
+    explicit,
+    min_popularity,
+    max_popularity,
+    diverse,
+    embedding,
+    explain,
+    pick,
+    fmt,
+):
     """Recommend tracks like TRACKS: track ids, Spotify URIs or links, or what you would type
     ("title", "title artist", "Artist - Title", "Title by Artist"). Several seeds combine. A search
     takes its clearly best match and says so on stderr; truly tied matches are listed (exit 1).
@@ -122,8 +161,9 @@ def recommend(con, tracks, k, same_cluster, per_cluster, exclude_artist, max_per
         raise click.UsageError("--per-cluster takes one seed track and no --same-cluster or --embedding")
     kind = lookup.resolve_embedding(con, embedding)
     seed_ids = _resolve_all(con, tracks, pick)
-    filters = lookup.Filters(exclude_artist, max_per_artist, explicit, min_popularity, max_popularity, mood,
-                             same_cluster, kind)
+    filters = lookup.Filters(
+        exclude_artist, max_per_artist, explicit, min_popularity, max_popularity, mood, same_cluster, kind
+    )
     answer = lookup.recommendations(con, seed_ids, k, filters, diverse, per_cluster, explain)
     columns, rows = answer.rows
     if not per_cluster:
@@ -142,8 +182,13 @@ def recommend(con, tracks, k, same_cluster, per_cluster, exclude_artist, max_per
 @click.command()
 @click.argument("start")
 @click.argument("end")
-@click.option("--steps", type=click.IntRange(3, 100), default=12, show_default=True,
-              help="Tracks in the path, both ends included.")
+@click.option(
+    "--steps",
+    type=click.IntRange(3, 100),
+    default=12,
+    show_default=True,
+    help="Tracks in the path, both ends included.",
+)
 @click.option("--pick", type=click.IntRange(1), default=None, help="Take the Nth match of a search string.")
 @format_option
 @user_errors
@@ -169,8 +214,14 @@ def path(con, start, end, steps, pick, fmt):
 @click.option("--mood", default=None, help="A mood playlist, or only this mood inside CLUSTER.")
 @click.option("--sub", "sub_cluster", type=int, default=None, help="A sub-cluster of CLUSTER.")
 @click.option("-n", "--size", type=click.IntRange(1, 1000), default=20, show_default=True, help="Tracks.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "m3u", "uris"]), default="table",
-              show_default=True, help="m3u: a playlist file; uris: Spotify URIs to paste into Spotify.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "m3u", "uris"]),
+    default="table",
+    show_default=True,
+    help="m3u: a playlist file; uris: Spotify URIs to paste into Spotify.",
+)
 @user_errors
 @_lookup
 def playlist(con, cluster, mood, sub_cluster, size, fmt):
@@ -228,8 +279,13 @@ def cluster(con, cluster, fmt):
 
     sections = lookup.cluster_detail(con, cluster)
     if fmt == "json":
-        click.echo(json.dumps({name: json.loads(render(*rows, "json")) for name, rows in sections.items()},
-                                     indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {name: json.loads(render(*rows, "json")) for name, rows in sections.items()},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     for name, rows in sections.items():
         click.secho(f"\n{name}", bold=True)
@@ -237,9 +293,12 @@ def cluster(con, cluster, fmt):
 
 
 @click.command()
-@click.option("--by-embedding", is_flag=True,
-              help="Each embedding (hybrid, audio, autoencoder, genre_aware) on the same held-out queries, "
-                   "by whether the query's artists have other labelled tracks.")
+@click.option(
+    "--by-embedding",
+    is_flag=True,
+    help="Each embedding (hybrid, audio, autoencoder, genre_aware) on the same held-out queries, "
+    "by whether the query's artists have other labelled tracks.",
+)
 @format_option
 @user_errors
 @_lookup

@@ -6,8 +6,9 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Sequence
 from functools import wraps
-from typing import Any, Sequence
+from typing import Any
 
 import click
 
@@ -42,8 +43,7 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "ta
         return buffer.getvalue().rstrip("\n")
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
-             "  ".join("-" * w for w in widths)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
     return "\n".join(lines)
 
@@ -52,12 +52,14 @@ def echo_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = 
     click.echo(render(columns, rows, fmt))
 
 
-format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-                             show_default=True, help="Output format.")
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+)
 
 
 def user_errors(func):
     """Turn WavehouseError into one line on stderr and exit code 1, never a traceback."""
+
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
@@ -65,4 +67,5 @@ def user_errors(func):
         except WavehouseError as exc:
             click.secho(f"Error: {exc}", err=True, fg="red")
             sys.exit(1)
+
     return wrapper

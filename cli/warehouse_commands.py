@@ -73,7 +73,6 @@ def rejects(limit, fmt):
         echo_rows(*lookup.rejected_rows(con, limit), fmt)
 
 
-
 @click.command()
 @click.option("--rejected", is_flag=True, help="Show the quarantined rows and why they were rejected.")
 @click.option("-n", "--limit", type=int, default=50, show_default=True, help="Rows to show.")
@@ -93,13 +92,22 @@ def tracks(rejected, limit, fmt):
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0 to share on your network).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (127.0.0.1: this machine only; 0.0.0.0 to share on your network).",
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Server processes. Each holds its own read-only connection and in-memory indexes "
-                   "(about 0.5 GB at 114k tracks); with several clients, one per core (search and "
-                   "recommend are Python work that one process runs a request at a time).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes. Each holds its own read-only connection and in-memory indexes "
+    "(about 0.5 GB at 114k tracks); with several clients, one per core (search and "
+    "recommend are Python work that one process runs a request at a time).",
+)
 @user_errors
 def serve(host, port, workers):
     """A local web app and JSON API over the published warehouse, read-only.
@@ -122,18 +130,22 @@ def serve(host, port, workers):
     from wavehouse.paths import published_db
     from wavehouse.web.app import create_app
 
-    lookup.connect().close()           # a clear error now if nothing is built yet
+    lookup.connect().close()  # a clear error now if nothing is built yet
     click.echo(f"wavehouse: serving {published_db()} on http://{host}:{port} (API docs: /docs)", err=True)
     options = dict(host=host, port=port, log_level="warning", http="httptools", loop="uvloop")
     if workers == 1:
         uvicorn.run(create_app(), **options)
-    else:   # each worker process builds its own app (uvicorn imports the factory by name)
+    else:  # each worker process builds its own app (uvicorn imports the factory by name)
         uvicorn.run("wavehouse.web.app:create_app", factory=True, workers=workers, **options)
 
 
 @click.command()
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Where to write the HTML (default $WAVEHOUSE_HOME/report.html).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the HTML (default $WAVEHOUSE_HOME/report.html).",
+)
 @user_errors
 def report(out):
     """Write a self-contained HTML report (plots inline; opens from disk, no server, no internet).

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def smote_balance(X: np.ndarray, y: np.ndarray, seed: int = 0, k_neighbors: int = 5
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def smote_balance(
+    X: np.ndarray, y: np.ndarray, seed: int = 0, k_neighbors: int = 5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (X_res, y_res, is_synthetic). X_res[:len(X)] is X itself; every class is raised to
     the size of the largest. Classes too small for k_neighbors use as many neighbours as they can;
     classes of one row are left as they are."""
@@ -31,5 +32,5 @@ def smote_balance(X: np.ndarray, y: np.ndarray, seed: int = 0, k_neighbors: int 
     X_res = np.concatenate([X, X_fit[n_kept:]]).astype(X.dtype, copy=False)
     y_res = np.concatenate([y, y_fit[n_kept:]])
     is_synthetic = np.zeros(len(X_res), dtype=bool)
-    is_synthetic[len(X):] = True
+    is_synthetic[len(X) :] = True
     return X_res, y_res, is_synthetic

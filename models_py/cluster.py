@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -27,8 +27,15 @@ def kmeans_labels(X: np.ndarray, k: int, seed: int = 0, n_init: int = 3) -> tupl
     return model.labels_.astype(np.int32), model.cluster_centers_.astype(np.float32), float(model.inertia_)
 
 
-def sweep_k(X: np.ndarray, ks: list[int], metric_rows: np.ndarray, seed: int = 0, n_init: int = 3,
-            log: Callable[[str], None] | None = None, progress: Callable[..., None] | None = None) -> list[KScore]:
+def sweep_k(
+    X: np.ndarray,
+    ks: list[int],
+    metric_rows: np.ndarray,
+    seed: int = 0,
+    n_init: int = 3,
+    log: Callable[[str], None] | None = None,
+    progress: Callable[..., None] | None = None,
+) -> list[KScore]:
     """KMeans for each k on X; inertia on X, the three internal indices on the fixed rows
     `metric_rows` (silhouette is quadratic, so a fixed stratified sample keeps it tractable; its
     pairwise distances are computed once for every k). `progress(done, total, detail)` after each k."""
@@ -36,7 +43,7 @@ def sweep_k(X: np.ndarray, ks: list[int], metric_rows: np.ndarray, seed: int = 0
 
     scores = []
     sample = X[metric_rows]
-    distances = pairwise_distances(sample)     # one (m, m) matrix, shared by every k
+    distances = pairwise_distances(sample)  # one (m, m) matrix, shared by every k
     for i, k in enumerate(ks):
         started = time.perf_counter()
         labels, _, inertia = kmeans_labels(X, k, seed=seed, n_init=n_init)
@@ -65,7 +72,7 @@ def silhouette_precomputed(distances: np.ndarray, labels: np.ndarray) -> float:
         raise ValueError(f"silhouette needs 2 to n - 1 clusters, got {len(values)}")
     onehot = np.zeros((len(labels), len(values)), dtype=distances.dtype)
     onehot[np.arange(len(labels)), codes] = 1.0
-    sums = (distances @ onehot).astype(np.float64)            # (m, clusters)
+    sums = (distances @ onehot).astype(np.float64)  # (m, clusters)
     sizes = onehot.sum(axis=0)
     own = sizes[codes]
     rows = np.arange(len(labels))
@@ -97,8 +104,11 @@ def choose_k(scores: list[KScore], window: int = 1) -> tuple[int, str]:
     ks = [s.k for s in scores]
     i = knee_index(np.array([s.inertia for s in scores]))
     elbow = scores[i]
-    better = [s for s in scores[max(0, i - window): i + window + 1]
-              if s.silhouette > elbow.silhouette and s.davies_bouldin < elbow.davies_bouldin]
+    better = [
+        s
+        for s in scores[max(0, i - window) : i + window + 1]
+        if s.silhouette > elbow.silhouette and s.davies_bouldin < elbow.davies_bouldin
+    ]
     if better:
         best = max(better, key=lambda s: s.silhouette)
         return best.k, f"elbow at k={elbow.k}; k={best.k} beside it has better silhouette and DBI"
@@ -125,8 +135,9 @@ def dbscan_labels(X: np.ndarray, eps: float, min_samples: int, fit_rows: np.ndar
     return dbscan_fit(X, eps, min_samples, fit_rows)[0]
 
 
-def dbscan_fit(X: np.ndarray, eps: float, min_samples: int, fit_rows: np.ndarray, join_rest: bool = True
-               ) -> tuple[np.ndarray, np.ndarray]:
+def dbscan_fit(
+    X: np.ndarray, eps: float, min_samples: int, fit_rows: np.ndarray, join_rest: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """dbscan_labels, and the rows of its core samples (what join_nearest_core needs later).
     join_rest=False leaves the rows outside fit_rows at -1 for the caller to join (on Spark)."""
     from sklearn.cluster import DBSCAN
@@ -165,7 +176,9 @@ def nearest_centroid(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return distances.argmin(axis=1).astype(np.int32)
 
 
-def assign_stored(stored: dict[str, np.ndarray], X: np.ndarray, eps: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def assign_stored(
+    stored: dict[str, np.ndarray], X: np.ndarray, eps: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(cluster, sub-cluster) of rows X under a stored clustering: KMeans centroids and the
     sub-centroids of each re-clustered cluster (`sub_<cluster>`), or DBSCAN core samples
     (`core_vectors`, `core_labels`, within eps; sub-cluster 0). How an incremental build and the
@@ -182,8 +195,9 @@ def sub_clusters(X: np.ndarray, labels: np.ndarray, k_sub: int, seed: int = 0, m
     return sub_clusters_with_centroids(X, labels, k_sub, seed, min_size)[0]
 
 
-def sub_clusters_with_centroids(X: np.ndarray, labels: np.ndarray, k_sub: int, seed: int = 0, min_size: int = 10
-                                ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+def sub_clusters_with_centroids(
+    X: np.ndarray, labels: np.ndarray, k_sub: int, seed: int = 0, min_size: int = 10
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     """sub_clusters, and the sub-centroids of each re-clustered cluster (for assign_sub_clusters)."""
     sub = np.zeros(len(X), dtype=np.int32)
     centroids = {}
@@ -213,6 +227,8 @@ def internal_scores(X: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> dict
     lab = labels[rows]
     if len(np.unique(lab)) < 2:
         return {"silhouette": float("nan"), "davies_bouldin": float("nan"), "calinski_harabasz": float("nan")}
-    return {"silhouette": float(silhouette_score(X[rows], lab)),
-            "davies_bouldin": float(davies_bouldin_score(X[rows], lab)),
-            "calinski_harabasz": float(calinski_harabasz_score(X[rows], lab))}
+    return {
+        "silhouette": float(silhouette_score(X[rows], lab)),
+        "davies_bouldin": float(davies_bouldin_score(X[rows], lab)),
+        "calinski_harabasz": float(calinski_harabasz_score(X[rows], lab)),
+    }

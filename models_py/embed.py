@@ -9,26 +9,26 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 
 @dataclass
 class EmbeddingResult:
-    embeddings: np.ndarray            # (n, latent_dim) float32, row order of the input
+    embeddings: np.ndarray  # (n, latent_dim) float32, row order of the input
     epochs: int
-    recon_mse_mean: float             # mean over tracks of the per-track reconstruction MSE
+    recon_mse_mean: float  # mean over tracks of the per-track reconstruction MSE
     recon_mse_max: float
     best_val_loss: float
     seconds: float
-    aux_accuracy_holdout: float | None = None   # genre top-1 accuracy of the head on held-out tracks
+    aux_accuracy_holdout: float | None = None  # genre top-1 accuracy of the head on held-out tracks
     logits: np.ndarray | None = None  # (n, n_classes) genre-head outputs (supervised only)
     n_train_rows: int = 0
     n_synthetic_rows: int = 0
     history: list[float] = field(default_factory=list)
-    encoder_state: dict[str, np.ndarray] = field(default_factory=dict)   # for encode()
+    encoder_state: dict[str, np.ndarray] = field(default_factory=dict)  # for encode()
 
 
 def _set_threads(threads: int | None) -> None:
@@ -40,7 +40,9 @@ def _set_threads(threads: int | None) -> None:
 def _network(n_features: int, latent_dim: int, hidden: int, dropout: float, n_classes: int):
     import torch.nn as nn
 
-    encoder = nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, latent_dim))
+    encoder = nn.Sequential(
+        nn.Linear(n_features, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, latent_dim)
+    )
     decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, n_features))
     head = CosineHead(latent_dim, n_classes) if n_classes else None
     return encoder, decoder, head
@@ -146,7 +148,7 @@ def train_autoencoder(
             m.train()
         order = torch.randperm(len(Xf), generator=generator)
         for start in range(0, len(Xf), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             optimiser.zero_grad()
             loss = loss_of(Xf[idx], yf[idx] if supervised else None)
             loss.backward()

@@ -7,9 +7,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def cluster_shap_importance(X: np.ndarray, labels: np.ndarray, fit_rows: np.ndarray, explain_rows: np.ndarray,
-                            seed: int = 0, n_trees: int = 50, max_depth: int = 8
-                            ) -> tuple[np.ndarray, np.ndarray, float]:
+def cluster_shap_importance(
+    X: np.ndarray,
+    labels: np.ndarray,
+    fit_rows: np.ndarray,
+    explain_rows: np.ndarray,
+    seed: int = 0,
+    n_trees: int = 50,
+    max_depth: int = 8,
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Returns (clusters, importance (n_clusters, n_features) of mean |SHAP| over explained rows of
     that cluster, surrogate accuracy on the explained rows)."""
     import shap

@@ -27,7 +27,7 @@ class HeadConfig:
     depth: int = 2
     epochs: int = 40
     lr: float = 3e-3
-    schedule: str = "one_cycle"       # or "constant"
+    schedule: str = "one_cycle"  # or "constant"
     smote: bool = False
     output: str = "probabilities"
     dropout: float = 0.1
@@ -37,15 +37,15 @@ class HeadConfig:
 
 @dataclass
 class HeadResult:
-    embeddings: np.ndarray            # (n, dims) float32: the chosen output for every row of X
-    probabilities: np.ndarray         # (n, n_classes) float32 softmax
-    accuracy: float | None            # top-1 on the rows outside train_mask (None if there are none)
-    logits: np.ndarray | None         # (n, n_classes) float32 (with all_outputs)
-    hidden: np.ndarray | None         # (n, width) float32: the last hidden layer (with all_outputs)
+    embeddings: np.ndarray  # (n, dims) float32: the chosen output for every row of X
+    probabilities: np.ndarray  # (n, n_classes) float32 softmax
+    accuracy: float | None  # top-1 on the rows outside train_mask (None if there are none)
+    logits: np.ndarray | None  # (n, n_classes) float32 (with all_outputs)
+    hidden: np.ndarray | None  # (n, width) float32: the last hidden layer (with all_outputs)
     n_train_rows: int
     n_synthetic_rows: int
     seconds: float
-    state: dict | None = None         # the network's weights, for head_outputs()
+    state: dict | None = None  # the network's weights, for head_outputs()
 
 
 def embedding_of(logits: np.ndarray, hidden: np.ndarray, output: str) -> np.ndarray:
@@ -64,7 +64,7 @@ def embedding_of(logits: np.ndarray, hidden: np.ndarray, output: str) -> np.ndar
     raise ValueError(f"output must be one of {', '.join(OUTPUTS)}, not {output!r}")
 
 
-INFERENCE_BLOCK = 65_536   # rows per forward pass when embedding (bounds the hidden activations)
+INFERENCE_BLOCK = 65_536  # rows per forward pass when embedding (bounds the hidden activations)
 
 
 def numpy_dropout(p: float, rng: np.random.Generator):
@@ -87,9 +87,17 @@ def numpy_dropout(p: float, rng: np.random.Generator):
     return NumpyDropout()
 
 
-def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, config: HeadConfig,
-                     seed: int = 0, threads: int | None = None, log=None, all_outputs: bool = False,
-                     progress=None) -> HeadResult:
+def train_genre_head(
+    X: np.ndarray,
+    labels: np.ndarray,
+    train_mask: np.ndarray,
+    config: HeadConfig,
+    seed: int = 0,
+    threads: int | None = None,
+    log=None,
+    all_outputs: bool = False,
+    progress=None,
+) -> HeadResult:
     """Train on the rows of X where train_mask is true (labels >= 0 there), return every row's
     embedding and probabilities, and the top-1 accuracy on the other labelled rows; with
     all_outputs also the logits and last hidden layer (from which embedding_of gives any output).
@@ -106,7 +114,7 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
     _set_threads(threads)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
-    X = np.require(X, np.float32, ["C", "W"])     # torch wants a writable array
+    X = np.require(X, np.float32, ["C", "W"])  # torch wants a writable array
     labels = np.asarray(labels, dtype=np.int64)
     train_mask = np.asarray(train_mask, dtype=bool) & (labels >= 0)
     n_classes = int(labels.max()) + 1
@@ -131,8 +139,9 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
     steps_per_epoch = -(-len(X_fit) // config.batch_size)
     scheduler = None
     if config.schedule == "one_cycle":
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, epochs=config.epochs,
-                                                        steps_per_epoch=steps_per_epoch)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimiser, max_lr=config.lr, epochs=config.epochs, steps_per_epoch=steps_per_epoch
+        )
     elif config.schedule != "constant":
         raise ValueError(f"schedule must be one_cycle or constant, not {config.schedule!r}")
 
@@ -144,7 +153,7 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
         order = torch.randperm(len(Xf), generator=generator)
         total = 0.0
         for start in range(0, len(Xf), config.batch_size):
-            idx = order[start:start + config.batch_size]
+            idx = order[start : start + config.batch_size]
             optimiser.zero_grad()
             loss = F.cross_entropy(out(body(Xf[idx])), yf[idx])
             loss.backward()
@@ -161,7 +170,7 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
     parts: dict[str, list[np.ndarray]] = {"embeddings": [], "probabilities": [], "logits": [], "hidden": []}
     with torch.no_grad():
         for start in range(0, len(X), INFERENCE_BLOCK):
-            h = body(torch.from_numpy(X[start:start + INFERENCE_BLOCK]))
+            h = body(torch.from_numpy(X[start : start + INFERENCE_BLOCK]))
             z = out(h).numpy()
             h = h.numpy()
             parts["embeddings"].append(embedding_of(z, h, config.output))
@@ -182,8 +191,10 @@ def train_genre_head(X: np.ndarray, labels: np.ndarray, train_mask: np.ndarray, 
         n_train_rows=int(train_mask.sum()),
         n_synthetic_rows=n_synthetic,
         seconds=time.perf_counter() - started,
-        state={**{f"body.{k}": v.numpy().copy() for k, v in body.state_dict().items()},
-               **{f"out.{k}": v.numpy().copy() for k, v in out.state_dict().items()}},
+        state={
+            **{f"body.{k}": v.numpy().copy() for k, v in body.state_dict().items()},
+            **{f"out.{k}": v.numpy().copy() for k, v in out.state_dict().items()},
+        },
     )
 
 
@@ -192,24 +203,31 @@ def head_outputs(state: dict[str, np.ndarray], X: np.ndarray, output: str) -> tu
     config's output gives, the genre probabilities)."""
     h = np.asarray(X, dtype=np.float32)
     layer = 0
-    while f"body.{layer}.weight" in state:     # Linear, ReLU, Dropout per hidden layer
+    while f"body.{layer}.weight" in state:  # Linear, ReLU, Dropout per hidden layer
         h = np.maximum(h @ state[f"body.{layer}.weight"].T + state[f"body.{layer}.bias"], 0).astype(np.float32)
         layer += 3
     logits = (h @ state["out.weight"].T + state["out.bias"]).astype(np.float32)
     return embedding_of(logits, h, output), embedding_of(logits, h, "probabilities")
 
 
-def score_networks(states: dict[str, dict[str, np.ndarray]], X: np.ndarray, features: np.ndarray,
-                   head_output: str | None = None, block_rows: int = 65_536) -> dict[str, np.ndarray]:
+def score_networks(
+    states: dict[str, dict[str, np.ndarray]],
+    X: np.ndarray,
+    features: np.ndarray,
+    head_output: str | None = None,
+    block_rows: int = 65_536,
+) -> dict[str, np.ndarray]:
     """Every stored network applied to new rows: `autoencoder` and `genre_aware` (encoders, on X:
     the features as weighted for training), and `genre_head` (on the unweighted features) giving
     `audio` (its config's output) and `probabilities`. How an incremental build and the Spark
     engine embed tracks without training."""
     from .embed import encode
 
-    if len(X) > block_rows:     # in blocks: the hidden layers of a whole catalogue take GBs
-        blocks = [score_networks(states, X[i:i + block_rows], features[i:i + block_rows], head_output, block_rows)
-                  for i in range(0, len(X), block_rows)]
+    if len(X) > block_rows:  # in blocks: the hidden layers of a whole catalogue take GBs
+        blocks = [
+            score_networks(states, X[i : i + block_rows], features[i : i + block_rows], head_output, block_rows)
+            for i in range(0, len(X), block_rows)
+        ]
         return {kind: np.concatenate([b[kind] for b in blocks]) for kind in blocks[0]}
     out = {kind: encode(states[kind], X) for kind in ("autoencoder", "genre_aware") if kind in states}
     if "genre_head" in states:
@@ -217,8 +235,9 @@ def score_networks(states: dict[str, dict[str, np.ndarray]], X: np.ndarray, feat
     return out
 
 
-def genre_hit_at(E: np.ndarray, labels: np.ndarray, songs: np.ndarray, queries: np.ndarray, k: int = 10,
-                 memory_mb: float = 256.0) -> float:
+def genre_hit_at(
+    E: np.ndarray, labels: np.ndarray, songs: np.ndarray, queries: np.ndarray, k: int = 10, memory_mb: float = 256.0
+) -> float:
     """Mean share of each query's k nearest rows (cosine; never the same song) whose label is the
     query's: the genre hit rate@k."""
     from .neighbours import exact_topk_distinct
@@ -227,9 +246,18 @@ def genre_hit_at(E: np.ndarray, labels: np.ndarray, songs: np.ndarray, queries: 
     return float((labels[idx] == labels[queries][:, None]).mean())
 
 
-def search_genre_head(X: np.ndarray, labels: np.ndarray, songs: np.ndarray, train_mask: np.ndarray,
-                      validation_mask: np.ndarray, configs: list[HeadConfig], seed: int = 0,
-                      outputs: tuple[str, ...] = OUTPUTS, log=None, progress=None) -> tuple[list[dict], np.ndarray]:
+def search_genre_head(
+    X: np.ndarray,
+    labels: np.ndarray,
+    songs: np.ndarray,
+    train_mask: np.ndarray,
+    validation_mask: np.ndarray,
+    configs: list[HeadConfig],
+    seed: int = 0,
+    outputs: tuple[str, ...] = OUTPUTS,
+    log=None,
+    progress=None,
+) -> tuple[list[dict], np.ndarray]:
     """Each config trained on the training rows outside the validation mask, and each of its
     `outputs` as the embedding scored by the validation rows' genre hit rate@10 among the training
     rows (the rows outside train_mask are never read: neither labels nor features).
@@ -247,15 +275,30 @@ def search_genre_head(X: np.ndarray, labels: np.ndarray, songs: np.ndarray, trai
     for i, config in enumerate(configs):
         if log:
             log(f"genre head search {i + 1}/{len(configs)}: training {config}")
-        report = (lambda done, _, detail, i=i, offset=offset: progress(
-            offset + done, total, f"config {i + 1}/{len(configs)}, {detail}")) if progress else None
+        report = (
+            (
+                lambda done, _, detail, i=i, offset=offset: progress(
+                    offset + done, total, f"config {i + 1}/{len(configs)}, {detail}"
+                )
+            )
+            if progress
+            else None
+        )
         r = train_genre_head(Xt, yt, ~validation, config, seed=seed, all_outputs=True, progress=report)
         offset += config.epochs
         for output in outputs:
             hit = genre_hit_at(embedding_of(r.logits, r.hidden, output), yt, st, queries)
-            results.append({**config.__dict__, "output": output, "validation_hit_at_10": hit,
-                            "validation_accuracy": r.accuracy, "seconds": r.seconds,
-                            "fit_rows": r.n_train_rows, "validation_rows": len(queries)})
+            results.append(
+                {
+                    **config.__dict__,
+                    "output": output,
+                    "validation_hit_at_10": hit,
+                    "validation_accuracy": r.accuracy,
+                    "seconds": r.seconds,
+                    "fit_rows": r.n_train_rows,
+                    "validation_rows": len(queries),
+                }
+            )
             if hit > best:
                 best, best_probabilities = hit, r.probabilities
             if log:
@@ -273,12 +316,21 @@ def shares_an_artist(artist_ids: list, a: np.ndarray, b: np.ndarray) -> np.ndarr
     """For index arrays a and b of one shape: whether rows a[i] and b[i] have an artist in common
     (artist_ids: one list of artist ids per row)."""
     sets = [frozenset(x) for x in artist_ids]
-    return np.fromiter((not sets[i].isdisjoint(sets[j]) for i, j in zip(a.ravel(), b.ravel())),
-                       dtype=bool, count=a.size).reshape(a.shape)
+    return np.fromiter(
+        (not sets[i].isdisjoint(sets[j]) for i, j in zip(a.ravel(), b.ravel())), dtype=bool, count=a.size
+    ).reshape(a.shape)
 
 
-def search_hybrid_weight(probabilities: np.ndarray, artists: np.ndarray, labels: np.ndarray, songs: np.ndarray,
-                         artist_ids: list, queries: np.ndarray, weights: list[float], log=None) -> list[dict]:
+def search_hybrid_weight(
+    probabilities: np.ndarray,
+    artists: np.ndarray,
+    labels: np.ndarray,
+    songs: np.ndarray,
+    artist_ids: list,
+    queries: np.ndarray,
+    weights: list[float],
+    log=None,
+) -> list[dict]:
     """Each audio weight w of the hybrid mix (hybrid_embedding) scored on the query rows: genre hit
     rate@10 and the share of the 10 that share an artist with the query (never the same song)."""
     from .neighbours import exact_topk_distinct
@@ -317,7 +369,9 @@ def artist_evidence_matrix(n_rows: int, n_classes: int, rows: np.ndarray, genre_
     return np.divide(E, totals, out=E, where=totals > 0)
 
 
-def hybrid_embedding(audio_probabilities: np.ndarray, artist_distribution: np.ndarray, audio_weight: float) -> np.ndarray:
+def hybrid_embedding(
+    audio_probabilities: np.ndarray, artist_distribution: np.ndarray, audio_weight: float
+) -> np.ndarray:
     """audio_weight x the head's genre probabilities + (1 - audio_weight) x the artists' genre
     distribution; a row without artist evidence (all zeros) is its audio probabilities alone (up to
     scale, which cosine ignores)."""

@@ -9,12 +9,12 @@ import numpy as np
 
 @dataclass
 class PcaResult:
-    coords: np.ndarray              # (n, n_components) float32
+    coords: np.ndarray  # (n, n_components) float32
     n_components: int
     explained_variance_ratio: list[float]
     variance_kept: float
-    mean: np.ndarray | None = None         # (d,): coords = (X - mean) @ components.T (project())
-    components: np.ndarray | None = None   # (n_components, d)
+    mean: np.ndarray | None = None  # (d,): coords = (X - mean) @ components.T (project())
+    components: np.ndarray | None = None  # (n_components, d)
 
 
 def pca_for_variance(X: np.ndarray, min_variance: float = 0.8, seed: int = 0) -> PcaResult:
@@ -26,8 +26,14 @@ def pca_for_variance(X: np.ndarray, min_variance: float = 0.8, seed: int = 0) ->
     n = int(np.searchsorted(np.cumsum(ratios), min_variance - 1e-12) + 1)
     n = min(n, X.shape[1])
     coords = full.transform(X)[:, :n].astype(np.float32)
-    return PcaResult(coords, n, [float(r) for r in ratios[:n]], float(ratios[:n].sum()),
-                     full.mean_.astype(np.float32), full.components_[:n].astype(np.float32))
+    return PcaResult(
+        coords,
+        n,
+        [float(r) for r in ratios[:n]],
+        float(ratios[:n].sum()),
+        full.mean_.astype(np.float32),
+        full.components_[:n].astype(np.float32),
+    )
 
 
 def project(X: np.ndarray, mean: np.ndarray, components: np.ndarray) -> np.ndarray:
@@ -50,8 +56,8 @@ def lda_2d(X_fit: np.ndarray, y_fit: np.ndarray, X_all: np.ndarray) -> np.ndarra
 
 
 EARLY_EXAGGERATION_ITER = 250
-BH_MAX_ROWS = 5_000          # Barnes-Hut gradients below this many rows, FFT interpolation from it
-PROGRESS_EVERY = 125         # iterations between progress reports (each costs openTSNE an evaluation of KL)
+BH_MAX_ROWS = 5_000  # Barnes-Hut gradients below this many rows, FFT interpolation from it
+PROGRESS_EVERY = 125  # iterations between progress reports (each costs openTSNE an evaluation of KL)
 
 
 def tsne_2d(X: np.ndarray, seed: int = 0, perplexity: float = 30.0, max_iter: int = 500, progress=None) -> np.ndarray:
@@ -67,8 +73,13 @@ def tsne_2d(X: np.ndarray, seed: int = 0, perplexity: float = 30.0, max_iter: in
     X = np.ascontiguousarray(X, dtype=np.float64)
     affinities = affinity.PerplexityBasedNN(X, perplexity=perplexity, method="annoy", n_jobs=-1, random_state=seed)
     method = "bh" if len(X) < BH_MAX_ROWS else "fft"
-    embedding = TSNEEmbedding(initialization.pca(X, random_state=seed), affinities, negative_gradient_method=method,
-                              n_jobs=-1, random_state=seed)
+    embedding = TSNEEmbedding(
+        initialization.pca(X, random_state=seed),
+        affinities,
+        negative_gradient_method=method,
+        n_jobs=-1,
+        random_state=seed,
+    )
     early = min(EARLY_EXAGGERATION_ITER, max_iter)
     done = [0]
 

@@ -19,8 +19,14 @@ FIXTURE_CSV = FIXTURES / "tracks_fixture.csv"
 # dbt vars for builds whose subject is not the models (reading a layout, a format, an encoding,
 # incremental bookkeeping): the same stages on smaller samples and a smaller genre head, so each
 # such build is quicker
-QUICK = {"k_max": 6, "tsne_sample": 300, "tsne_max_iter": 250, "shap_fit_sample": 500, "shap_explain_sample": 100,
-         "genre_head": {"width": 64, "depth": 1, "epochs": 5}}
+QUICK = {
+    "k_max": 6,
+    "tsne_sample": 300,
+    "tsne_max_iter": 250,
+    "shap_fit_sample": 500,
+    "shap_explain_sample": 100,
+    "genre_head": {"width": 64, "depth": 1, "epochs": 5},
+}
 
 
 def quick_vars(**more) -> str:
@@ -50,7 +56,7 @@ def built_home(tmp_path_factory) -> Path:
         home = tmp_path_factory.mktemp("wavehouse_home")
         build(data=FIXTURE_CSV, base=home)
         return home
-    home = tmp_path_factory.getbasetemp().parent / "wavehouse_home"     # the run's folder, above each worker's
+    home = tmp_path_factory.getbasetemp().parent / "wavehouse_home"  # the run's folder, above each worker's
     with FileLock(f"{home}.lock"):
         if not published_db(home).exists():
             build(data=FIXTURE_CSV, base=home)
@@ -76,9 +82,11 @@ def ingest(data: Path, home: Path) -> Path:
 @pytest.fixture()
 def use_home(monkeypatch):
     """Point WAVEHOUSE_HOME at a folder for the duration of a test."""
+
     def _use(home: Path) -> Path:
         monkeypatch.setenv("WAVEHOUSE_HOME", str(home))
         return home
+
     return _use
 
 
@@ -90,11 +98,18 @@ def read_during_build(readers: list[str], home: Path, data: Path, tmp_path: Path
     from wavehouse.paths import published_db
 
     stop = tmp_path / "stop-reader"
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(published_db(home)), str(stop)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for code in readers]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(published_db(home)), str(stop)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for code in readers
+    ]
     try:
         time.sleep(1.5)
-        build(data=data, base=home, force=True)     # must not fail on the readers' locks
+        build(data=data, base=home, force=True)  # must not fail on the readers' locks
         time.sleep(0.5)
     finally:
         stop.touch()
@@ -120,14 +135,26 @@ _exit_status: list[int] = []
 # The test files by measured time, slowest first (docs/build_time.md): `make test` hands files to
 # its two workers in this order (--no-loadscope-reorder), so that the long ones start first and both
 # workers finish near the same time; a file not listed runs after these.
-SLOWEST_FIRST = ["test_engines.py", "test_reliability.py", "test_catalogues.py", "test_incremental.py",
-                 "test_packaging.py", "test_web.py", "test_tuning.py", "test_build.py", "test_ml_build.py",
-                 "test_lookup_cli.py", "test_concurrency.py", "test_bi_docs_report.py", "test_models_py.py"]
+SLOWEST_FIRST = [
+    "test_engines.py",
+    "test_reliability.py",
+    "test_catalogues.py",
+    "test_incremental.py",
+    "test_packaging.py",
+    "test_web.py",
+    "test_tuning.py",
+    "test_build.py",
+    "test_ml_build.py",
+    "test_lookup_cli.py",
+    "test_concurrency.py",
+    "test_bi_docs_report.py",
+    "test_models_py.py",
+]
 
 
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))     # stable: a file's own order stays
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's own order stays
 
 
 def pytest_sessionfinish(session, exitstatus):

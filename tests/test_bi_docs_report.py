@@ -7,8 +7,8 @@ import json
 import os
 import re
 import shutil
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -19,13 +19,19 @@ from wavehouse.paths import PACKAGE_ROOT, build_db, published_db
 from wavehouse.report import SECTIONS, render_report
 
 
-
 def test_marts_are_exported_as_parquet(built_home):
     marts = built_home / "marts"
     names = sorted(p.stem for p in marts.glob("*.parquet"))
-    for expected in ("dim_tracks", "dim_clusters", "fct_track_neighbours", "rpt_evaluation", "rpt_cluster_playlists", "ml_runs"):
+    for expected in (
+        "dim_tracks",
+        "dim_clusters",
+        "fct_track_neighbours",
+        "rpt_evaluation",
+        "rpt_cluster_playlists",
+        "ml_runs",
+    ):
         assert expected in names
-    assert "fct_recommendation_candidates" not in names     # the look-ups' copy of three exported marts
+    assert "fct_recommendation_candidates" not in names  # the look-ups' copy of three exported marts
     assert not list(marts.glob(".*.tmp"))
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     for name in ("dim_tracks", "fct_track_neighbours"):
@@ -40,9 +46,13 @@ def test_published_file_opens_with_duckdb_1_5(built_home):
     python = os.environ.get("WAVEHOUSE_OLD_DUCKDB_PYTHON")
     if not python:
         pytest.skip("set WAVEHOUSE_OLD_DUCKDB_PYTHON to a python with duckdb 1.5 installed (.ci/run does)")
-    code = ("import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); "
-            "print(duckdb.__version__, con.execute('select count(*) from dim_tracks').fetchone()[0])")
-    out = subprocess.run([python, "-c", code, str(published_db(built_home))], capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(duckdb.__version__, con.execute('select count(*) from dim_tracks').fetchone()[0])"
+    )
+    out = subprocess.run(
+        [python, "-c", code, str(published_db(built_home))], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     version, count = out.stdout.split()
     assert version.startswith("1.5") and int(count) > 2000
@@ -99,26 +109,55 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (CI installs Debian's chromium)")
 def test_report_in_headless_chromium(report_file, tmp_path):
     profile = tmp_path / "profile"
-    dom = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=10000",
-                          "--dump-dom", report_file.as_uri()], capture_output=True, text=True, timeout=120)
+    dom = subprocess.run(
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            report_file.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     images = re.search(r'data-images="(\d+)"', dom.stdout)
     loaded = re.search(r'data-images-loaded="(\d+)"', dom.stdout)
     assert images and loaded, dom.stderr[-2000:]
     assert int(images.group(1)) >= 10 and loaded.group(1) == images.group(1)
     shot = tmp_path / "report.png"
-    subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1300,3000",
-                    f"--screenshot={shot}", report_file.as_uri()], capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--window-size=1300,3000",
+            f"--screenshot={shot}",
+            report_file.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     import matplotlib.image as mpimg
 
     pixels = mpimg.imread(shot)
-    assert pixels.shape[0] >= 1000 and pixels.std() > 0.05   # not a blank page
+    assert pixels.shape[0] >= 1000 and pixels.std() > 0.05  # not a blank page
 
 
 def test_readme_figures_are_rendered_from_a_build(built_home):
@@ -128,8 +167,9 @@ def test_readme_figures_are_rendered_from_a_build(built_home):
     import readme_figures
 
     readme = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
-    rendered = readme_figures.render(published_db(built_home), PACKAGE_ROOT / "bench" / "results" / "latest.json",
-                                     readme, "test")
+    rendered = readme_figures.render(
+        published_db(built_home), PACKAGE_ROOT / "bench" / "results" / "latest.json", readme, "test"
+    )
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     kept = con.execute("select count(*) from dim_tracks").fetchone()[0]
     names = [r[0] for r in con.execute("select cluster_name from dim_clusters").fetchall()]

@@ -7,11 +7,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import copy_home, ingest
+from tests.fixtures.make_fixture import CORRUPT_LINES
 from wavehouse.build import build
 from wavehouse.errors import WavehouseError
 from wavehouse.paths import build_db, published_db
-from tests.conftest import copy_home, ingest
-from tests.fixtures.make_fixture import CORRUPT_LINES
 
 
 def scalar(db, sql, params=None):
@@ -40,20 +40,32 @@ def test_every_corrupt_row_is_quarantined_with_a_reason(built_home):
     assert scalar(db, "select count(*) from int_tracks_rejected") == len(expected_rejects)
     assert scalar(db, "select count(*) from int_tracks_rejected where reject_reason is null") == 0
     reasons = scalar(db, "select string_agg(reject_reason, ' | ' order by record_number) from int_tracks_rejected")
-    for fragment in ["missing track_id", "unparseable danceability", "out of range danceability",
-                     "out of range tempo", "out of range duration_ms", "out of range time_signature",
-                     "out of range key", "out of range mode", "wrong column count: 6 fields",
-                     "wrong column count: 22 fields", "unparseable explicit"]:
+    for fragment in [
+        "missing track_id",
+        "unparseable danceability",
+        "out of range danceability",
+        "out of range tempo",
+        "out of range duration_ms",
+        "out of range time_signature",
+        "out of range key",
+        "out of range mode",
+        "wrong column count: 6 fields",
+        "wrong column count: 22 fields",
+        "unparseable explicit",
+    ]:
         assert fragment in reasons
 
 
 def test_kept_rows_with_blank_numbers_and_odd_unicode(built_home):
     db = published_db(built_home)
     assert scalar(db, "select is_imputed from dim_tracks where track_id = '00000000000000000000ok'") is True
-    name, artists = duckdb.connect(str(db), read_only=True).execute(
-        "select track_name, artists from dim_tracks where track_id = '00000000000000000001ok'").fetchone()
+    name, artists = (
+        duckdb.connect(str(db), read_only=True)
+        .execute("select track_name, artists from dim_tracks where track_id = '00000000000000000001ok'")
+        .fetchone()
+    )
     assert name == "Ça va, 東京 (feat. Ünïcödé)"
-    assert artists == 'Ñandú;Zoë "Q", Jr.'   # names trimmed, ";"-joined as the rest of the file
+    assert artists == 'Ñandú;Zoë "Q", Jr.'  # names trimmed, ";"-joined as the rest of the file
 
 
 def test_every_genre_present_and_one_row_per_track(built_home):
@@ -65,11 +77,12 @@ def test_every_genre_present_and_one_row_per_track(built_home):
 def test_crlf_and_bom_files_build_the_same_tracks(tmp_path, fixture_text, built_home):
     crlf = tmp_path / "crlf_bom.csv"
     crlf.write_bytes(("\ufeff" + fixture_text.replace("\n", "\r\n")).encode("utf-8"))
-    db = ingest(crlf, tmp_path / "home")     # what the models downstream read
+    db = ingest(crlf, tmp_path / "home")  # what the models downstream read
     reference = published_db(built_home)
     assert scalar(db, "select count(*) from int_tracks_deduped") == scalar(reference, "select count(*) from dim_tracks")
-    assert scalar(db, "select count(*) from int_tracks_rejected") == \
-        scalar(reference, "select count(*) from int_tracks_rejected")
+    assert scalar(db, "select count(*) from int_tracks_rejected") == scalar(
+        reference, "select count(*) from int_tracks_rejected"
+    )
     con = duckdb.connect(str(db), read_only=True)
     con.execute("attach ? as ref (read_only)", [str(reference)])
     diff = con.execute("""
@@ -85,16 +98,21 @@ def test_crlf_and_bom_files_build_the_same_tracks(tmp_path, fixture_text, built_
 FIXTURE_HEAD = (Path(__file__).parent / "fixtures" / "tracks_fixture.csv").read_text(encoding="utf-8").splitlines()[:9]
 
 
-@pytest.mark.parametrize("content, message", [
-    ("", "empty"),
-    (",track_id,artists,album_name,track_name,popularity,duration_ms,explicit,danceability,energy,key,"
-     "loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo,time_signature,track_genre\n",
-     "no data rows"),
-    ("track_id,artists,track_name,energy\nabc,A,B,0.5\n", "lacks required columns: danceability, loudness"),
-    ("\x00\x01binary\x02,\x03\n\x04\x05\n", "does not look like a text CSV"),
-    # eight real tracks: too few to cluster into up to k_max groups or list 20 neighbours
-    ("\n".join(FIXTURE_HEAD) + "\n", "has 8 valid tracks .* need at least 21 songs"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "empty"),
+        (
+            ",track_id,artists,album_name,track_name,popularity,duration_ms,explicit,danceability,energy,key,"
+            "loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo,time_signature,track_genre\n",
+            "no data rows",
+        ),
+        ("track_id,artists,track_name,energy\nabc,A,B,0.5\n", "lacks required columns: danceability, loudness"),
+        ("\x00\x01binary\x02,\x03\n\x04\x05\n", "does not look like a text CSV"),
+        # eight real tracks: too few to cluster into up to k_max groups or list 20 neighbours
+        ("\n".join(FIXTURE_HEAD) + "\n", "has 8 valid tracks .* need at least 21 songs"),
+    ],
+)
 def test_bad_files_fail_clearly_and_publish_nothing(tmp_path, content, message):
     path = tmp_path / "input.csv"
     path.write_text(content, encoding="utf-8")
@@ -114,7 +132,7 @@ def test_missing_columns_error_lists_missing_and_expected(tmp_path):
     assert "lacks required columns: danceability, loudness, speechiness" in text
     assert "Found: track_id, artists, track_name, energy" in text
     assert "--columns danceability=<column>,loudness=<column>" in text
-    assert "track_genre" not in text and "album_name" not in text    # optional columns are not asked for
+    assert "track_genre" not in text and "album_name" not in text  # optional columns are not asked for
 
 
 def test_missing_file_names_the_path(tmp_path):
@@ -141,25 +159,35 @@ def test_publish_moves_the_build_file(built_home):
 
 def test_plain_dbt_build_then_wavehouse_publish(tmp_path, fixture_csv):
     """`cd dbt_project && dbt build` works directly (committed profiles.yml), then `wavehouse publish`."""
-    from tests.conftest import QUICK_VARS
-
     import os
     import subprocess
     import sys
 
     from click.testing import CliRunner
 
+    from tests.conftest import QUICK_VARS
     from wavehouse.cli.main import cli
     from wavehouse.paths import PACKAGE_ROOT
 
     home = tmp_path / "home"
     (home / "build").mkdir(parents=True)
-    env = {**os.environ, "WAVEHOUSE_HOME": str(home), "WAVEHOUSE_DATA": str(fixture_csv),
-           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    env = {
+        **os.environ,
+        "WAVEHOUSE_HOME": str(home),
+        "WAVEHOUSE_DATA": str(fixture_csv),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+    }
     dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
     # (a plain `dbt build` with --vars: QUICK_VARS, as its subject is dbt run directly, not the models)
-    out = subprocess.run([dbt, "build", "--vars", QUICK_VARS], cwd=PACKAGE_ROOT / "dbt_project", env=env,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [dbt, "build", "--vars", QUICK_VARS],
+        cwd=PACKAGE_ROOT / "dbt_project",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stdout[-3000:]
     assert not published_db(home).exists()
     result = CliRunner().invoke(cli, ["publish"], env={"WAVEHOUSE_HOME": str(home)})

@@ -6,9 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from wavehouse.cli.main import cli
-
 from tests.conftest import copy_home
+from wavehouse.cli.main import cli
 
 
 def run(*args, env=None):
@@ -34,8 +33,13 @@ def test_sql_formats(built_home):
     env = {"WAVEHOUSE_HOME": str(built_home)}
     as_json = json.loads(run("sql", "select count(*) as n from dim_tracks", "--format", "json", env=env).output)
     assert as_json[0]["n"] > 2000
-    as_csv = run("sql", "select primary_genre, count(*) as n from dim_tracks group by 1 order by 1 limit 2",
-                 "--format", "csv", env=env).output.splitlines()
+    as_csv = run(
+        "sql",
+        "select primary_genre, count(*) as n from dim_tracks group by 1 order by 1 limit 2",
+        "--format",
+        "csv",
+        env=env,
+    ).output.splitlines()
     assert as_csv[0] == "primary_genre,n" and len(as_csv) == 3
     table = run("sql", "select 1 as one", env=env).output
     assert table.splitlines()[0].strip() == "one"

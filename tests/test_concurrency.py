@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import textwrap
 
-from wavehouse.build import build_lock
-from wavehouse.errors import WavehouseError
+import pytest
 
 from tests.conftest import copy_home, read_during_build
-
-import pytest
+from wavehouse.build import build_lock
+from wavehouse.errors import WavehouseError
 
 LOOP = """
 queries = errors = 0
@@ -33,7 +32,8 @@ def reader(setup: str, pause: float) -> str:
 
 
 # DuckDB: one connection held open for the whole build, and new connections all along
-READER = reader("""
+READER = reader(
+    """
     import duckdb
     held = duckdb.connect(db, read_only=True)
     def step():
@@ -41,26 +41,32 @@ READER = reader("""
         fresh = duckdb.connect(db, read_only=True)
         fresh.execute("select count(*) from dim_tracks").fetchall()
         fresh.close()
-""", 0.01)
+""",
+    0.01,
+)
 
 # a BI tool's driver: SQLAlchemy over duckdb-engine, read-only, a connection per round
-SQLALCHEMY_READER = reader("""
+SQLALCHEMY_READER = reader(
+    """
     import sqlalchemy as sa
     engine = sa.create_engine(f"duckdb:///{db}", connect_args={"read_only": True})
     def step():
         with engine.connect() as con:
             con.execute(sa.text("select cluster_name, n_tracks from dim_clusters")).fetchall()
             con.execute(sa.text("select * from recommend([:id], k := 5)"), {"id": "4qPNDBW1i3p13qLCt0Ki3A"}).fetchall()
-""", 0.02)
+""",
+    0.02,
+)
 
 
 def test_readers_keep_querying_while_build_publishes(tmp_path, fixture_csv, built_home):
     """A DuckDB reader holding the file (and opening new connections) and a BI tool's SQLAlchemy
     driver, both during one build and its publish."""
-    home = copy_home(built_home, tmp_path / "home")     # a published warehouse to read
+    home = copy_home(built_home, tmp_path / "home")  # a published warehouse to read
     readers = [READER]
     try:
         import duckdb_engine  # noqa: F401
+
         readers.append(SQLALCHEMY_READER)
     except ImportError:
         pass

@@ -21,7 +21,7 @@ def test_a_new_folder_gets_the_last_saved_parse_and_an_old_one_keeps_its_own(tmp
     monkeypatch.setattr(dbt_home, "_last_parse", None)
     old, new, other = (tmp_path / name / "target" for name in ("old", "new", "other"))
     dbt_home.seed_parse(new)
-    assert not (new / dbt_home.PARSE_FILE).exists()       # nothing saved yet in this process
+    assert not (new / dbt_home.PARSE_FILE).exists()  # nothing saved yet in this process
     old.mkdir(parents=True)
     (old / dbt_home.PARSE_FILE).write_bytes(b"old parse")
     dbt_home.remember_parse(old)
@@ -31,5 +31,5 @@ def test_a_new_folder_gets_the_last_saved_parse_and_an_old_one_keeps_its_own(tmp
     (other / dbt_home.PARSE_FILE).write_bytes(b"its own")
     dbt_home.seed_parse(other)
     assert (other / dbt_home.PARSE_FILE).read_bytes() == b"its own"
-    dbt_home.remember_parse(Path(tmp_path / "nowhere"))          # no parse written: the last one stays
+    dbt_home.remember_parse(Path(tmp_path / "nowhere"))  # no parse written: the last one stays
     assert dbt_home._last_parse == old / dbt_home.PARSE_FILE

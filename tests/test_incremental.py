@@ -15,13 +15,12 @@ import duckdb
 import numpy as np
 import pytest
 
-from wavehouse.build import fingerprint as fingerprint_module
+from tests.conftest import quick_vars
 from wavehouse.build import build, build_fingerprint, dbt_args, run_dbt
+from wavehouse.build import fingerprint as fingerprint_module
 from wavehouse.models_py.neighbours import exact_topk, exact_topk_distinct
 from wavehouse.models_py.sampling import first_of_each_name
 from wavehouse.paths import build_db, published_db
-
-from tests.conftest import quick_vars
 
 
 def write_rows(source: Path, target: Path, keep) -> Path:
@@ -50,12 +49,25 @@ def assert_lists_are_exact(db: Path) -> int:
     songs = np.array([r[0] for r in query(db, "select song_id from int_ml_inputs order by track_id")])
     row = {t: i for i, t in enumerate(ids)}
     checked = 0
-    kinds = query(db, "select distinct embedding_kind from ml_track_embeddings where not is_cluster_space or is_default")
+    kinds = query(
+        db, "select distinct embedding_kind from ml_track_embeddings where not is_cluster_space or is_default"
+    )
     for (kind,) in kinds:
-        E = np.array([r[0] for r in query(db, "select embedding from ml_track_embeddings where embedding_kind = ? "
-                                              "order by track_id", [kind])], dtype=np.float32)
-        lists = query(db, "select track_id, neighbour_rank, neighbour_track_id, similarity from ml_track_neighbours "
-                          "where embedding_kind = ? order by track_id, neighbour_rank", [kind])
+        E = np.array(
+            [
+                r[0]
+                for r in query(
+                    db, "select embedding from ml_track_embeddings where embedding_kind = ? order by track_id", [kind]
+                )
+            ],
+            dtype=np.float32,
+        )
+        lists = query(
+            db,
+            "select track_id, neighbour_rank, neighbour_track_id, similarity from ml_track_neighbours "
+            "where embedding_kind = ? order by track_id, neighbour_rank",
+            [kind],
+        )
         k = max(r[1] for r in lists)
         idx = np.full((len(ids), k), -1)
         sim = np.full((len(ids), k), np.nan, dtype=np.float32)
@@ -72,7 +84,7 @@ def assert_lists_are_exact(db: Path) -> int:
 # Every build here trains its networks on a sample smaller than the fixture (train_sample), so the
 # tracks outside it are embedded by the stored networks, as in a catalogue above 200,000 tracks.
 TRAIN_SAMPLE = 1000
-VARS = quick_vars(train_sample=TRAIN_SAMPLE)     # the subject is incremental bookkeeping: QUICK models
+VARS = quick_vars(train_sample=TRAIN_SAMPLE)  # the subject is incremental bookkeeping: QUICK models
 
 
 def digest(path: Path) -> str:
@@ -84,7 +96,9 @@ def grown(tmp_path_factory, fixture_csv):
     """A home built in full from 90% of the fixture, then incrementally from all of it."""
     folder = tmp_path_factory.mktemp("incremental")
     home = folder / "home"
-    first = build(data=write_rows(fixture_csv, folder / "ninety.csv", lambda i, r: i % 10 != 3), base=home, dbt_vars=VARS)
+    first = build(
+        data=write_rows(fixture_csv, folder / "ninety.csv", lambda i, r: i % 10 != 3), base=home, dbt_vars=VARS
+    )
     before = folder / "before.duckdb"
     shutil.copy(published_db(home), before)
     second = build(data=fixture_csv, base=home, dbt_vars=VARS)
@@ -96,12 +110,14 @@ def test_adding_tracks_is_incremental_and_every_list_stays_exact(grown):
     assert first.mode == "full" and second.mode == "incremental", (first.mode_reason, second.mode_reason)
     assert second.tracks_added > 0
     db = published_db(home)
-    (mode, added, trained), = query(db, "select build_mode, tracks_added, (select count(distinct trained_run_id) "
-                                        "from ml_models) from ml_runs")
+    ((mode, added, trained),) = query(
+        db, "select build_mode, tracks_added, (select count(distinct trained_run_id) from ml_models) from ml_runs"
+    )
     assert mode == "incremental" and added == second.tracks_added and trained == 1
     # the models are the full build's, carried over byte for byte
-    assert query(db, "select model, md5(artefact) from ml_models order by 1") == \
-        query(before, "select model, md5(artefact) from ml_models order by 1")
+    assert query(db, "select model, md5(artefact) from ml_models order by 1") == query(
+        before, "select model, md5(artefact) from ml_models order by 1"
+    )
     assert assert_lists_are_exact(db) == 3 * query(db, "select count(*) from dim_tracks")[0][0]
     # every track has its embeddings, clusters and (LDA, PCA) map points
     n = query(db, "select count(*) from int_ml_inputs")[0][0]
@@ -111,7 +127,9 @@ def test_adding_tracks_is_incremental_and_every_list_stays_exact(grown):
     # the full build trained its networks on train_sample tracks and embedded the rest with them
     full_n = query(before, "select count(*) from int_ml_inputs")[0][0]
     metrics = {stage: json.loads(m) for stage, m in query(before, "select stage, metrics from ml_stage_log")}
-    assert all(0 < metrics[stage]["train_rows"] <= TRAIN_SAMPLE for stage in ("autoencoder", "genre_aware", "genre_head"))
+    assert all(
+        0 < metrics[stage]["train_rows"] <= TRAIN_SAMPLE for stage in ("autoencoder", "genre_aware", "genre_head")
+    )
     embedded = metrics["embed_all_tracks"]
     assert (embedded["tracks"], embedded["train_rows"]) == (full_n, metrics["autoencoder"]["train_rows"])
     assert full_n > 2 * TRAIN_SAMPLE
@@ -142,7 +160,7 @@ def test_the_fingerprint_follows_the_input_the_arguments_and_the_code(fixture_cs
     shutil.copy(fixture_csv, parts / "a.csv")
     one = build_fingerprint(parts, [])
     shutil.copy(edited, parts / "b.csv")
-    assert build_fingerprint(parts, []) != one          # a part added to the folder
+    assert build_fingerprint(parts, []) != one  # a part added to the folder
     model = tmp_path / "model.sql"
     model.write_text("select 1", encoding="utf-8")
     monkeypatch.setattr(fingerprint_module, "code_files", lambda: [model])
@@ -166,12 +184,18 @@ def test_evaluation_lists_are_updated_exactly(grown):
     holdout = np.flatnonzero([r[0] for r in query(db, "select is_holdout from int_ml_inputs order by track_id")])
 
     def vectors(condition):
-        return np.array([r[0] for r in query(db, f"select embedding from ml_track_embeddings where {condition} "
-                                                 "order by track_id")], dtype=np.float32)
+        return np.array(
+            [r[0] for r in query(db, f"select embedding from ml_track_embeddings where {condition} order by track_id")],
+            dtype=np.float32,
+        )
 
     def stored(kind, k=10):
-        lists = query(db, "select track_id, neighbour_rank, neighbour_track_id, similarity from ml_track_neighbours "
-                          "where embedding_kind = ? order by track_id, neighbour_rank", [kind])
+        lists = query(
+            db,
+            "select track_id, neighbour_rank, neighbour_track_id, similarity from ml_track_neighbours "
+            "where embedding_kind = ? order by track_id, neighbour_rank",
+            [kind],
+        )
         queries = sorted({row[r[0]] for r in lists})
         at = {q: i for i, q in enumerate(queries)}
         idx, sim = np.full((len(queries), k), -1), np.full((len(queries), k), np.nan, np.float32)
@@ -184,7 +208,9 @@ def test_evaluation_lists_are_updated_exactly(grown):
         assert np.array_equal(q, eq) and np.allclose(sim, esim, atol=1e-5)
         assert ((idx == eidx) | (np.abs(sim - esim) <= 1e-5)).all()
 
-    same(stored("genre_aware"), (holdout, *exact_topk_distinct(vectors("is_cluster_space"), 10, songs, queries=holdout)))
+    same(
+        stored("genre_aware"), (holdout, *exact_topk_distinct(vectors("is_cluster_space"), 10, songs, queries=holdout))
+    )
     names = [r[0] or "" for r in query(db, "select track_name from int_tracks_deduped order by track_id")]
     first = first_of_each_name(np.array(names, dtype=object))
     idx, sim = exact_topk(vectors("embedding_kind = 'audio'")[first], 10)
@@ -200,36 +226,52 @@ def test_old_tracks_keep_their_clusters_and_vectors(grown):
     db = published_db(home)
     unchanged = [r[0] for r in query(db, "select track_id from int_track_changes where change = 'same' order by 1")]
     assert len(unchanged) > 1000
-    sql = ("select c.track_id, c.method, c.cluster_id, c.sub_cluster_id, e.embedding from ml_track_clusters c "
-           "join ml_track_embeddings e using (track_id) where e.is_default and c.track_id in "
-           "(select unnest(?::varchar[])) order by 1, 2")
+    sql = (
+        "select c.track_id, c.method, c.cluster_id, c.sub_cluster_id, e.embedding from ml_track_clusters c "
+        "join ml_track_embeddings e using (track_id) where e.is_default and c.track_id in "
+        "(select unnest(?::varchar[])) order by 1, 2"
+    )
     assert query(db, sql, [unchanged]) == query(before, sql, [unchanged])
 
 
 def test_deleting_tracks_leaves_no_dangling_neighbour(grown, tmp_path, fixture_csv):
-    home = tmp_path / "home"          # a copy: the module's home stays as the other tests read it
+    home = tmp_path / "home"  # a copy: the module's home stays as the other tests read it
     shutil.copytree(grown[0], home, ignore=shutil.ignore_patterns("build"))
     db = published_db(home)
     gone = {r[0] for r in query(db, "select track_id from dim_tracks order by track_id limit 25")}
-    listed = query(db, "select count(*) from fct_track_neighbours where neighbour_track_id in "
-                       "(select unnest(?::varchar[]))", [sorted(gone)])[0][0]
-    assert listed > 0      # the deleted tracks were somebody's neighbours
-    summary = build(data=write_rows(fixture_csv, tmp_path / "fewer.csv", lambda i, r: r[1] not in gone), base=home,
-                    dbt_vars=VARS)
+    listed = query(
+        db,
+        "select count(*) from fct_track_neighbours where neighbour_track_id in (select unnest(?::varchar[]))",
+        [sorted(gone)],
+    )[0][0]
+    assert listed > 0  # the deleted tracks were somebody's neighbours
+    summary = build(
+        data=write_rows(fixture_csv, tmp_path / "fewer.csv", lambda i, r: r[1] not in gone), base=home, dbt_vars=VARS
+    )
     assert summary.mode == "incremental" and summary.tracks_deleted == len(gone)
-    assert query(db, "select count(*) from dim_tracks where track_id in (select unnest(?::varchar[]))", [sorted(gone)]) \
-        == [(0,)]
-    assert query(db, "select count(*) from fct_track_neighbours where neighbour_track_id not in "
-                     "(select track_id from dim_tracks)") == [(0,)]
+    assert query(
+        db, "select count(*) from dim_tracks where track_id in (select unnest(?::varchar[]))", [sorted(gone)]
+    ) == [(0,)]
+    assert query(
+        db,
+        "select count(*) from fct_track_neighbours where neighbour_track_id not in (select track_id from dim_tracks)",
+    ) == [(0,)]
     assert_lists_are_exact(db)
 
 
 def plan_of(home: Path, data: Path, full_refresh: bool = False, **more_vars) -> tuple:
     """Only ml_build_plan and what it needs, into the build file (never published); more_vars:
     dbt vars besides the builds' own (VARS)."""
-    extra = (["--full-refresh"] if full_refresh else []) + ["--vars", quick_vars(train_sample=TRAIN_SAMPLE, **more_vars)]
-    run_dbt(dbt_args(["run", "--select", "+ml_build_plan"], home, extra), home, data,
-            previous=None if full_refresh else published_db(home))
+    extra = (["--full-refresh"] if full_refresh else []) + [
+        "--vars",
+        quick_vars(train_sample=TRAIN_SAMPLE, **more_vars),
+    ]
+    run_dbt(
+        dbt_args(["run", "--select", "+ml_build_plan"], home, extra),
+        home,
+        data,
+        previous=None if full_refresh else published_db(home),
+    )
     return query(build_db(home), "select mode, reason, changed_share from ml_build_plan")[0]
 
 
@@ -237,7 +279,7 @@ def test_full_refresh_parameters_and_the_threshold_make_a_build_full(grown, fixt
     home, _, _, _ = grown
     work = tmp_path / "home"
     shutil.copytree(home, work, ignore=shutil.ignore_patterns("build"))
-    ninety = home.parent / "ninety.csv"      # the full build's input: 10% of the tracks fewer
+    ninety = home.parent / "ninety.csv"  # the full build's input: 10% of the tracks fewer
     mode, _, share = plan_of(work, ninety)
     assert mode == "incremental" and 0.05 < share < 0.2
     assert plan_of(work, ninety, full_refresh=True)[:2] == ("full", "--full-refresh was asked for")
@@ -247,7 +289,7 @@ def test_full_refresh_parameters_and_the_threshold_make_a_build_full(grown, fixt
     no_genres = write_rows(fixture_csv, tmp_path / "renamed.csv", lambda i, r: True)
     text = no_genres.read_text(encoding="utf-8").splitlines()
     no_genres.write_text("\n".join([text[0].replace("track_genre", "genre_label")] + text[1:]) + "\n", encoding="utf-8")
-    assert plan_of(work, no_genres)[0] == "full"      # no genre column: the genre models do not apply
+    assert plan_of(work, no_genres)[0] == "full"  # no genre column: the genre models do not apply
 
 
 def test_an_ivf_build_updates_its_lists_on_the_stored_centroids(tmp_path, fixture_csv):
@@ -256,11 +298,14 @@ def test_an_ivf_build_updates_its_lists_on_the_stored_centroids(tmp_path, fixtur
     the full build's recall against the exact lists of the final catalogue."""
     home = tmp_path / "home"
     ivf_vars = quick_vars(train_sample=TRAIN_SAMPLE, neighbour_method="ivf")
-    first = build(data=write_rows(fixture_csv, tmp_path / "ninety.csv", lambda i, r: i % 10 != 3), base=home,
-                  dbt_vars=ivf_vars)
+    first = build(
+        data=write_rows(fixture_csv, tmp_path / "ninety.csv", lambda i, r: i % 10 != 3), base=home, dbt_vars=ivf_vars
+    )
     db = published_db(home)
     centroids = query(db, "select model, md5(artefact) from ml_models where model like 'ivf_%' order by 1")
-    kinds = query(db, "select distinct embedding_kind from ml_track_embeddings where not is_cluster_space or is_default")
+    kinds = query(
+        db, "select distinct embedding_kind from ml_track_embeddings where not is_cluster_space or is_default"
+    )
     assert [m for m, _ in centroids] == sorted(f"ivf_{kind}" for (kind,) in kinds)
     sample_before = query(db, "select distinct track_id from ml_recall_lists where embedding_kind = ?", [kinds[0][0]])
     second = build(data=fixture_csv, base=home, dbt_vars=ivf_vars)
@@ -279,12 +324,22 @@ def test_an_ivf_build_updates_its_lists_on_the_stored_centroids(tmp_path, fixtur
     row = {t: i for i, t in enumerate(ids)}
     songs = np.array([r[0] for r in query(db, "select song_id from int_ml_inputs order by track_id")])
     for (kind,) in kinds:
-        E = np.array([r[0] for r in query(db, "select embedding from ml_track_embeddings where embedding_kind = ? "
-                                              "order by track_id", [kind])], dtype=np.float32)
+        E = np.array(
+            [
+                r[0]
+                for r in query(
+                    db, "select embedding from ml_track_embeddings where embedding_kind = ? order by track_id", [kind]
+                )
+            ],
+            dtype=np.float32,
+        )
         stored = np.full((len(ids), 10), -1)
-        for track, rank, neighbour in query(db, "select track_id, neighbour_rank, neighbour_track_id from "
-                                                "ml_track_neighbours where embedding_kind = ? and neighbour_rank <= 10",
-                                            [kind]):
+        for track, rank, neighbour in query(
+            db,
+            "select track_id, neighbour_rank, neighbour_track_id from "
+            "ml_track_neighbours where embedding_kind = ? and neighbour_rank <= 10",
+            [kind],
+        ):
             stored[row[track], rank - 1] = row[neighbour]
         exact, exact_sim = exact_topk_distinct(E, 10, songs)
         recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(stored, exact)])
@@ -292,9 +347,13 @@ def test_an_ivf_build_updates_its_lists_on_the_stored_centroids(tmp_path, fixtur
         # ml_recall_lists: the exact top 10 of the final catalogue (ties aside)
         sample_idx = np.full((len(ids), 10), -1)
         sample_sim = np.full((len(ids), 10), np.nan, dtype=np.float32)
-        for track, rank, neighbour, similarity in query(db, "select track_id, neighbour_rank, neighbour_track_id, "
-                                                            "similarity from ml_recall_lists where embedding_kind = ? "
-                                                            "and neighbour_rank <= 10", [kind]):
+        for track, rank, neighbour, similarity in query(
+            db,
+            "select track_id, neighbour_rank, neighbour_track_id, "
+            "similarity from ml_recall_lists where embedding_kind = ? "
+            "and neighbour_rank <= 10",
+            [kind],
+        ):
             sample_idx[row[track], rank - 1], sample_sim[row[track], rank - 1] = row[neighbour], similarity
         rows = np.flatnonzero((sample_idx >= 0).any(axis=1))
         assert len(rows) == len(sample_after) and (sample_idx[rows] >= 0).all(), kind

@@ -6,8 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wavehouse.models_py.cluster import (assign_stored, assign_sub_clusters, dbscan_fit, join_nearest_core, kmeans_labels,
-                                         nearest_centroid, sub_clusters_with_centroids)
+from wavehouse.models_py.cluster import (
+    assign_stored,
+    assign_sub_clusters,
+    dbscan_fit,
+    join_nearest_core,
+    kmeans_labels,
+    nearest_centroid,
+    sub_clusters_with_centroids,
+)
 from wavehouse.models_py.embed import encode, train_autoencoder
 from wavehouse.models_py.genre_head import HeadConfig, head_outputs, score_networks, train_genre_head
 from wavehouse.models_py.neighbours import exact_topk_distinct, merge_lists, topk_among, update_lists
@@ -67,7 +74,9 @@ def test_new_rows_get_the_cluster_kmeans_and_dbscan_give_their_copies():
     fitted, same_cores = dbscan_fit(X, 0.5, 4, fit, join_rest=False)
     rest = np.setdiff1d(np.arange(len(X)), fit)
     assert np.array_equal(same_cores, cores) and np.array_equal(fitted[fit], dbscan[fit]) and (fitted[rest] == -1).all()
-    assert np.array_equal(assign_stored({"core_vectors": X[cores], "core_labels": dbscan[cores]}, X[rest], 0.5)[0], dbscan[rest])
+    assert np.array_equal(
+        assign_stored({"core_vectors": X[cores], "core_labels": dbscan[cores]}, X[rest], 0.5)[0], dbscan[rest]
+    )
 
 
 def test_score_networks_applies_every_stored_network():
@@ -76,21 +85,26 @@ def test_score_networks_applies_every_stored_network():
     X = features * np.array([1, 1, 0.5, 0, 1], np.float32)
     y = (features[:, 0] > 0).astype(np.int64)
     plain = train_autoencoder(X, latent_dim=3, max_epochs=2, seed=0)
-    head = train_genre_head(features, y, np.ones(120, bool), HeadConfig(width=8, depth=1, epochs=2, output="logits"), seed=0)
+    head = train_genre_head(
+        features, y, np.ones(120, bool), HeadConfig(width=8, depth=1, epochs=2, output="logits"), seed=0
+    )
     out = score_networks({"autoencoder": plain.encoder_state, "genre_head": head.state}, X, features, "logits")
     assert list(out) == ["autoencoder", "audio", "probabilities"]
     assert np.allclose(out["autoencoder"], plain.embeddings, atol=1e-5)
-    assert np.allclose(out["audio"], head.embeddings, atol=1e-5) and np.allclose(out["probabilities"], head.probabilities, atol=1e-5)
+    assert np.allclose(out["audio"], head.embeddings, atol=1e-5) and np.allclose(
+        out["probabilities"], head.probabilities, atol=1e-5
+    )
     # in blocks (as for a whole catalogue): the same rows, the same values (to BLAS rounding)
-    blocked = score_networks({"autoencoder": plain.encoder_state, "genre_head": head.state}, X, features, "logits",
-                             block_rows=50)
+    blocked = score_networks(
+        {"autoencoder": plain.encoder_state, "genre_head": head.state}, X, features, "logits", block_rows=50
+    )
     assert list(blocked) == list(out) and all(np.allclose(blocked[kind], out[kind], atol=1e-6) for kind in out)
 
 
 def catalogue(n=400, d=6, songs_every=5, seed=4):
     rng = np.random.default_rng(seed)
     E = rng.normal(size=(n, d)).astype(np.float32)
-    songs = np.arange(n)                  # one song per row, except: row 5m + 1 is a copy of row 5m's song
+    songs = np.arange(n)  # one song per row, except: row 5m + 1 is a copy of row 5m's song
     songs[1::songs_every] = songs[::songs_every][: len(songs[1::songs_every])]
     return E, songs
 
@@ -142,8 +156,14 @@ def test_topk_above_is_the_exact_top_k_of_the_candidates_that_reach_the_floor(mo
 
 def test_merge_keeps_the_best_copy_of_each_group():
     groups = np.array([0, 1, 1, 2, 3])
-    idx, sim = merge_lists(np.array([[1, 3]]), np.array([[0.9, 0.5]], np.float32),
-                           np.array([[2, 4]]), np.array([[0.95, 0.1]], np.float32), groups, 3)
+    idx, sim = merge_lists(
+        np.array([[1, 3]]),
+        np.array([[0.9, 0.5]], np.float32),
+        np.array([[2, 4]]),
+        np.array([[0.95, 0.1]], np.float32),
+        groups,
+        3,
+    )
     assert idx.tolist() == [[2, 3, 4]] and np.allclose(sim, [[0.95, 0.5, 0.1]])
 
 
@@ -171,7 +191,9 @@ def test_updated_lists_equal_lists_from_scratch(k):
     for i, row in enumerate(old_rows):
         if row in position:
             neighbours = [old_rows[j] for j in old_idx[i]]
-            mapped_idx[position[row]] = [position[r] if r in position and r not in set(changed) else -1 for r in neighbours]
+            mapped_idx[position[row]] = [
+                position[r] if r in position and r not in set(changed) else -1 for r in neighbours
+            ]
             mapped_sim[position[row]] = old_sim[i]
     idx, sim, counts = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh)
     expected_idx, expected_sim = exact_topk_distinct(E_final, k, songs_final)
@@ -185,7 +207,7 @@ def test_updated_lists_equal_lists_from_scratch(k):
     assert q_counts["lists_merged"] + q_counts["lists_searched"] == len(queries) and q_counts["lists_merged"] > 0
     # the lists searched again go through the given search (the IVF of an IVF build): with every
     # list probed, the IVF's lists are the exact ones; with one probe, only those rows differ
-    from wavehouse.models_py.neighbours import ivf_searcher, normalise_rows
+    from wavehouse.models_py.neighbours import ivf_searcher
 
     every = ivf_searcher(E_final, 8, 0, 8)
     i_idx, i_sim, _ = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, search=every)
@@ -199,8 +221,12 @@ def test_updated_lists_equal_lists_from_scratch(k):
     o_idx, _, o_counts = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, search=one_probe)
     assert len(calls) == 1 and len(calls[0]) == o_counts["lists_searched"]
     merged = np.setdiff1d(np.arange(len(final)), calls[0])
-    assert np.array_equal(o_idx[merged], expected_idx[merged])      # a plain search: merged exactly
+    assert np.array_equal(o_idx[merged], expected_idx[merged])  # a plain search: merged exactly
     # through the IVF searcher too, the merged lists are merged exactly: their old list and every
     # fresh row that reaches it
-    v_idx, v_sim, _ = update_lists(E_final, k, songs_final, mapped_idx, mapped_sim, fresh, search=ivf_searcher(E_final, 8, 0, 1))
-    assert np.array_equal(v_idx[merged], expected_idx[merged]) and np.allclose(v_sim[merged], expected_sim[merged], atol=1e-5)
+    v_idx, v_sim, _ = update_lists(
+        E_final, k, songs_final, mapped_idx, mapped_sim, fresh, search=ivf_searcher(E_final, 8, 0, 1)
+    )
+    assert np.array_equal(v_idx[merged], expected_idx[merged]) and np.allclose(
+        v_sim[merged], expected_sim[merged], atol=1e-5
+    )

@@ -13,21 +13,26 @@ from click.testing import CliRunner
 from wavehouse.cli.main import cli
 from wavehouse.paths import published_db
 
-SEED = "4qPNDBW1i3p13qLCt0Ki3A"   # Ben Woodward - Ghost (Acoustic), in the fixture
+SEED = "4qPNDBW1i3p13qLCt0Ki3A"  # Ben Woodward - Ghost (Acoustic), in the fixture
 
 
 @pytest.fixture()
 def run(built_home):
     def _run(*args):
         return CliRunner().invoke(cli, list(args), env={"WAVEHOUSE_HOME": str(built_home)}, catch_exceptions=False)
+
     return _run
 
 
 @pytest.fixture()
 def tracks(built_home):
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
-    rows = {r[0]: r for r in con.execute(
-        "select track_id, song_key, artists, explicit, mood, cluster_id from dim_tracks").fetchall()}
+    rows = {
+        r[0]: r
+        for r in con.execute(
+            "select track_id, song_key, artists, explicit, mood, cluster_id from dim_tracks"
+        ).fetchall()
+    }
     con.close()
     return rows
 
@@ -78,8 +83,14 @@ def test_recommend_from_each_embedding_is_its_neighbour_list(run, built_home):
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
 
     def top(kind):
-        return [r[0] for r in con.execute("""select neighbour_track_id from ml_track_neighbours
-            where embedding_kind = ? and track_id = ? order by neighbour_rank limit 10""", [kind, SEED]).fetchall()]
+        return [
+            r[0]
+            for r in con.execute(
+                """select neighbour_track_id from ml_track_neighbours
+            where embedding_kind = ? and track_id = ? order by neighbour_rank limit 10""",
+                [kind, SEED],
+            ).fetchall()
+        ]
 
     default = [r["track_id"] for r in as_json(run("recommend", SEED, "--format", "json"))]
     assert default == top("hybrid")
@@ -87,11 +98,26 @@ def test_recommend_from_each_embedding_is_its_neighbour_list(run, built_home):
         recs = as_json(run("recommend", SEED, "--embedding", name, "--format", "json"))
         assert [r["track_id"] for r in recs] == top(kind), name
         # the SQL macro takes the same names
-        sql = [r[0] for r in con.execute("select track_id from recommend([?], embedding := ?)", [SEED, name]).fetchall()]
+        sql = [
+            r[0] for r in con.execute("select track_id from recommend([?], embedding := ?)", [SEED, name]).fetchall()
+        ]
         assert sql == top(kind), name
     assert top("audio") != top("hybrid") and top("autoencoder") != top("audio")
-    filtered = as_json(run("recommend", SEED, "--embedding", "audio", "--max-per-artist", "1", "-k", "5",
-                           "--diverse", "--format", "json"))
+    filtered = as_json(
+        run(
+            "recommend",
+            SEED,
+            "--embedding",
+            "audio",
+            "--max-per-artist",
+            "1",
+            "-k",
+            "5",
+            "--diverse",
+            "--format",
+            "json",
+        )
+    )
     assert len(filtered) == 5
     con.close()
     bad = run("recommend", SEED, "--embedding", "genre")
@@ -134,12 +160,23 @@ def test_unknown_and_truly_tied_tracks_exit_1_without_traceback(run):
     assert run("recommend", "love", "--pick", "99").exit_code == 1
 
 
-ED_SHEERAN = "7qiZfU4dY1lWllzX7mPBI3"     # Shape of You; the fixture also holds a cover and a rock version
+ED_SHEERAN = "7qiZfU4dY1lWllzX7mPBI3"  # Shape of You; the fixture also holds a cover and a rock version
 
 
-@pytest.mark.parametrize("typed", ["shape of you", "Shape Of You!", "shape of you ed sheeran", "Ed Sheeran - Shape of You",
-                                   "Shape of You by Ed Sheeran", "sheeran shape", f"spotify:track:{ED_SHEERAN}",
-                                   f"https://open.spotify.com/track/{ED_SHEERAN}?si=0123abc", f" {ED_SHEERAN} "])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "shape of you",
+        "Shape Of You!",
+        "shape of you ed sheeran",
+        "Ed Sheeran - Shape of You",
+        "Shape of You by Ed Sheeran",
+        "sheeran shape",
+        f"spotify:track:{ED_SHEERAN}",
+        f"https://open.spotify.com/track/{ED_SHEERAN}?si=0123abc",
+        f" {ED_SHEERAN} ",
+    ],
+)
 def test_search_understands_what_people_type(run, typed):
     hits = as_json(run("search", typed, "--format", "json"))
     assert hits[0]["track_id"] == ED_SHEERAN and hits[0]["pick"] == 1
@@ -153,7 +190,10 @@ def test_artist_words_break_title_ties(run):
     cover = as_json(run("search", "shape of you andrew foy", "--format", "json"))[0]
     assert cover["artists"] == "Andrew Foy"
     # -k as in recommend (and -n, --limit)
-    assert [len(as_json(run("search", "shape of you", flag, "2", "--format", "json"))) for flag in ("-k", "-n")] == [2, 2]
+    assert [len(as_json(run("search", "shape of you", flag, "2", "--format", "json"))) for flag in ("-k", "-n")] == [
+        2,
+        2,
+    ]
 
 
 def test_recommend_takes_the_clear_best_and_says_how_to_choose_another(run):
@@ -172,9 +212,9 @@ def test_clearly_best_rule():
     from wavehouse.lookup import clearly_best
 
     assert clearly_best([0.9], [0])
-    assert clearly_best([0.9, 0.8], [0, 90])            # better score
-    assert clearly_best([0.85, 0.85], [86, 24])         # as good, far more popular (the original over a cover)
-    assert not clearly_best([0.85, 0.85], [71, 62])     # tied
+    assert clearly_best([0.9, 0.8], [0, 90])  # better score
+    assert clearly_best([0.85, 0.85], [86, 24])  # as good, far more popular (the original over a cover)
+    assert not clearly_best([0.85, 0.85], [71, 62])  # tied
     assert not clearly_best([0.85, 0.83], [50, 90])
 
 
@@ -185,7 +225,9 @@ def test_no_song_twice_in_any_list(run, built_home, tracks):
             select n.track_id, d.song_key from fct_track_neighbours as n
             inner join dim_tracks as d on d.track_id = n.neighbour_track_id
             group by all having count(*) > 1)""").fetchone()[0]
-    lengths = con.execute("select min(n), max(n) from (select count(*) as n from fct_track_neighbours group by track_id)").fetchone()
+    lengths = con.execute(
+        "select min(n), max(n) from (select count(*) as n from fct_track_neighbours group by track_id)"
+    ).fetchone()
     con.close()
     assert repeated == 0 and lengths == (20, 20)
     two_seeds = as_json(run("recommend", SEED, ED_SHEERAN, "-k", "30", "--format", "json"))
@@ -198,8 +240,8 @@ def test_no_song_twice_in_any_list(run, built_home, tracks):
 
 
 def test_hostile_input_is_data(run, built_home):
-    for text in ["'; drop table dim_tracks; --", "\" or 1=1 --", "ü" * 5000, "Robert'); DROP TABLE x;--"]:
-        result = run("recommend", text)      # a search string like any other: it may even match a title
+    for text in ["'; drop table dim_tracks; --", '" or 1=1 --', "ü" * 5000, "Robert'); DROP TABLE x;--"]:
+        result = run("recommend", text)  # a search string like any other: it may even match a title
         assert result.exit_code in (0, 1) and "Traceback" not in result.output
         result = run("search", text)
         assert result.exit_code in (0, 1) and "Traceback" not in result.output
@@ -210,7 +252,9 @@ def test_playlists_in_every_format(run):
     rows = as_json(run("playlist", "0", "-n", "5", "--format", "json"))
     assert [r["position"] for r in rows] == [1, 2, 3, 4, 5]
     m3u = run("playlist", "0", "-n", "3", "--format", "m3u").output.splitlines()
-    assert m3u[0] == "#EXTM3U" and m3u[1].startswith("#EXTINF:") and m3u[2].startswith("https://open.spotify.com/track/")
+    assert (
+        m3u[0] == "#EXTM3U" and m3u[1].startswith("#EXTINF:") and m3u[2].startswith("https://open.spotify.com/track/")
+    )
     uris = run("playlist", "--mood", "party", "-n", "4", "--format", "uris").output.split()
     assert len(uris) == 4 and all(u.startswith("spotify:track:") for u in uris)
     assert run("playlist", "--mood", "nope").exit_code == 1
@@ -227,8 +271,12 @@ def test_clusters_cluster_and_evaluate(run):
     detail = as_json(run("cluster", str(clusters[0]["cluster_id"]), "--format", "json"))
     assert set(detail) == {"cluster", "profile", "importance", "similar"} and len(detail["profile"]) == 15
     metrics = as_json(run("evaluate", "--format", "json"))
-    for key in ("genre_hit_rate_at_10_heldout", "genre_hit_rate_at_10_unsupervised",
-                "genre_hit_rate_at_10_seed_protocol", "same_song_rate_at_10"):
+    for key in (
+        "genre_hit_rate_at_10_heldout",
+        "genre_hit_rate_at_10_unsupervised",
+        "genre_hit_rate_at_10_seed_protocol",
+        "same_song_rate_at_10",
+    ):
         assert key in metrics
     assert metrics["same_song_rate_at_10"] == 0
 
@@ -240,6 +288,34 @@ def test_lookups_never_import_torch_sklearn_shap_or_dbt(built_home):
         "r2 = CliRunner().invoke(cli, ['search', 'ghost']); "
         "print(r.exit_code, r2.exit_code, sorted(m for m in ('torch', 'sklearn', 'shap', 'dbt', 'imblearn') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={"WAVEHOUSE_HOME": str(built_home), "PATH": "/usr/bin:/bin"}, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"WAVEHOUSE_HOME": str(built_home), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
     assert out.stdout.strip() == "0 0 []", out.stdout + out.stderr
+
+
+def test_a_methods_top_genre_breaks_ties_by_name():
+    """`clusters --method`: the most frequent genre of each cluster, a tie to the first by name (so
+    the same warehouse always shows the same; mode() broke ties at random)."""
+    import duckdb
+
+    from wavehouse import lookup
+
+    con = duckdb.connect()
+    con.execute("create table dim_clusters as select 'kmeans_embedding' as method")
+    con.execute("""create table dim_tracks as select * from (values
+                   ('a', 'forro', 0.5, 0.1), ('b', 'afrobeat', 0.7, 0.3), ('c', 'forro', 0.6, 0.2),
+                   ('d', 'afrobeat', 0.4, 0.4), ('e', null, 0.5, 0.5), ('f', null, 0.5, 0.5), ('g', 'tango', 0.1, 0.9))
+                   as t(track_id, primary_genre, energy, acousticness)""")
+    con.execute("""create table ml_track_clusters as select * from (values
+                   ('a', 'kmeans_pca', 0), ('b', 'kmeans_pca', 0), ('c', 'kmeans_pca', 0), ('d', 'kmeans_pca', 0),
+                   ('e', 'kmeans_pca', 1), ('f', 'kmeans_pca', 1), ('g', 'kmeans_pca', 1)) as c(track_id, method, cluster_id)""")
+    columns, rows = lookup.clusters(con, "kmeans_pca")
+    assert [(r[columns.index("cluster_id")], r[columns.index("top_genre")]) for r in rows] == [
+        (0, "afrobeat"),
+        (1, "tango"),
+    ]

@@ -6,13 +6,32 @@ import numpy as np
 import pytest
 
 from wavehouse.models_py.balance import smote_balance
-from wavehouse.models_py.cluster import (KScore, choose_k, dbscan_labels, eps_at_knee, knee_index,
-                                         kmeans_labels, silhouette_precomputed, sub_clusters, sweep_k)
+from wavehouse.models_py.cluster import (
+    KScore,
+    choose_k,
+    dbscan_labels,
+    eps_at_knee,
+    kmeans_labels,
+    knee_index,
+    silhouette_precomputed,
+    sub_clusters,
+    sweep_k,
+)
 from wavehouse.models_py.embed import train_autoencoder
-from wavehouse.models_py.genre_head import (OUTPUTS, HeadConfig, artist_evidence_matrix, best_config, choose_hybrid_weight,
-                                            embedding_of,
-                                            hybrid_embedding, search_genre_head, search_hybrid_weight,
-                                            numpy_dropout, shares_an_artist, train_genre_head)
+from wavehouse.models_py.genre_head import (
+    OUTPUTS,
+    HeadConfig,
+    artist_evidence_matrix,
+    best_config,
+    choose_hybrid_weight,
+    embedding_of,
+    hybrid_embedding,
+    numpy_dropout,
+    search_genre_head,
+    search_hybrid_weight,
+    shares_an_artist,
+    train_genre_head,
+)
 from wavehouse.models_py.neighbours import exact_topk, recall_at
 from wavehouse.models_py.project import lda_2d, pca_for_variance, tsne_2d
 from wavehouse.models_py.sampling import stratified_sample
@@ -55,7 +74,7 @@ def test_smote_keeps_originals_first_and_marks_synthetic_rows():
     X = np.arange(40, dtype=np.float32).reshape(20, 2)
     y = np.array([0] * 14 + [1] * 6)
     X_res, y_res, synthetic = smote_balance(X, y, seed=0)
-    assert np.array_equal(X_res[:20], X) and np.array_equal(y_res[:20], y)   # ids never shift
+    assert np.array_equal(X_res[:20], X) and np.array_equal(y_res[:20], y)  # ids never shift
     assert not synthetic[:20].any() and synthetic[20:].all()
     assert np.bincount(y_res).tolist() == [14, 14]
     # synthetic rows lie between real rows of their class, never copies of another class's rows
@@ -68,8 +87,16 @@ def test_knee_of_a_sharp_elbow():
 
 
 def test_choose_k_prefers_neighbour_better_on_both_indices():
-    scores = [KScore(k, inertia, sil, dbi, 0, 0) for k, inertia, sil, dbi in
-              [(2, 100, 0.3, 1.2), (3, 40, 0.2, 1.5), (4, 30, 0.35, 1.1), (5, 27, 0.1, 2.0), (6, 25, 0.1, 2.0)]]
+    scores = [
+        KScore(k, inertia, sil, dbi, 0, 0)
+        for k, inertia, sil, dbi in [
+            (2, 100, 0.3, 1.2),
+            (3, 40, 0.2, 1.5),
+            (4, 30, 0.35, 1.1),
+            (5, 27, 0.1, 2.0),
+            (6, 25, 0.1, 2.0),
+        ]
+    ]
     k, reason = choose_k(scores)
     assert k == 4 and "k=3" in reason
     scores[2] = KScore(4, 30, 0.1, 1.9, 0, 0)
@@ -122,7 +149,7 @@ def test_lda_and_tsne_give_two_dimensions():
     seen = []
     xy = tsne_2d(X, max_iter=300, progress=lambda done, total, detail: seen.append((done, total)))
     assert xy.shape == (len(X), 2) and np.isfinite(xy).all()
-    assert np.array_equal(xy, tsne_2d(X, max_iter=300))          # deterministic for a seed
+    assert np.array_equal(xy, tsne_2d(X, max_iter=300))  # deterministic for a seed
     assert seen == [(125, 300), (250, 300), (300, 300)]
     # the three blobs stay apart: each point's nearest other point is of its own blob
     d = ((xy[:, None] - xy[None]) ** 2).sum(-1)
@@ -138,7 +165,7 @@ def test_silhouette_from_distances_equals_scikit_learn():
     D = pairwise_distances(X)
     for k in (2, 5):
         labels = rng.integers(0, k, len(X))
-        labels[7] = k + 1             # a cluster of one scores 0
+        labels[7] = k + 1  # a cluster of one scores 0
         assert silhouette_precomputed(D, labels) == pytest.approx(silhouette_score(X, labels), abs=1e-12)
     with pytest.raises(ValueError):
         silhouette_precomputed(D, np.zeros(len(X), int))
@@ -150,21 +177,21 @@ def test_numpy_dropout_is_inverted_dropout():
     layer = numpy_dropout(0.25, np.random.default_rng(0))
     h = torch.ones(400, 500)
     layer.eval()
-    assert torch.equal(layer(h), h)                      # off at inference
+    assert torch.equal(layer(h), h)  # off at inference
     layer.train()
     out = layer(h).numpy()
     assert set(np.unique(out)) == {0.0, np.float32(1 / 0.75)}
     assert (out == 0).mean() == pytest.approx(0.25, abs=0.01)
     again = numpy_dropout(0.25, np.random.default_rng(0)).train()(h).numpy()
-    assert np.array_equal(out, again)                    # seeded
-    assert list(layer.state_dict()) == []                # a network's weights are the same as with nn.Dropout
+    assert np.array_equal(out, again)  # seeded
+    assert list(layer.state_dict()) == []  # a network's weights are the same as with nn.Dropout
 
 
 def test_exact_topk_matches_brute_force_and_excludes_same_song():
     rng = np.random.default_rng(0)
     E = rng.normal(size=(50, 4)).astype(np.float32)
     songs = np.arange(50)
-    songs[1] = 0       # rows 0 and 1 are the same song
+    songs[1] = 0  # rows 0 and 1 are the same song
     idx, sim = exact_topk(E, 5, exclude_groups=songs, memory_mb=0.001)
     En = E / np.linalg.norm(E, axis=1, keepdims=True)
     S = En @ En.T
@@ -190,7 +217,9 @@ def test_genre_head_trains_on_training_rows_and_reports_holdout_accuracy():
     X, y = blobs(n_per=60)
     X = np.hstack([X, np.zeros((len(X), 2), np.float32)])
     train = np.arange(len(X)) % 5 != 0
-    res = train_autoencoder(X, latent_dim=4, labels=y, train_mask=train, max_epochs=60, batch_size=32, seed=0, threads=1)
+    res = train_autoencoder(
+        X, latent_dim=4, labels=y, train_mask=train, max_epochs=60, batch_size=32, seed=0, threads=1
+    )
     assert res.aux_accuracy_holdout is not None and res.aux_accuracy_holdout > 0.9
     # SMOTE raised the three classes of the fitting rows to one size
     assert res.n_synthetic_rows > 0 and (res.n_train_rows + res.n_synthetic_rows) % 3 == 0
@@ -210,10 +239,10 @@ def test_first_of_each_group_keeps_the_best_copy_and_refills():
 
     groups = np.array([0, 1, 1, 2, 3, 3, 4])
     idx = np.array([[1, 2, 3, 4, 5, 6], [5, 4, 6, -1, -1, -1]])
-    sim = np.array([[.9, .8, .7, .6, .5, .4], [.9, .8, .7, -np.inf, -np.inf, -np.inf]], np.float32)
+    sim = np.array([[0.9, 0.8, 0.7, 0.6, 0.5, 0.4], [0.9, 0.8, 0.7, -np.inf, -np.inf, -np.inf]], np.float32)
     out_idx, out_sim, kept = first_of_each_group(idx, sim, groups, 3)
     assert out_idx.tolist() == [[1, 3, 4], [5, 6, -1]]
-    assert np.allclose(out_sim[0], [.9, .7, .6]) and out_sim[1, 2] == -np.inf
+    assert np.allclose(out_sim[0], [0.9, 0.7, 0.6]) and out_sim[1, 2] == -np.inf
     assert kept.tolist() == [3, 2]
 
 
@@ -245,13 +274,18 @@ def test_exact_topk_distinct_never_repeats_a_song_and_stays_full():
 
 def same_lists(idx, sim, exact_idx, exact_sim):
     """Equal to the exact lists: same similarities, same ids except among ties."""
-    with np.errstate(invalid="ignore"):     # -inf - -inf: padding, where the ids (-1) agree
+    with np.errstate(invalid="ignore"):  # -inf - -inf: padding, where the ids (-1) agree
         return np.allclose(sim, exact_sim, atol=1e-6) and ((idx == exact_idx) | (np.abs(sim - exact_sim) <= 1e-6)).all()
 
 
 def test_faiss_ivf_probes_as_many_lists_as_the_recall_target_needs():
-    from wavehouse.models_py.neighbours import (exact_topk_distinct, faiss_ivf_index, ivf_search_distinct, ivf_topk_tuned,
-                                                normalise_rows)
+    from wavehouse.models_py.neighbours import (
+        exact_topk_distinct,
+        faiss_ivf_index,
+        ivf_search_distinct,
+        ivf_topk_tuned,
+        normalise_rows,
+    )
 
     rng = np.random.default_rng(5)
     base = rng.normal(size=(200, 8)).astype(np.float32)
@@ -267,13 +301,18 @@ def test_faiss_ivf_probes_as_many_lists_as_the_recall_target_needs():
     # from one probe with a target of 1.0: the probes double until the sample's lists are exact
     idx, sim, facts = ivf_topk_tuned(E, 8, songs, sample, n_lists=16, n_probe=1, min_recall=1.0)
     tried = {int(p): r for p, r in facts["ivf_recall_by_probe"].items()}
-    assert list(tried) == [1, 2, 3, 5, 8, 12, 16][:len(tried)] and len(tried) > 1
+    assert list(tried) == [1, 2, 3, 5, 8, 12, 16][: len(tried)] and len(tried) > 1
     assert all(r < 1.0 for r in list(tried.values())[:-1]) and list(tried.values())[-1] == 1.0
-    assert facts["ivf_recall_at_10"] == 1.0 and same_lists(idx[sample], sim[sample], exact_idx[sample], exact_sim[sample])
+    assert facts["ivf_recall_at_10"] == 1.0 and same_lists(
+        idx[sample], sim[sample], exact_idx[sample], exact_sim[sample]
+    )
     # a query's list does not depend on which other rows are searched with it
     index = faiss_ivf_index(normalise_rows(E), 16)
     some = np.array([500, 3, 57])
-    alone, everyone = ivf_search_distinct(index, E, 8, songs, some, 2), ivf_search_distinct(index, E, 8, songs, np.arange(600), 2)
+    alone, everyone = (
+        ivf_search_distinct(index, E, 8, songs, some, 2),
+        ivf_search_distinct(index, E, 8, songs, np.arange(600), 2),
+    )
     assert np.array_equal(alone[0], everyone[0][some]) and np.array_equal(alone[1], everyone[1][some])
 
 
@@ -328,7 +367,7 @@ def test_artist_evidence_and_hybrid_mix():
     P = np.full((3, 4), 0.25, np.float32)
     H = hybrid_embedding(P, E, 0.5)
     assert np.allclose(H[0], 0.5 * P[0] + 0.5 * E[0])
-    assert np.allclose(H[1], 0.5 * P[1])          # no evidence: the audio probabilities (scaled)
+    assert np.allclose(H[1], 0.5 * P[1])  # no evidence: the audio probabilities (scaled)
     with pytest.raises(ValueError):
         hybrid_embedding(P, E, 0.0)
 
@@ -348,11 +387,13 @@ def test_hybrid_mix_search_measures_hits_and_own_artist_share():
 
 
 def test_choose_hybrid_weight_respects_the_own_artist_cap():
-    rows = [{"validation_hit_at_10": 0.9, "validation_own_artist_share": 0.3},
-            {"validation_hit_at_10": 0.8, "validation_own_artist_share": 0.14},
-            {"validation_hit_at_10": 0.7, "validation_own_artist_share": 0.1}]
+    rows = [
+        {"validation_hit_at_10": 0.9, "validation_own_artist_share": 0.3},
+        {"validation_hit_at_10": 0.8, "validation_own_artist_share": 0.14},
+        {"validation_hit_at_10": 0.7, "validation_own_artist_share": 0.1},
+    ]
     assert choose_hybrid_weight(rows, 0.15) == 1
-    assert choose_hybrid_weight(rows, 0.05) == 2        # none allowed: the lowest share
+    assert choose_hybrid_weight(rows, 0.05) == 2  # none allowed: the lowest share
     assert choose_hybrid_weight(rows, 1.0) == 0
 
 
@@ -388,11 +429,13 @@ def test_one_list_search_of_its_probed_lists_equals_the_exact_search_when_all_ar
     from wavehouse.models_py.neighbours import exact_topk_distinct, one_list_topk
 
     rng = np.random.default_rng(6)
-    E = np.repeat(rng.normal(size=(30, 5)).astype(np.float32), 2, axis=0) + rng.normal(scale=1e-3, size=(60, 5)).astype(np.float32)
+    E = np.repeat(rng.normal(size=(30, 5)).astype(np.float32), 2, axis=0) + rng.normal(scale=1e-3, size=(60, 5)).astype(
+        np.float32
+    )
     songs = np.repeat(np.arange(30), 2)
     lists = np.arange(60) % 3
     exact_idx, exact_sim = exact_topk_distinct(E, 5, songs)
-    shuffled = rng.permutation(60)     # the rows of a Spark group come in any order
+    shuffled = rng.permutation(60)  # the rows of a Spark group come in any order
     rows, idx, sim = one_list_topk(E[shuffled], shuffled, songs[shuffled], lists[shuffled], 1, 5)
     assert np.array_equal(rows, np.flatnonzero(lists == 1))
     assert np.array_equal(idx, exact_idx[rows]) and np.allclose(sim, exact_sim[rows])
@@ -410,7 +453,7 @@ def test_keyed_sample_keeps_its_members_when_the_catalogue_grows():
     after = keyed_sample(keys, np.arange(1000), 100, seed=3)
     assert len(before) == len(after) == 100 and np.all(np.diff(after) > 0)
     kept = set(keys[r] for r in before) & set(keys[r] for r in after)
-    assert len(kept) >= 80          # only the newcomers that hash lower displace old members
+    assert len(kept) >= 80  # only the newcomers that hash lower displace old members
     assert all(r >= 900 for r in after if keys[r] not in kept)
     assert not np.array_equal(keyed_sample(keys, np.arange(1000), 100, seed=4), after)
     assert np.array_equal(keyed_sample(keys, np.array([5, 2, 9]), 10), [5, 2, 9])
@@ -475,8 +518,9 @@ def test_bounded_exact_pads_short_lists_and_skips_most_pairs():
     queries = np.arange(2000)
     P = search.pos[queries]
     import torch
+
     needed = search._needed(search.X[torch.from_numpy(P)], search._thresholds(P, 10))
-    share = float((needed.numpy() * np.diff(search.offsets)[:, None]).sum()) / 2000 ** 2
+    share = float((needed.numpy() * np.diff(search.offsets)[:, None]).sum()) / 2000**2
     assert share < 0.15
     assert same_lists(*search.search(queries, 10), *brute_topk(E, 10, np.arange(2000), queries))
 

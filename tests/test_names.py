@@ -47,10 +47,17 @@ def test_separators_split_every_catalogue_character_as_unicode_does():
     strip_accents, as normalise_name sees them) is a separator exactly when Unicode says it is
     neither a letter nor a number."""
     con = duckdb.connect()
-    chars = [c for (c,) in con.execute("""
+    chars = [
+        c
+        for (c,) in con.execute(
+            """
         select distinct unnest(string_split(lower(strip_accents(coalesce(track_name, '') || coalesce(artists, ''))), ''))
-        from read_csv(?, all_varchar = true)""", [str(BUNDLED)]).fetchall() if c]
-    assert len(chars) > 1000                      # Latin, CJK, Cyrillic, Arabic, ... are all in there
+        from read_csv(?, all_varchar = true)""",
+            [str(BUNDLED)],
+        ).fetchall()
+        if c
+    ]
+    assert len(chars) > 1000  # Latin, CJK, Cyrillic, Arabic, ... are all in there
     pattern = "^" + separator_class() + "$"
     got = dict(con.execute("select c, regexp_matches(c, ?) from unnest(?) as t(c)", [pattern, chars]).fetchall())
     wrong = [(hex(ord(c)), unicodedata.name(c, "?")) for c in chars if got[c] == is_word_character(c)]
@@ -63,7 +70,7 @@ def test_normalise_keeps_any_script_and_drops_punctuation(built_home):
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     cases = {
         "Ça va (feat. Ünï) - Remix!": "ca va remix",
-        "レディ・メイ": "レティ メイ",            # strip_accents drops the dakuten too
+        "レディ・メイ": "レティ メイ",  # strip_accents drops the dakuten too
         "Varg²™": "varg²",
         "Low of Solipsism Ⅱ": "low of solipsism ⅱ",
         "  AC/DC — “Back in Black” 🎸 ": "ac dc back in black",

@@ -25,7 +25,7 @@ def test_stage_lines_tests_and_quiet_percentages_off_a_terminal():
     out, now = io.StringIO(), Clock()
     p = BuildProgress(out, tty=False, now=now)
     now.t = 3
-    p.message("genre_head: started")                  # not shown: its end is
+    p.message("genre_head: started")  # not shown: its end is
     for epoch in range(1, 41):
         now.t = 3 + epoch
         p.message(f"progress genre_head {epoch}/40 epoch {epoch}/40")
@@ -33,7 +33,7 @@ def test_stage_lines_tests_and_quiet_percentages_off_a_terminal():
     p.node("stg_spotify__tracks", "model", "success", 1.25)
     p.node("not_null_dim_tracks_track_id", "test", "pass", 0.1)
     p.node("unique_dim_tracks_track_id", "test", "fail", 0.1)
-    p.message("epoch 3: validation loss 0.5")         # detail: dbt.log only
+    p.message("epoch 3: validation loss 0.5")  # detail: dbt.log only
     lines = out.getvalue().splitlines()
     bars = [line for line in lines if "[#" in line or "[-" in line]
     # 40 epochs over 40 s: at most one line per 15 s, and the last one
@@ -52,5 +52,5 @@ def test_a_terminal_redraws_one_line():
         p.message(f"progress k_selection {k}/3 k={k}")
     p.message("k_selection: done in 1.0s")
     text = out.getvalue()
-    assert text.count("\r\033[K") == 4 and text.count("\n") == 1     # three redraws, then the stage's line
+    assert text.count("\r\033[K") == 4 and text.count("\n") == 1  # three redraws, then the stage's line
     assert text.endswith("k_selection                      1.0 s\n")

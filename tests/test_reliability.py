@@ -15,12 +15,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import QUICK_VARS
 from wavehouse.build import INGEST_MODELS, build, dbt_args, run_dbt
 from wavehouse.errors import WavehouseError
 from wavehouse.paths import build_db, published_db
-
-from tests.conftest import QUICK_VARS
-
 
 
 def digest(path: Path) -> str:
@@ -31,9 +29,13 @@ def start_build(home: Path, data: Path, extra_env: dict | None = None, args: tup
     env = {**os.environ, "WAVEHOUSE_HOME": str(home), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     # --force: the same input as the published warehouse's, which would otherwise be up to date;
     # --verbose: dbt's own log, whose lines the markers below are
-    return subprocess.Popen([sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(data), "--force",
-                             "--verbose", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(data), "--force", "--verbose", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
 
 
 def kill_when(proc: subprocess.Popen, marker: str, timeout: float = 300) -> str:
@@ -56,10 +58,10 @@ def kill_when(proc: subprocess.Popen, marker: str, timeout: float = 300) -> str:
 # the debris of the one before (its lock, its half-written build file), and only the last one runs
 # to the end
 KILLS = [
-    ("START sql table model main.int_tracks_deduped", {}, ()),          # during a SQL model
-    ("genre_aware: started", {}, ("--full-refresh", "--vars", QUICK_VARS)),   # during training (a full build)
-    ("embed_new_tracks: started", {}, ()),                              # during an incremental build
-    ("paused before publish", {"WAVEHOUSE_FAULT_PAUSE_BEFORE_PUBLISH": "60"}, ()),   # during publish
+    ("START sql table model main.int_tracks_deduped", {}, ()),  # during a SQL model
+    ("genre_aware: started", {}, ("--full-refresh", "--vars", QUICK_VARS)),  # during training (a full build)
+    ("embed_new_tracks: started", {}, ()),  # during an incremental build
+    ("paused before publish", {"WAVEHOUSE_FAULT_PAUSE_BEFORE_PUBLISH": "60"}, ()),  # during publish
 ]
 
 
@@ -74,7 +76,7 @@ def test_killed_builds_leave_published_warehouse_intact(built_home, fixture_csv,
         con = duckdb.connect(str(published_db(home)), read_only=True)
         assert con.execute("select count(*) from dim_tracks").fetchone()[0] > 2000
         con.close()
-    summary = build(data=fixture_csv, base=home, force=True)      # the next build succeeds
+    summary = build(data=fixture_csv, base=home, force=True)  # the next build succeeds
     assert summary.rows_kept > 2000 and not summary.up_to_date
 
 
@@ -111,12 +113,20 @@ def corrupted_csv(draw, lines: list[str]):
 
 
 PROPERTY_HOME: dict[str, Path] = {}
-FIXTURE_LINES = (Path(__file__).parent / "fixtures" / "tracks_fixture.csv").read_text(encoding="utf-8").splitlines()[:200]
-SNIFFER_MISSES_HEADER = (Path(__file__).parent / "fixtures" / "sniffer_takes_header_for_data.csv").read_text(encoding="utf-8")
+FIXTURE_LINES = (
+    (Path(__file__).parent / "fixtures" / "tracks_fixture.csv").read_text(encoding="utf-8").splitlines()[:200]
+)
+SNIFFER_MISSES_HEADER = (Path(__file__).parent / "fixtures" / "sniffer_takes_header_for_data.csv").read_text(
+    encoding="utf-8"
+)
 
 
-@settings(max_examples=8, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=8,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(case=corrupted_csv(FIXTURE_LINES))
 # found by this test: with junk lines (a lone 東, a tab) in its sample, DuckDB's sniffer took the
 # header line for data and named the columns column00..column20
@@ -143,7 +153,9 @@ def test_generated_broken_csvs_are_quarantined_never_crash(tmp_path_factory, cas
     kept = con.execute("select count(*) from int_tracks_deduped").fetchone()[0]
     merged = con.execute("select coalesce(sum(n_source_rows - 1), 0) from int_tracks_deduped").fetchone()[0]
     rejected = con.execute("select count(*) from int_tracks_rejected").fetchone()[0]
-    unexplained = con.execute("select count(*) from int_tracks_rejected where reject_reason is null or reject_reason = ''").fetchone()[0]
+    unexplained = con.execute(
+        "select count(*) from int_tracks_rejected where reject_reason is null or reject_reason = ''"
+    ).fetchone()[0]
     con.close()
     # a stray quote opens a quoted field that may run over several lines (RFC 4180, as DuckDB's
     # reader reads it), so lines can merge into one record, never split into more
@@ -152,16 +164,24 @@ def test_generated_broken_csvs_are_quarantined_never_crash(tmp_path_factory, cas
     assert unexplained == 0
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"just some text\nand more\n", "lacks required columns"),
-    (b"\x00\xff\xfe not a csv \x00\n\x01\x02", "does not look like a text CSV"),   # binary: refused, named
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"just some text\nand more\n", "lacks required columns"),
+        (b"\x00\xff\xfe not a csv \x00\n\x01\x02", "does not look like a text CSV"),  # binary: refused, named
+    ],
+)
 def test_cli_build_never_shows_a_traceback_on_garbage(tmp_path, content, message):
     data = tmp_path / "garbage.csv"
     data.write_bytes(content)
     env = {**os.environ, "WAVEHOUSE_HOME": str(tmp_path / "home")}
-    out = subprocess.run([sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(data)],
-                         capture_output=True, text=True, env=env, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "wavehouse.cli.main", "build", "--data", str(data)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 1
     assert "Traceback" not in out.stdout + out.stderr
     errors = [line for line in out.stderr.splitlines() if line.startswith("Error:")]

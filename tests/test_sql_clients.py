@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from wavehouse.cli.main import cli
 from wavehouse.paths import PACKAGE_ROOT, published_db
 
-SEED = "4qPNDBW1i3p13qLCt0Ki3A"        # Ben Woodward - Ghost (Acoustic), in the fixture
-OTHER = "7qiZfU4dY1lWllzX7mPBI3"       # Ed Sheeran - Shape of You, in the fixture
+SEED = "4qPNDBW1i3p13qLCt0Ki3A"  # Ben Woodward - Ghost (Acoustic), in the fixture
+OTHER = "7qiZfU4dY1lWllzX7mPBI3"  # Ed Sheeran - Shape of You, in the fixture
 README = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
 
 # One example call of every macro the warehouse defines; a new macro without one fails the test.
@@ -34,7 +34,7 @@ MACRO_EXAMPLES = {
     "search_terms": "select * from search_terms('Shape of You by Ed Sheeran')",
     "wh_normalise": "select wh_normalise('Ça va (feat. Ünï) - Remix!')",
     "wh_feature_agreement": "select wh_feature_agreement(a.features, b.features) from int_track_features_scaled as a, "
-                            "int_track_features_scaled as b where a.track_id = '" + SEED + "' and b.track_id = '" + OTHER + "'",
+    "int_track_features_scaled as b where a.track_id = '" + SEED + "' and b.track_id = '" + OTHER + "'",
     "wh_word_match": "select wh_word_match('rhapsdy', ['bohemian', 'rhapsody'])",
     "song_path_candidates": f"select * from song_path_candidates('{SEED}', '{OTHER}', steps := 6, per_step := 3)",
 }
@@ -58,27 +58,41 @@ def readme_sql() -> list[str]:
     blocks = re.findall(r"```sql\n(.*?)```", README, flags=re.S)
     statements = []
     for block in blocks:
-        statements += [s.strip() for s in re.split(r";\s*\n", block + "\n") if s.strip() and not
-                       all(line.strip().startswith("--") for line in s.strip().splitlines())]
+        statements += [
+            s.strip()
+            for s in re.split(r";\s*\n", block + "\n")
+            if s.strip() and not all(line.strip().startswith("--") for line in s.strip().splitlines())
+        ]
     return statements
 
 
 def warehouse_statements(db: Path) -> list[str]:
     con = duckdb.connect(str(db), read_only=True)
-    relations = [r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'main' order by 1").fetchall()]
-    macros = {r[0] for r in con.execute(
-        "select distinct function_name from duckdb_functions() where database_name = current_database() "
-        "and function_type in ('macro', 'table_macro') and not internal").fetchall()}
+    relations = [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' order by 1"
+        ).fetchall()
+    ]
+    macros = {
+        r[0]
+        for r in con.execute(
+            "select distinct function_name from duckdb_functions() where database_name = current_database() "
+            "and function_type in ('macro', 'table_macro') and not internal"
+        ).fetchall()
+    }
     con.close()
-    assert macros <= set(MACRO_EXAMPLES), f"give these macros an example in MACRO_EXAMPLES: {macros - set(MACRO_EXAMPLES)}"
+    assert macros <= set(MACRO_EXAMPLES), (
+        f"give these macros an example in MACRO_EXAMPLES: {macros - set(MACRO_EXAMPLES)}"
+    )
     assert len(relations) > 20
     return [f'select * from "{name}" limit 5' for name in relations] + [MACRO_EXAMPLES[m] for m in sorted(macros)]
 
 
 def run_statements(python: str, db: Path, statements: list[str]) -> dict:
-    out = subprocess.run([python, "-c", RUNNER, str(db)], input=json.dumps(statements),
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [python, "-c", RUNNER, str(db)], input=json.dumps(statements), capture_output=True, text=True, timeout=600
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -112,8 +126,12 @@ def test_readme_sql_in_the_duckdb_1_5_cli(built_home):
     version = subprocess.run([cli_binary, "--version"], capture_output=True, text=True).stdout
     assert version.startswith("v1.5"), version
     for statement in readme_sql() + [MACRO_EXAMPLES["recommend"]]:
-        out = subprocess.run([cli_binary, "-readonly", str(published_db(built_home)), "-c", statement],
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [cli_binary, "-readonly", str(published_db(built_home)), "-c", statement],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 0 and "Error" not in out.stderr, f"{statement}\n{out.stderr}"
 
 
@@ -124,8 +142,19 @@ def readme_lookup_commands() -> list[list[str]]:
         for line in block.splitlines():
             line = line.split("  #")[0].split(" > ")[0].strip()
             words = shlex.split(line) if line.startswith("wavehouse ") else []
-            if len(words) > 1 and words[1] in {"search", "recommend", "playlist", "clusters", "cluster",
-                                               "evaluate", "sql", "tracks", "info", "rejects", "path"}:
+            if len(words) > 1 and words[1] in {
+                "search",
+                "recommend",
+                "playlist",
+                "clusters",
+                "cluster",
+                "evaluate",
+                "sql",
+                "tracks",
+                "info",
+                "rejects",
+                "path",
+            }:
                 commands.append(words[1:])
     return commands
 

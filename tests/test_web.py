@@ -21,11 +21,11 @@ from wavehouse.paths import published_db
 warnings.filterwarnings("ignore", message=".*httpx.*")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from wavehouse.web.app import create_app  # noqa: E402
 from wavehouse.lookup.store import Warehouse  # noqa: E402
+from wavehouse.web.app import create_app  # noqa: E402
 
-SEED = "4qPNDBW1i3p13qLCt0Ki3A"      # Ghost - Acoustic (Ben Woodward), in the fixture
-OTHER = "7qiZfU4dY1lWllzX7mPBI3"     # Shape of You (Ed Sheeran)
+SEED = "4qPNDBW1i3p13qLCt0Ki3A"  # Ghost - Acoustic (Ben Woodward), in the fixture
+OTHER = "7qiZfU4dY1lWllzX7mPBI3"  # Shape of You (Ed Sheeran)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,11 @@ def test_recommend_with_every_option(client):
     assert all(r["why"]["agree_most"] for r in plain["results"])
     by_text = ok(client, "/api/recommend?seed=ghost%20acoustic&k=5")
     assert [r["track_id"] for r in by_text["results"]] == [r["track_id"] for r in plain["results"]]
-    filtered = ok(client, f"/api/recommend?seed={SEED}&seed={OTHER}&k=8&exclude_artist=true&max_per_artist=1"
-                          "&explicit=false&min_popularity=10&mood=calm&diverse=true")["results"]
+    filtered = ok(
+        client,
+        f"/api/recommend?seed={SEED}&seed={OTHER}&k=8&exclude_artist=true&max_per_artist=1"
+        "&explicit=false&min_popularity=10&mood=calm&diverse=true",
+    )["results"]
     assert filtered and all(r["explicit"] is False and r["popularity"] >= 10 and r["mood"] == "calm" for r in filtered)
     assert len({r["artists"] for r in filtered}) == len(filtered)
     same = ok(client, f"/api/recommend?seed={SEED}&k=5&same_cluster=true")["results"]
@@ -62,7 +65,9 @@ def test_recommend_with_every_option(client):
     assert len(per_cluster) > 11
     hybrid = ok(client, f"/api/recommend?seed={SEED}&k=5&embedding=hybrid")["results"]
     audio = ok(client, f"/api/recommend?seed={SEED}&k=5&embedding=audio")["results"]
-    assert [r["track_id"] for r in hybrid] == [r["track_id"] for r in plain["results"]] != [r["track_id"] for r in audio]
+    assert (
+        [r["track_id"] for r in hybrid] == [r["track_id"] for r in plain["results"]] != [r["track_id"] for r in audio]
+    )
     assert len(ok(client, f"/api/recommend?seed={SEED}&k=5&embedding=unsupervised&mood=calm")["results"]) == 5
 
 
@@ -86,7 +91,9 @@ def test_clusters_playlists_evaluation_and_map(client):
     playlist = ok(client, f"/api/clusters/{first}/playlist?n=5")["tracks"]
     assert [t["position"] for t in playlist] == [1, 2, 3, 4, 5]
     m3u = client.get(f"/api/clusters/{first}/playlist?n=5&format=m3u")
-    assert m3u.status_code == 200 and m3u.text.startswith("#EXTM3U") and "attachment" in m3u.headers["content-disposition"]
+    assert (
+        m3u.status_code == 200 and m3u.text.startswith("#EXTM3U") and "attachment" in m3u.headers["content-disposition"]
+    )
     uris = client.get("/api/moods/calm/playlist?n=3&format=uris").text.splitlines()
     assert len(uris) == 3 and all(re.fullmatch(r"spotify:track:\w{22}", u) for u in uris)
     metrics = {m["metric"] for m in ok(client, "/api/evaluation")["metrics"]}
@@ -97,24 +104,31 @@ def test_clusters_playlists_evaluation_and_map(client):
     assert ok(client, "/api/clusters?method=dbscan_pca")["clusters"]
 
 
-@pytest.mark.parametrize("url, status, fragment", [
-    ("/api/tracks/nope", 404, "no track with id"),
-    ("/api/recommend?seed=zzzqqqxxyy%20nothing", 404, "no track matches"),
-    ("/api/recommend?seed=love", 409, "several tracks"),
-    (f"/api/recommend?seed={SEED}&k=0", 422, "k: Input should be greater than or equal to 1"),
-    (f"/api/recommend?seed={SEED}&k=501", 422, "k:"),
-    (f"/api/recommend?seed={SEED}&explain=maybe", 422, "explain"),
-    (f"/api/recommend?seed={SEED}&mood=angry", 400, "unknown mood"),
-    (f"/api/recommend?seed={SEED}&seed={OTHER}&per_cluster=true", 400, "per_cluster takes one seed"),
-    (f"/api/recommend?seed={SEED}&embedding=genre", 422, "embedding: Input should be 'hybrid', 'audio' or 'unsupervised'"),
-    ("/api/recommend", 422, "seed"),
-    ("/api/clusters/999", 404, "no cluster"),
-    ("/api/clusters?method=nope", 400, "unknown method"),
-    ("/api/clusters/1/playlist?format=mp3", 422, "format"),
-    ("/api/map?map=nope", 400, "unknown map"),
-    (f"/api/path?a={SEED}&b={OTHER}&steps=2", 422, "steps"),
-    ("/api/search?q=", 422, "q"),
-])
+@pytest.mark.parametrize(
+    "url, status, fragment",
+    [
+        ("/api/tracks/nope", 404, "no track with id"),
+        ("/api/recommend?seed=zzzqqqxxyy%20nothing", 404, "no track matches"),
+        ("/api/recommend?seed=love", 409, "several tracks"),
+        (f"/api/recommend?seed={SEED}&k=0", 422, "k: Input should be greater than or equal to 1"),
+        (f"/api/recommend?seed={SEED}&k=501", 422, "k:"),
+        (f"/api/recommend?seed={SEED}&explain=maybe", 422, "explain"),
+        (f"/api/recommend?seed={SEED}&mood=angry", 400, "unknown mood"),
+        (f"/api/recommend?seed={SEED}&seed={OTHER}&per_cluster=true", 400, "per_cluster takes one seed"),
+        (
+            f"/api/recommend?seed={SEED}&embedding=genre",
+            422,
+            "embedding: Input should be 'hybrid', 'audio' or 'unsupervised'",
+        ),
+        ("/api/recommend", 422, "seed"),
+        ("/api/clusters/999", 404, "no cluster"),
+        ("/api/clusters?method=nope", 400, "unknown method"),
+        ("/api/clusters/1/playlist?format=mp3", 422, "format"),
+        ("/api/map?map=nope", 400, "unknown map"),
+        (f"/api/path?a={SEED}&b={OTHER}&steps=2", 422, "steps"),
+        ("/api/search?q=", 422, "q"),
+    ],
+)
 def test_bad_input_gets_a_json_error(client, url, status, fragment):
     response = client.get(url)
     assert response.status_code == status, response.text
@@ -159,9 +173,14 @@ def test_pages_render_offline_and_escape(client):
 def test_the_server_connection_cannot_write_or_reach_files(built_home):
     store = Warehouse(published_db(built_home))
     with store.cursor() as con:
-        for statement in ["create table wh.x as select 1", "delete from dim_tracks",
-                          "select * from read_csv('/etc/passwd')", "copy dim_tracks to '/tmp/leak.csv'",
-                          "set enable_external_access = true", "attach '/tmp/other.duckdb' as other"]:
+        for statement in [
+            "create table wh.x as select 1",
+            "delete from dim_tracks",
+            "select * from read_csv('/etc/passwd')",
+            "copy dim_tracks to '/tmp/leak.csv'",
+            "set enable_external_access = true",
+            "attach '/tmp/other.duckdb' as other",
+        ]:
             with pytest.raises(duckdb.Error):
                 con.execute(statement)
 
@@ -177,7 +196,10 @@ def test_reopens_after_a_publish_with_no_failed_request(built_home, tmp_path):
     shutil.copy(served, new)
     con = duckdb.connect(str(new))
     con.execute("update dim_tracks set track_name = 'Ghost - Rebuilt' where track_id = ?", [SEED])
-    con.execute("update fct_recommendation_candidates set similarity = 0.125 where seed_track_id = ? and neighbour_rank = 1", [SEED])
+    con.execute(
+        "update fct_recommendation_candidates set similarity = 0.125 where seed_track_id = ? and neighbour_rank = 1",
+        [SEED],
+    )
     con.close()
     assert ok(client, f"/api/recommend?seed={SEED}&k=5")["results"][0]["similarity"] != pytest.approx(0.125)
     failures, done = [], threading.Event()
@@ -225,12 +247,16 @@ def test_a_warehouse_from_an_older_wavehouse_is_served_by_sql(built_home, tmp_pa
         snapshot = client.app.state.store._current
         assert snapshot.search is None and snapshot.lists is None
         answer = ok(client, f"/api/recommend?seed={SEED}&k=5")
-    expected = duckdb.connect(str(published_db(built_home)), read_only=True).execute(
-        "select track_id from recommend([?], k := 5)", [SEED]).fetchall()
+    expected = (
+        duckdb.connect(str(published_db(built_home)), read_only=True)
+        .execute("select track_id from recommend([?], k := 5)", [SEED])
+        .fetchall()
+    )
     assert [r["track_id"] for r in answer["results"]] == [r[0] for r in expected]
 
 
 # ---------------------------------------------------------------- a real browser
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -266,9 +292,12 @@ def test_serve_with_two_workers_answers_from_both(built_home):
 
     port = free_port()
     wavehouse = str(Path(sys.executable).with_name("wavehouse"))
-    process = subprocess.Popen([wavehouse, "serve", "--port", str(port), "--workers", "2"],
-                               env={**os.environ, "WAVEHOUSE_HOME": str(built_home)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [wavehouse, "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ, "WAVEHOUSE_HOME": str(built_home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         found = None
         for _ in range(200):
@@ -277,7 +306,9 @@ def test_serve_with_two_workers_answers_from_both(built_home):
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        assert found is not None and found.status_code == 200, process.stderr.read1().decode() if found is None else found.text
+        assert found is not None and found.status_code == 200, (
+            process.stderr.read1().decode() if found is None else found.text
+        )
         assert found.json()["results"][0]["track_id"] == SEED
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
             answers = [http.get("/api/recommend", params={"seed": SEED, "k": 5}) for _ in range(20)]
@@ -305,7 +336,7 @@ def test_a_person_searches_opens_a_track_and_a_cluster_in_chromium(server, tmp_p
         page.wait_for_url("**/track/**")
         assert page.inner_text("h1") == "Ghost - Acoustic"
         rows = page.locator("table >> nth=0").locator("tr")
-        assert rows.count() == 11                      # header + 10 recommendations
+        assert rows.count() == 11  # header + 10 recommendations
         assert "agree on" in page.inner_text("table >> nth=0")
         # a path to another song, from the track page
         page.fill("#to", "bohemian rhapsody")
@@ -370,7 +401,7 @@ def scan_types(con, sql: str, params: list) -> dict[str, set[str]]:
     """{table: {scan types}} of a statement's executed plan (EXPLAIN ANALYZE)."""
     plan = con.execute("explain analyze " + sql, params).fetchall()[0][1]
     found: dict[str, set[str]] = {}
-    tables: dict[int, str] = {}              # boxes side by side: the table last named at each column
+    tables: dict[int, str] = {}  # boxes side by side: the table last named at each column
     for line in plan.splitlines():
         for match in re.finditer(r"(Table|Type): ([^│]+)", line):
             kind, value, column = match.group(1), match.group(2).strip(), match.start()
@@ -388,9 +419,14 @@ def test_the_hot_paths_read_by_index(built_home):
 
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     assert scan_types(con, lookup.LIST_SQL, [SEED]) == {"fct_recommendation_candidates": {"Index Scan"}}
-    assert "Index Scan" in scan_types(con, "select * from recommend([?], k := 10)", [SEED])["fct_recommendation_candidates"]
+    assert (
+        "Index Scan"
+        in scan_types(con, "select * from recommend([?], k := 10)", [SEED])["fct_recommendation_candidates"]
+    )
     assert scan_types(con, lookup.TRACK_SQL, [SEED])["dim_tracks"] == {"Index Scan"}
-    assert scan_types(con, "select * from search_tracks(?, k := 10)", ["ghost acoustic"])["dim_tracks"] == {"Index Scan"}
+    assert scan_types(con, "select * from search_tracks(?, k := 10)", ["ghost acoustic"])["dim_tracks"] == {
+        "Index Scan"
+    }
     con.close()
 
 
@@ -401,7 +437,9 @@ with
 needle as (
     select list_filter(list_distinct(string_split(wh_normalise($q), ' ')), lambda w: w <> '')[1:126] as words,
            list_filter(list_filter(list_distinct(string_split(wh_normalise($q), ' ')), lambda w: w <> '')[1:126], lambda w: w <> 'by') as typed,
-           regexp_extract(trim($q), '^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z_-]+/)?track/)?([A-Za-z0-9]{22})(?:[/?].*)?$', 1) as spotify_id
+           regexp_extract(trim($q),
+                          '^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z_-]+/)?track/)?([A-Za-z0-9]{22})(?:[/?].*)?$',
+                          1) as spotify_id
 ),
 tracks as (
     select d.track_id, d.track_name, d.artists, d.primary_genre, d.popularity, d.song_key,
@@ -434,26 +472,49 @@ from best_per_song where score >= 0.35 order by round(score, 9) desc, popularity
 def search_queries(con, n: int = 80) -> list[str]:
     """What people type: titles, "Artist - Title", first words, typos, ids, odd input."""
     rows = con.execute("select track_name, artists from dim_tracks order by hash(track_id) limit ?", [n]).fetchall()
-    queries = ["love", "by", "shape of you by ed sheeran", f"spotify:track:{SEED}", "bohemian rhapsdy", "the the", "!!!",
-               "Beyoncé", "東京", "x", " ".join(f"w{i}" for i in range(70)), "", "   ", "by by", "love love LOVE",
-               "Ed Sheeran — Shape of You (feat. Someone)", f"https://open.spotify.com/track/{SEED}?si=1"]
+    queries = [
+        "love",
+        "by",
+        "shape of you by ed sheeran",
+        f"spotify:track:{SEED}",
+        "bohemian rhapsdy",
+        "the the",
+        "!!!",
+        "Beyoncé",
+        "東京",
+        "x",
+        " ".join(f"w{i}" for i in range(70)),
+        "",
+        "   ",
+        "by by",
+        "love love LOVE",
+        "Ed Sheeran — Shape of You (feat. Someone)",
+        f"https://open.spotify.com/track/{SEED}?si=1",
+    ]
     for name, artists in rows:
         first = (artists or "").split(";")[0]
-        queries += [name, f"{first} - {name}", " ".join(name.split()[:2]), name[:-1],
-                    " ".join(w[:-1] + "x" if len(w) > 4 else w for w in name.split())]
+        queries += [
+            name,
+            f"{first} - {name}",
+            " ".join(name.split()[:2]),
+            name[:-1],
+            " ".join(w[:-1] + "x" if len(w) > 4 else w for w in name.split()),
+        ]
     return queries
 
 
 def test_indexed_search_equals_the_full_scan(built_home):
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     for q in search_queries(con):
-        assert con.execute("select * from search_tracks(?, k := 10)", [q]).fetchall() == \
-            con.execute(SCAN_SEARCH, {"q": q}).fetchall(), q
+        assert (
+            con.execute("select * from search_tracks(?, k := 10)", [q]).fetchall()
+            == con.execute(SCAN_SEARCH, {"q": q}).fetchall()
+        ), q
     con.close()
 
 
 def test_the_servers_search_index_equals_the_macro(built_home, monkeypatch):
-    """The server answers search from arrays in memory (web/search.py); the macro is the reference:
+    """The server answers search from arrays in memory (warehouse/lookup/search_index.py); the macro is the reference:
     same tracks, order and rounded scores, for hundreds of queries (typos, several words, ids,
     non-Latin text, more words than the arrays' masks hold)."""
     from wavehouse import lookup
@@ -464,21 +525,24 @@ def test_the_servers_search_index_equals_the_macro(built_home, monkeypatch):
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     index = SearchIndex(con)
     queries = search_queries(con, 120)
-    handed_over = []        # the queries the arrays hand to the macro: ids and the 70-word one only
+    handed_over = []  # the queries the arrays hand to the macro: ids and the 70-word one only
     macro = lookup.search
     monkeypatch.setattr(search.lookup, "search", lambda c, q, k: handed_over.append(q) or macro(c, q, k))
     for q in queries:
         expected = con.execute("select * from search_tracks(?, k := 10)", [q]).fetchall()
         assert index.search(con, q, 10)[1] == expected, q
         assert store.search(q, 10)[1] == expected, q
-    assert set(handed_over) == {f"spotify:track:{SEED}", f"https://open.spotify.com/track/{SEED}?si=1",
-                                " ".join(f"w{i}" for i in range(70))}
+    assert set(handed_over) == {
+        f"spotify:track:{SEED}",
+        f"https://open.spotify.com/track/{SEED}?si=1",
+        " ".join(f"w{i}" for i in range(70)),
+    }
     assert index.search(con, "ghost acoustic", 3)[1][0][0] == SEED
     con.close()
 
 
 def test_the_servers_normaliser_equals_wh_normalise(built_home):
-    """web/search.py's Normaliser gives wh_normalise's text for every name of the catalogue, the
+    """warehouse/lookup/search_index.py's Normaliser gives wh_normalise's text for every name of the catalogue, the
     featuring forms, and generated text mixing separators, accents, combining marks, case pairs
     and characters outside its start-up table."""
     import random
@@ -487,17 +551,57 @@ def test_the_servers_normaliser_equals_wh_normalise(built_home):
 
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     normalise = Normaliser(con)
-    names = [r[0] for r in con.execute("""select track_name from dim_tracks union all select artists from dim_tracks
-                                          union all select album_name from dim_tracks""").fetchall() if r[0]]
+    names = [
+        r[0]
+        for r in con.execute("""select track_name from dim_tracks union all select artists from dim_tracks
+                                          union all select album_name from dim_tracks""").fetchall()
+        if r[0]
+    ]
     rng = random.Random(7)
-    pieces = list("aZ9 ()[]-'.,&\t\n\r\f\v") + ["feat.", "FT", "featuring", "with", "With", "by"] + \
-        [chr(c) for c in (0xe9, 0x301, 0x130, 0x131, 0x17f, 0x212a, 0xdf, 0x1e9e, 0x3a3, 0xa0, 0x2019, 0x3000,
-                          0xff01, 0x4e2d, 0x1f600, 0x10400, 0xe000, 0x85, 0x2028)]
-    texts = names + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 24))) for _ in range(5000)] + \
-        ["Shape of You (feat. X)", "song feat. someone else", "x (with Y) z", "a FT. b", "a\nfeat. b", "a feat. b\nc", ""]
+    pieces = (
+        list("aZ9 ()[]-'.,&\t\n\r\f\v")
+        + ["feat.", "FT", "featuring", "with", "With", "by"]
+        + [
+            chr(c)
+            for c in (
+                0xE9,
+                0x301,
+                0x130,
+                0x131,
+                0x17F,
+                0x212A,
+                0xDF,
+                0x1E9E,
+                0x3A3,
+                0xA0,
+                0x2019,
+                0x3000,
+                0xFF01,
+                0x4E2D,
+                0x1F600,
+                0x10400,
+                0xE000,
+                0x85,
+                0x2028,
+            )
+        ]
+    )
+    texts = (
+        names
+        + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 24))) for _ in range(5000)]
+        + [
+            "Shape of You (feat. X)",
+            "song feat. someone else",
+            "x (with Y) z",
+            "a FT. b",
+            "a\nfeat. b",
+            "a feat. b\nc",
+            "",
+        ]
+    )
     expected = [r[0] for r in con.execute("select wh_normalise(unnest(?::varchar[]))", [texts]).fetchall()]
     assert [normalise(con, t) for t in texts] == expected
-    assert len(normalise.table) > 0x3000 - 0x800      # the generated text taught it characters past its start
+    assert len(normalise.table) > 0x3000 - 0x800  # the generated text taught it characters past its start
     con.close()
 
 
@@ -513,21 +617,27 @@ def test_the_servers_jaro_winkler_is_duckdbs(built_home):
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
     fused = duckdb_rounding(con)
     assert fused is not None
-    typed = [r[0] for r in con.execute("""select distinct w from (select unnest(string_split(wh_normalise(track_name), ' ')) as w
-                                          from dim_tracks) where w <> '' order by hash(w) limit 300""").fetchall()]
+    typed = [
+        r[0]
+        for r in con.execute("""select distinct w from (select unnest(string_split(wh_normalise(track_name), ' ')) as w
+                                          from dim_tracks) where w <> '' order by hash(w) limit 300""").fetchall()
+    ]
     typed = sorted({*typed, *(w[:-1] + "x" for w in typed if len(w) > 4), *(w[0] + w[2:] for w in typed if len(w) > 3)})
-    pairs = con.execute("""select v.word, t.w, jaro_winkler_similarity(v.word, t.w)
+    pairs = con.execute(
+        """select v.word, t.w, jaro_winkler_similarity(v.word, t.w)
                            from dim_search_vocabulary as v, (select unnest(?::varchar[]) as w) as t
                            where v.first_letter = t.w[1] and v.n_chars * 2 >= length(t.w) and v.n_chars <= 2 * length(t.w)""",
-                        [typed]).fetchall()
+        [typed],
+    ).fetchall()
     assert len(pairs) > 10_000 and sum(jw == 0.9 for _, _, jw in pairs) > 10
     assert [winkler(a, b, fused) for a, b, _ in pairs] == [jw for _, _, jw in pairs]
-    assert any(JaroWinkler.similarity(a, b) != jw for a, b, jw in pairs) == fused     # the probe is needed
+    assert any(JaroWinkler.similarity(a, b) != jw for a, b, jw in pairs) == fused  # the probe is needed
     index = SearchIndex(con)
     words = {w: i for i, w in enumerate(index.words)}
-    for w in typed:     # only which words pass the cut-off counts (a match's value is 1 or 0.6)
-        assert sorted(row for row, _ in index._matches(con, w)) == \
-            sorted(words[a] for a, b, jw in pairs if b == w and jw >= CLOSE), w
+    for w in typed:  # only which words pass the cut-off counts (a match's value is 1 or 0.6)
+        assert sorted(row for row, _ in index._matches(con, w)) == sorted(
+            words[a] for a, b, jw in pairs if b == w and jw >= CLOSE
+        ), w
     con.close()
 
 
@@ -547,8 +657,8 @@ def test_the_server_loads_its_search_index_before_the_first_request(built_home, 
     store = Warehouse(published_db(built_home))
     store.warm()
     assert store._current.search is not None and store._current.lists.row
-    with TestClient(create_app(published_db(built_home))) as client:     # runs the app's start-up
+    with TestClient(create_app(published_db(built_home))) as client:  # runs the app's start-up
         assert client.app.state.store._current is not None
         assert ok(client, "/api/search?q=ghost+acoustic")["results"][0]["track_name"] == "Ghost - Acoustic"
-    Warehouse(tmp_path / "missing.duckdb").warm()      # no warehouse yet: requests will say so
+    Warehouse(tmp_path / "missing.duckdb").warm()  # no warehouse yet: requests will say so
     assert TestClient(create_app(tmp_path / "missing.duckdb")).get("/api/search?q=x").status_code >= 400

@@ -18,10 +18,14 @@ MACRO = Path(__file__).resolve().parents[1] / "dbt_project" / "macros" / "accent
 
 def accent_table() -> tuple[str, str]:
     """(from, to): every code point strip_accents changes, mapped ones first, removed ones last."""
-    rows = duckdb.connect().sql(
-        "select cp, strip_accents(chr(cp::int)) from range(1, 1114112) as t(cp) "
-        "where (cp < 55296 or cp > 57343) and strip_accents(chr(cp::int)) <> chr(cp::int) order by cp"
-    ).fetchall()
+    rows = (
+        duckdb.connect()
+        .sql(
+            "select cp, strip_accents(chr(cp::int)) from range(1, 1114112) as t(cp) "
+            "where (cp < 55296 or cp > 57343) and strip_accents(chr(cp::int)) <> chr(cp::int) order by cp"
+        )
+        .fetchall()
+    )
     unexpected = [hex(cp) for cp, out in rows if len(out) > 1]
     if unexpected:
         raise ValueError(f"strip_accents maps these code points to several characters: {unexpected[:10]}")
@@ -38,7 +42,7 @@ def spark_escape(text: str) -> str:
             out.append(char)
         else:
             data = char.encode("utf-16-be")
-            out.extend(f"\\u{int.from_bytes(data[i:i + 2], 'big'):04x}" for i in range(0, len(data), 2))
+            out.extend(f"\\u{int.from_bytes(data[i : i + 2], 'big'):04x}" for i in range(0, len(data), 2))
     return "".join(out)
 
 

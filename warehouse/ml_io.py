@@ -12,19 +12,34 @@ import math
 import os
 import resource
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
-
 # The 15 features in feature_columns() order (dbt_project/macros/features.sql); a catalogue's
 # vectors hold the available ones (feature_scaling.is_available) in this order.
-FEATURES = ["popularity", "duration_ms", "explicit", "danceability", "energy", "key", "loudness", "mode",
-            "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo", "time_signature"]
+FEATURES = [
+    "popularity",
+    "duration_ms",
+    "explicit",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+]
 
 
 def log(message: str) -> None:
@@ -37,8 +52,10 @@ def log(message: str) -> None:
 def progress_of(stage: str):
     """A progress callback (done, total, detail='') for a stage that knows its size; the build's
     console (progress.BuildProgress) draws it as a bar."""
+
     def report(done: int, total: int, detail: str = "") -> None:
         log(f"progress {stage} {int(done)}/{int(total)} {detail}".rstrip())
+
     return report
 
 
@@ -122,8 +139,10 @@ def record_stage(session, stage: str, seconds: float, params: dict | None = None
 
 def add_to_stage(session, stage: str, seconds: float, metrics: dict) -> None:
     """More metrics (and their seconds) for a stage already recorded."""
-    session.execute("update ml_stage_log set seconds = seconds + ?, metrics = json_merge_patch(metrics, ?::json) "
-                    "where stage = ?", [round(seconds, 3), json.dumps(_clean(metrics)), stage])
+    session.execute(
+        "update ml_stage_log set seconds = seconds + ?, metrics = json_merge_patch(metrics, ?::json) where stage = ?",
+        [round(seconds, 3), json.dumps(_clean(metrics)), stage],
+    )
 
 
 @contextmanager
@@ -142,8 +161,19 @@ def stage(session, name: str, params: dict | None = None) -> Iterator[dict]:
 def library_versions() -> dict[str, str]:
     from importlib.metadata import version
 
-    names = ["duckdb", "dbt-core", "dbt-duckdb", "numpy", "pyarrow", "scikit-learn", "imbalanced-learn", "torch", "shap",
-             "openTSNE", "faiss-cpu"]
+    names = [
+        "duckdb",
+        "dbt-core",
+        "dbt-duckdb",
+        "numpy",
+        "pyarrow",
+        "scikit-learn",
+        "imbalanced-learn",
+        "torch",
+        "shap",
+        "openTSNE",
+        "faiss-cpu",
+    ]
     return {name: version(name) for name in names}
 
 
@@ -157,8 +187,11 @@ def clustering_spaces(inputs_rel, pca_rel, embeddings_rel) -> tuple[pa.Table, di
     for other in (pca, emb):
         if not other.column("track_id").equals(inputs.column("track_id")):
             raise ValueError("ML inputs are not aligned by track_id")
-    return inputs, {"features": matrix(inputs, "features"), "pca": matrix(pca, "pca"),
-                    "embedding": matrix(emb, "embedding")}
+    return inputs, {
+        "features": matrix(inputs, "features"),
+        "pca": matrix(pca, "pca"),
+        "embedding": matrix(emb, "embedding"),
+    }
 
 
 def genre_labels(inputs: pa.Table) -> np.ndarray | None:
@@ -189,6 +222,7 @@ def sample_rows(inputs: pa.Table, size: int, seed: int) -> np.ndarray:
 
 
 # --- incremental builds: the build plan, the previous warehouse (attached as `previous`), stored models
+
 
 def build_plan(plan_rel) -> dict[str, Any]:
     """ml_build_plan's one row: mode ('full' | 'incremental'), reason, counts, run_id."""
@@ -242,7 +276,9 @@ def with_previous_rows(session, name: str, computed: pa.Table, ids: pa.Array, co
         missing = session.execute(f"""select count(*) from wh_kept_ids as k
                                        anti join previous.main.{name} as p on p.track_id = k.track_id""").fetchone()[0]
         if missing:
-            raise ValueError("the previous warehouse lacks rows of unchanged tracks; run wavehouse build --full-refresh")
+            raise ValueError(
+                "the previous warehouse lacks rows of unchanged tracks; run wavehouse build --full-refresh"
+            )
         session.execute(f"create or replace temp table {temp} as select * from previous.main.{name} limit 0")
         session.execute(f"insert into {temp} by name select * from wh_computed_rows")
         session.execute(f"""insert into {temp} select p.* from previous.main.{name} as p
@@ -263,16 +299,25 @@ def training_hash(*arrays: np.ndarray) -> str:
     return digest.hexdigest()[:32]
 
 
-def save_model(session, name: str, arrays: dict[str, np.ndarray], params: dict, run_id: str,
-               training_rows: int = 0, data_hash: str = "") -> None:
+def save_model(
+    session,
+    name: str,
+    arrays: dict[str, np.ndarray],
+    params: dict,
+    run_id: str,
+    training_rows: int = 0,
+    data_hash: str = "",
+) -> None:
     """Store a trained model (its arrays as .npz bytes, its parameters as JSON) in ml_model_store."""
     import io
 
     buffer = io.BytesIO()
     np.savez(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
     session.execute("delete from ml_model_store where model = ?", [name])
-    session.execute("insert into ml_model_store values (?, ?, ?, ?, ?, ?, now())",
-                    [name, buffer.getvalue(), json.dumps(_clean(params)), int(training_rows), data_hash, run_id])
+    session.execute(
+        "insert into ml_model_store values (?, ?, ?, ?, ?, ?, now())",
+        [name, buffer.getvalue(), json.dumps(_clean(params)), int(training_rows), data_hash, run_id],
+    )
 
 
 def load_model(session, name: str) -> tuple[dict[str, np.ndarray], dict]:
@@ -281,11 +326,15 @@ def load_model(session, name: str) -> tuple[dict[str, np.ndarray], dict]:
 
     rows = session.execute("select artefact, params from previous.main.ml_models where model = ?", [name]).fetchall()
     if not rows:
-        raise ValueError(f"wavehouse: the published warehouse has no stored model {name!r}; "
-                         "run `wavehouse build --full-refresh`")
+        raise ValueError(
+            f"wavehouse: the published warehouse has no stored model {name!r}; run `wavehouse build --full-refresh`"
+        )
     session.execute("delete from ml_model_store where model = ?", [name])
-    session.execute("insert into ml_model_store select model, artefact, params, training_rows, training_hash, "
-                    "trained_run_id, trained_at from previous.main.ml_models where model = ?", [name])
+    session.execute(
+        "insert into ml_model_store select model, artefact, params, training_rows, training_hash, "
+        "trained_run_id, trained_at from previous.main.ml_models where model = ?",
+        [name],
+    )
     with np.load(io.BytesIO(rows[0][0]), allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     return arrays, json.loads(rows[0][1])
@@ -296,43 +345,59 @@ def reuse_stages(session, names: list[str]) -> None:
     models are reused): kept with their parameters and metrics, 0 seconds, metrics.reused = true."""
     for name in names:
         session.execute("delete from ml_stage_log where stage = ?", [name])
-        session.execute("""insert into ml_stage_log
+        session.execute(
+            """insert into ml_stage_log
                            select stage, now(), 0, params, json_merge_patch(metrics, '{"reused": true}')
-                           from previous.main.ml_stage_log where stage = ?""", [name])
+                           from previous.main.ml_stage_log where stage = ?""",
+            [name],
+        )
 
 
 def previous_stage_metric(session, stage: str, metric: str):
     """One metric of a stage of the previous build's ml_stage_log (None when it has none)."""
-    rows = session.execute("select metrics ->> ? from previous.main.ml_stage_log where stage = ?",
-                           [metric, stage]).fetchall()
+    rows = session.execute(
+        "select metrics ->> ? from previous.main.ml_stage_log where stage = ?", [metric, stage]
+    ).fetchall()
     return rows[0][0] if rows else None
 
 
 def previous_has(session, name: str) -> bool:
     """Whether the previous (published) warehouse has the table `name`."""
-    return session.execute("""select count(*) from duckdb_tables()
+    return (
+        session.execute(
+            """select count(*) from duckdb_tables()
                               where database_name = 'previous' and schema_name = 'main' and table_name = ?""",
-                           [name]).fetchall()[0][0] > 0
+            [name],
+        ).fetchall()[0][0]
+        > 0
+    )
 
 
 LIST_TABLES = ("ml_track_neighbours", "ml_recall_lists")
 
 
-def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray, k: int,
-                             table: str = "ml_track_neighbours") -> tuple[np.ndarray, np.ndarray]:
+def previous_neighbour_lists(
+    session, kind: str, ids: pa.Array, gone: np.ndarray, k: int, table: str = "ml_track_neighbours"
+) -> tuple[np.ndarray, np.ndarray]:
     """The previous build's neighbour lists of one embedding kind (in `table`, one of LIST_TABLES)
     as rows of this build: (n, k) neighbour rows and similarities, a -1 for a neighbour that is gone
     (deleted, or `gone`: its vector changed) and a row of -1 for a track that had no list. Joined
     in DuckDB, so the previous table's ids are never loaded into Python."""
     if table not in LIST_TABLES:
         raise ValueError(f"not a table of neighbour lists: {table!r}")
-    rows = pa.table({"track_id": ids, "row_number": pa.array(np.arange(len(ids), dtype=np.int32)),
-                     "is_gone": pa.array(np.asarray(gone, dtype=bool))})
+    rows = pa.table(
+        {
+            "track_id": ids,
+            "row_number": pa.array(np.arange(len(ids), dtype=np.int32)),
+            "is_gone": pa.array(np.asarray(gone, dtype=bool)),
+        }
+    )
     idx = np.full((len(ids), k), -1, dtype=np.int64)
     sim = np.full((len(ids), k), -np.inf, dtype=np.float32)
     session.register("wh_build_rows", rows)
-    try:    # in batches: at 1M tracks the whole result (20M rows) held about 1 GB more at once
-        found = session.sql(f"""
+    try:  # in batches: at 1M tracks the whole result (20M rows) held about 1 GB more at once
+        found = session.sql(
+            f"""
             select q.row_number as query_row, (p.neighbour_rank - 1)::integer as at,
                    case when c.row_number is null or c.is_gone then -1 else c.row_number end as neighbour_row,
                    p.similarity::float as similarity
@@ -340,7 +405,9 @@ def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray
             inner join wh_build_rows as q on q.track_id = p.track_id
             left join wh_build_rows as c on c.track_id = p.neighbour_track_id
             where p.embedding_kind = ? and p.neighbour_rank <= ?
-        """, params=[kind, k]).to_arrow_reader(1 << 20)     # a relation's reader streams (an execute's copies)
+        """,
+            params=[kind, k],
+        ).to_arrow_reader(1 << 20)  # a relation's reader streams (an execute's copies)
         for batch in found:
             q, r = batch.column(0).to_numpy(), batch.column(1).to_numpy()
             idx[q, r] = batch.column(2).to_numpy()
@@ -350,18 +417,23 @@ def previous_neighbour_lists(session, kind: str, ids: pa.Array, gone: np.ndarray
     return idx, sim
 
 
-def store_recall_lists(session, kind: str, ids: pa.Array, queries: np.ndarray, idx: np.ndarray,
-                       sim: np.ndarray) -> None:
+def store_recall_lists(
+    session, kind: str, ids: pa.Array, queries: np.ndarray, idx: np.ndarray, sim: np.ndarray
+) -> None:
     """The exact lists of the recall sample of one embedding kind (queries: rows of ids; idx, sim:
     their lists, padded with -1) into ml_recall_store, which the model ml_recall_lists publishes."""
     keep = idx >= 0
     rows = np.broadcast_to(np.asarray(queries, dtype=np.int64)[:, None], idx.shape)[keep]
     ranks = np.broadcast_to(np.arange(1, idx.shape[1] + 1, dtype=np.int32), idx.shape)[keep]
-    part = pa.table({"embedding_kind": pa.array([kind] * len(rows), pa.string()),
-                     "track_id": ids.take(pa.array(rows)),
-                     "neighbour_rank": pa.array(ranks),
-                     "neighbour_track_id": ids.take(pa.array(idx[keep])),
-                     "similarity": pa.array(sim[keep], pa.float32())})
+    part = pa.table(
+        {
+            "embedding_kind": pa.array([kind] * len(rows), pa.string()),
+            "track_id": ids.take(pa.array(rows)),
+            "neighbour_rank": pa.array(ranks),
+            "neighbour_track_id": ids.take(pa.array(idx[keep])),
+            "similarity": pa.array(sim[keep], pa.float32()),
+        }
+    )
     session.execute("delete from ml_recall_store where embedding_kind = ?", [kind])
     session.register("wh_recall_part", part)
     try:
@@ -394,9 +466,11 @@ def moved_rows(session, changes_rel, kind: str, ids: pa.Array, E: np.ndarray) ->
     moved[at[added | song_changed]] = True
     changed = at[~added & ~song_changed]
     if len(changed):
-        before = session.sql("""select track_id, embedding from previous.main.ml_track_embeddings
+        before = session.sql(
+            """select track_id, embedding from previous.main.ml_track_embeddings
                                 where embedding_kind = ? and track_id in (select unnest(?::varchar[]))""",
-                             params=[kind, ids.take(pa.array(changed)).to_pylist()]).to_arrow_table()
+            params=[kind, ids.take(pa.array(changed)).to_pylist()],
+        ).to_arrow_table()
         same = np.zeros(len(ids), dtype=bool)
         if before.num_rows:
             rows = rows_in(before.column("track_id").combine_chunks(), ids)

@@ -47,8 +47,10 @@ def _shipped(relative: str) -> Path:
     for root in (INSTALLED_ROOT, PACKAGE_ROOT):
         if (root / relative).exists():
             return root / relative
-    raise WavehouseError(f"{relative} is missing from this wavehouse installation ({INSTALLED_ROOT}); "
-                         "reinstall it (pip install wavehouse, or pip install -e . in a checkout)")
+    raise WavehouseError(
+        f"{relative} is missing from this wavehouse installation ({INSTALLED_ROOT}); "
+        "reinstall it (pip install wavehouse, or pip install -e . in a checkout)"
+    )
 
 
 def project_dir() -> Path:
@@ -56,7 +58,9 @@ def project_dir() -> Path:
     override = os.environ.get("WAVEHOUSE_PROJECT_DIR")
     path = Path(override) if override else _shipped("dbt_project")
     if not (path / "dbt_project.yml").is_file():
-        raise WavehouseError(f"no dbt project (dbt_project.yml) at {path}; unset WAVEHOUSE_PROJECT_DIR or point it at one")
+        raise WavehouseError(
+            f"no dbt project (dbt_project.yml) at {path}; unset WAVEHOUSE_PROJECT_DIR or point it at one"
+        )
     return path
 
 

@@ -7,16 +7,31 @@ import base64
 import html
 import io
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
 from .lookup.db import connect, query
 
-FEATURES = ["popularity", "duration_ms", "explicit", "danceability", "energy", "key", "loudness", "mode",
-            "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo", "time_signature"]
-MAP_POINTS = 20000   # points drawn per 2-D map (a fixed sample of tracks)
+FEATURES = [
+    "popularity",
+    "duration_ms",
+    "explicit",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+]
+MAP_POINTS = 20000  # points drawn per 2-D map (a fixed sample of tracks)
 
 
 def _png(fig) -> str:
@@ -35,6 +50,7 @@ def _table(columns, rows, digits: int = 4) -> str:
         if isinstance(v, (list, tuple)):
             return ", ".join(cell(x) for x in v)
         return "" if v is None else str(v)
+
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(v))}</td>" for v in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -45,37 +61,62 @@ def _img(src: str, alt: str) -> str:
 
 
 def section_overview(con) -> str:
-    _, ((tracks, rejected, merged, read),) = query(con, """
+    _, ((tracks, rejected, merged, read),) = query(
+        con,
+        """
         select (select count(*) from dim_tracks), (select count(*) from int_tracks_rejected),
-               (select sum(n_source_rows - 1) from dim_tracks), (select count(*) from stg_spotify__tracks)""")
-    reasons = query(con, """select reason, count(*) as rows from (select unnest(string_split(reject_reason, '; ')) as reason
-                             from int_tracks_rejected) group by 1 order by 2 desc""")
-    run = query(con, """select run_id, started_at, neighbour_method, pca_components, chosen_k_features, chosen_k_pca,
+               (select sum(n_source_rows - 1) from dim_tracks), (select count(*) from stg_spotify__tracks)""",
+    )
+    reasons = query(
+        con,
+        """select reason, count(*) as rows from (select unnest(string_split(reject_reason, '; ')) as reason
+                             from int_tracks_rejected) group by 1 order by 2 desc""",
+    )
+    run = query(
+        con,
+        """select run_id, started_at, neighbour_method, pca_components, chosen_k_features, chosen_k_pca,
                                chosen_k_embedding, round(dbscan_eps, 3) as dbscan_eps, round(ml_seconds, 1) as ml_seconds,
-                               parameters -> 'genre_aware' as embedding_parameters from ml_runs""")
-    cards = "".join(f'<div class="card"><b>{v:,}</b><span>{label}</span></div>' for label, v in
-                    [("rows read", read), ("tracks kept", tracks), ("rows rejected", rejected), ("duplicate rows merged", merged)])
-    return (f"<h2>Overview</h2><div class='cards'>{cards}</div><h3>Rejected rows by reason</h3>{_table(*reasons)}"
-            f"<h3>This build</h3>{_table(*run)}")
+                               parameters -> 'genre_aware' as embedding_parameters from ml_runs""",
+    )
+    cards = "".join(
+        f'<div class="card"><b>{v:,}</b><span>{label}</span></div>'
+        for label, v in [
+            ("rows read", read),
+            ("tracks kept", tracks),
+            ("rows rejected", rejected),
+            ("duplicate rows merged", merged),
+        ]
+    )
+    return (
+        f"<h2>Overview</h2><div class='cards'>{cards}</div><h3>Rejected rows by reason</h3>{_table(*reasons)}"
+        f"<h3>This build</h3>{_table(*run)}"
+    )
 
 
 def section_k_selection(con) -> str:
     import matplotlib.pyplot as plt
 
-    _, rows = query(con, "select space, k, inertia, silhouette, davies_bouldin, calinski_harabasz, is_chosen from ml_k_selection order by space, k")
+    _, rows = query(
+        con,
+        "select space, k, inertia, silhouette, davies_bouldin, calinski_harabasz, is_chosen from ml_k_selection order by space, k",
+    )
     fig, axes = plt.subplots(1, 4, figsize=(18, 3.8))
-    for metric_i, (title, ax) in enumerate(zip(["inertia (elbow)", "silhouette", "Davies-Bouldin", "Calinski-Harabasz"], axes)):
+    for metric_i, (title, ax) in enumerate(
+        zip(["inertia (elbow)", "silhouette", "Davies-Bouldin", "Calinski-Harabasz"], axes)
+    ):
         for space in sorted({r[0] for r in rows}):
             pts = [r for r in rows if r[0] == space]
-            line, = ax.plot([r[1] for r in pts], [r[2 + metric_i] for r in pts], marker=".", label=space)
+            (line,) = ax.plot([r[1] for r in pts], [r[2 + metric_i] for r in pts], marker=".", label=space)
             chosen = [r for r in pts if r[6]]
             if chosen:
                 ax.plot(chosen[0][1], chosen[0][2 + metric_i], "o", ms=11, mfc="none", mec=line.get_color(), mew=2)
         ax.set_title(title)
         ax.set_xlabel("k")
     axes[0].legend()
-    return "<h2>Choosing k</h2><p>Circles mark the chosen k per space (elbow, checked against silhouette and DBI).</p>" + \
-        _img(_png(fig), "KMeans model selection")
+    return (
+        "<h2>Choosing k</h2><p>Circles mark the chosen k per space (elbow, checked against silhouette and DBI).</p>"
+        + _img(_png(fig), "KMeans model selection")
+    )
 
 
 def section_kdistance(con) -> str:
@@ -99,9 +140,13 @@ def section_maps(con) -> str:
     top_genres = [g for (g,) in top]
     figures = []
     for map_name in ("pca", "lda", "tsne"):
-        _, pts = query(con, """select m.x, m.y, t.cluster_id, t.primary_genre from ml_track_maps as m
+        _, pts = query(
+            con,
+            """select m.x, m.y, t.cluster_id, t.primary_genre from ml_track_maps as m
                                inner join dim_tracks as t using (track_id)
-                               where m.map = ? order by hash(m.track_id) limit ?""", [map_name, MAP_POINTS])
+                               where m.map = ? order by hash(m.track_id) limit ?""",
+            [map_name, MAP_POINTS],
+        )
         if not pts:
             continue
         fig, (a, b) = plt.subplots(1, 2, figsize=(14, 5.5))
@@ -126,8 +171,12 @@ def section_clusters(con) -> str:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    columns, rows = query(con, "select cluster_id, cluster_name, n_tracks, " +
-                          ", ".join(f"z_{f}" for f in FEATURES) + " from dim_clusters order by cluster_id")
+    columns, rows = query(
+        con,
+        "select cluster_id, cluster_name, n_tracks, "
+        + ", ".join(f"z_{f}" for f in FEATURES)
+        + " from dim_clusters order by cluster_id",
+    )
     labels = [r[1] for r in rows]
     z = np.array([r[3:] for r in rows], dtype=float)
     fig, ax = plt.subplots(figsize=(14, 0.5 * len(rows) + 2))
@@ -156,10 +205,13 @@ def section_clusters(con) -> str:
     ax.set_yticks(range(n), labels)
     fig.colorbar(im, ax=ax, label="cosine similarity of centroids")
     similarity = _img(_png(fig), "Cluster similarity (embedding centroids)")
-    table = query(con, """select cluster_id, cluster_name, n_tracks, round(share, 3) as share, round(genre_purity, 3) as purity,
+    table = query(
+        con,
+        """select cluster_id, cluster_name, n_tracks, round(share, 3) as share, round(genre_purity, 3) as purity,
                                  list_transform(top_genres[1:3], lambda g: g.genre || ' ' || round(100 * g.share, 1) || '%') as top_genres,
                                  list_transform(top_artists[1:3], lambda a: a.artist) as top_artists
-                          from dim_clusters order by cluster_id""")
+                          from dim_clusters order by cluster_id""",
+    )
     return "<h2>Clusters</h2>" + _table(*table) + profile + sizes + similarity
 
 
@@ -167,14 +219,20 @@ def section_shap(con) -> str:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    _, glob = query(con, "select feature, mean_abs_shap from ml_cluster_feature_importance where scope = 'global' order by mean_abs_shap")
+    _, glob = query(
+        con,
+        "select feature, mean_abs_shap from ml_cluster_feature_importance where scope = 'global' order by mean_abs_shap",
+    )
     fig, ax = plt.subplots(figsize=(7, 5))
     ax.barh([g[0] for g in glob], [g[1] for g in glob], color="#dd8452")
     ax.set_xlabel("mean |SHAP| (surrogate model predicting the cluster)")
     overall = _img(_png(fig), "Global feature importance (SHAP)")
-    _, rows = query(con, """select i.cluster_id, c.cluster_name, i.feature, i.mean_abs_shap
+    _, rows = query(
+        con,
+        """select i.cluster_id, c.cluster_name, i.feature, i.mean_abs_shap
                             from ml_cluster_feature_importance as i inner join dim_clusters as c using (cluster_id)
-                            where i.scope = 'cluster' order by 1""")
+                            where i.scope = 'cluster' order by 1""",
+    )
     clusters = sorted({(r[0], r[1]) for r in rows})
     m = np.zeros((len(clusters), len(FEATURES)))
     for r in rows:
@@ -189,33 +247,57 @@ def section_shap(con) -> str:
 
 def section_evaluation(con) -> str:
     evaluation = query(con, "select metric, round(value, 4) as value, protocol from rpt_evaluation order by metric")
-    comparison = query(con, """select method, n_clusters, round(silhouette, 3) as silhouette, round(davies_bouldin, 3) as dbi,
+    comparison = query(
+        con,
+        """select method, n_clusters, round(silhouette, 3) as silhouette, round(davies_bouldin, 3) as dbi,
                                       round(calinski_harabasz, 1) as ch, round(noise_share, 4) as noise_share
-                               from rpt_clustering_comparison""")
-    return "<h2>Evaluation</h2>" + _table(*evaluation) + "<h3>Clustering comparison (seed 000's table)</h3>" + _table(*comparison)
+                               from rpt_clustering_comparison""",
+    )
+    return (
+        "<h2>Evaluation</h2>"
+        + _table(*evaluation)
+        + "<h3>Clustering comparison (seed 000's table)</h3>"
+        + _table(*comparison)
+    )
 
 
 def section_example(con) -> str:
-    _, seed = query(con, "select track_id, track_name, artists from dim_tracks where popularity = (select max(popularity) from dim_tracks) order by track_id limit 1")
+    _, seed = query(
+        con,
+        "select track_id, track_name, artists from dim_tracks where popularity = (select max(popularity) from dim_tracks) order by track_id limit 1",
+    )
     track_id, name, artists = seed[0]
-    example = query(con, """select neighbour_rank as rank, track_name, artists, primary_genre, round(similarity, 3) as similarity,
+    example = query(
+        con,
+        """select neighbour_rank as rank, track_name, artists, primary_genre, round(similarity, 3) as similarity,
                                    cluster_name, agree_most, differ_most, shared_genres
-                            from rpt_recommendations where seed_track_id = ? order by neighbour_rank limit 10""", [track_id])
-    return (f"<h2>Example: tracks like “{html.escape(name or '')}” by {html.escape(artists or '')}</h2>"
-            "<p>agree_most / differ_most: the features (z-scores) where the two tracks are closest / farthest.</p>"
-            + _table(*example))
+                            from rpt_recommendations where seed_track_id = ? order by neighbour_rank limit 10""",
+        [track_id],
+    )
+    return (
+        f"<h2>Example: tracks like “{html.escape(name or '')}” by {html.escape(artists or '')}</h2>"
+        "<p>agree_most / differ_most: the features (z-scores) where the two tracks are closest / farthest.</p>"
+        + _table(*example)
+    )
 
 
 SECTIONS: list[tuple[str, Callable]] = [
-    ("overview", section_overview), ("k selection", section_k_selection), ("k-distance", section_kdistance),
-    ("2-D maps", section_maps), ("clusters", section_clusters), ("SHAP", section_shap),
-    ("evaluation", section_evaluation), ("example recommendations", section_example),
+    ("overview", section_overview),
+    ("k selection", section_k_selection),
+    ("k-distance", section_kdistance),
+    ("2-D maps", section_maps),
+    ("clusters", section_clusters),
+    ("SHAP", section_shap),
+    ("evaluation", section_evaluation),
+    ("example recommendations", section_example),
 ]
 
 # marks the page once loaded with how many images rendered, for the browser test and for people
-IMAGE_CHECK = ("addEventListener('load', () => { const i = [...document.images]; "
-               "document.body.dataset.images = i.length; "
-               "document.body.dataset.imagesLoaded = i.filter(x => x.complete && x.naturalWidth > 0).length; });")
+IMAGE_CHECK = (
+    "addEventListener('load', () => { const i = [...document.images]; "
+    "document.body.dataset.images = i.length; "
+    "document.body.dataset.imagesLoaded = i.filter(x => x.complete && x.naturalWidth > 0).length; });"
+)
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1300px;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left}
@@ -238,10 +320,12 @@ def render_report(db: Path | None, out: Path, progress: Callable[[str], None] = 
             parts.append(f"<section id='{name.replace(' ', '-')}'>{fn(con)}</section>")
     finally:
         con.close()
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>wavehouse report</title><style>{STYLE}</style>"
-            f"</head><body><h1>wavehouse report</h1>{''.join(parts)}"
-            f"<p style='color:#888'>Rendered in {time.perf_counter() - started:.1f}s from the warehouse tables.</p>"
-            f"<script>{IMAGE_CHECK}</script></body></html>")
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>wavehouse report</title><style>{STYLE}</style>"
+        f"</head><body><h1>wavehouse report</h1>{''.join(parts)}"
+        f"<p style='color:#888'>Rendered in {time.perf_counter() - started:.1f}s from the warehouse tables.</p>"
+        f"<script>{IMAGE_CHECK}</script></body></html>"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(out.name + ".tmp")
     temporary.write_text(page, encoding="utf-8")

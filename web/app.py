@@ -21,8 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from wavehouse import __version__, lookup
 from wavehouse.errors import WavehouseError
-from wavehouse.lookup import for_api
-from wavehouse.lookup import records
+from wavehouse.lookup import for_api, records
 from wavehouse.lookup.store import Warehouse
 from wavehouse.paths import published_db
 
@@ -44,13 +43,19 @@ def create_app(db_path: Path | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        await run_in_threadpool(store.warm)      # each worker loads its indexes before serving
+        await run_in_threadpool(store.warm)  # each worker loads its indexes before serving
         yield
 
     # /docs is our own page (FastAPI's Swagger UI loads its scripts from a CDN; this app works offline)
-    app = FastAPI(title="wavehouse", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
-                  description="Content-based music recommendations, clusters and playlists from a wavehouse "
-                              "warehouse (read-only). Every page of the app has its JSON twin here.")
+    app = FastAPI(
+        title="wavehouse",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        description="Content-based music recommendations, clusters and playlists from a wavehouse "
+        "warehouse (read-only). Every page of the app has its JSON twin here.",
+    )
     app.state.store = store
 
     @app.exception_handler(lookup.AmbiguousTrack)
@@ -85,8 +90,12 @@ def create_app(db_path: Path | None = None) -> FastAPI:
     # The two hot paths answer from memory on the event loop (no thread hand-off: 0.12 ms of a
     # 0.5 ms recommendation, measured); whatever needs a query runs in the thread pool.
     @app.get("/api/search", tags=["tracks"], summary="Find tracks as people type them")
-    async def api_search(q: Annotated[str, Query(min_length=1, max_length=200, description="title, artist, both, or a Spotify id/URI/link")],
-                         k: Annotated[int, Query(ge=1, le=100)] = 10):
+    async def api_search(
+        q: Annotated[
+            str, Query(min_length=1, max_length=200, description="title, artist, both, or a Spotify id/URI/link")
+        ],
+        k: Annotated[int, Query(ge=1, le=100)] = 10,
+    ):
         if store.searches_in_memory(q):
             rows = store.search(q, k)
         else:
@@ -100,23 +109,32 @@ def create_app(db_path: Path | None = None) -> FastAPI:
 
     @app.get("/api/recommend", tags=["recommendations"], summary="Tracks like one or several seeds")
     async def api_recommend(
-            seed: Annotated[list[str], Query(min_length=1, max_length=20, description="track ids, URIs or search text; repeat for several")],
-            k: Annotated[int, Query(ge=1, le=500)] = 10,
-            exclude_artist: bool = False,
-            max_per_artist: Annotated[int | None, Query(ge=1)] = None,
-            explicit: bool | None = None,
-            min_popularity: Annotated[int, Query(ge=0, le=100)] = 0,
-            max_popularity: Annotated[int, Query(ge=0, le=100)] = 100,
-            mood: str | None = None,
-            same_cluster: bool = False,
-            diverse: bool = False,
-            per_cluster: bool = False,
-            embedding: Annotated[Literal["hybrid", "audio", "unsupervised"] | None, Query(
+        seed: Annotated[
+            list[str],
+            Query(min_length=1, max_length=20, description="track ids, URIs or search text; repeat for several"),
+        ],
+        k: Annotated[int, Query(ge=1, le=500)] = 10,
+        exclude_artist: bool = False,
+        max_per_artist: Annotated[int | None, Query(ge=1)] = None,
+        explicit: bool | None = None,
+        min_popularity: Annotated[int, Query(ge=0, le=100)] = 0,
+        max_popularity: Annotated[int, Query(ge=0, le=100)] = 100,
+        mood: str | None = None,
+        same_cluster: bool = False,
+        diverse: bool = False,
+        per_cluster: bool = False,
+        embedding: Annotated[
+            Literal["hybrid", "audio", "unsupervised"] | None,
+            Query(
                 description="hybrid (sound + the artists' other genres), audio (sound alone) or "
-                            "unsupervised (autoencoder); default: the warehouse's default")] = None,
-            explain: bool = False):
-        options = lookup.Filters(exclude_artist, max_per_artist, explicit, min_popularity, max_popularity,
-                                 mood, same_cluster)
+                "unsupervised (autoencoder); default: the warehouse's default"
+            ),
+        ] = None,
+        explain: bool = False,
+    ):
+        options = lookup.Filters(
+            exclude_artist, max_per_artist, explicit, min_popularity, max_popularity, mood, same_cluster
+        )
         if embedding is None and not explain and lookup.is_plain(len(seed), options, diverse, per_cluster):
             # the common case (a track_id, no options): its list, from memory
             rows = store.top(seed[0], k)
@@ -124,8 +142,15 @@ def create_app(db_path: Path | None = None) -> FastAPI:
                 return JSONResponse({"seeds": [seed[0].strip()], "results": records(rows)})
         return await run_in_threadpool(recommend, seed, k, options, embedding, diverse, per_cluster, explain)
 
-    def recommend(seed: list[str], k: int, options: lookup.Filters, embedding: str | None, diverse: bool,
-                  per_cluster: bool, explain: bool) -> JSONResponse:
+    def recommend(
+        seed: list[str],
+        k: int,
+        options: lookup.Filters,
+        embedding: str | None,
+        diverse: bool,
+        per_cluster: bool,
+        explain: bool,
+    ) -> JSONResponse:
         with store.cursor() as con:
             filters = dataclasses.replace(options, embedding=lookup.resolve_embedding(con, embedding))
             answer = lookup.recommendations(con, seed, k, filters, diverse, per_cluster, explain, top=store.top)
@@ -136,8 +161,11 @@ def create_app(db_path: Path | None = None) -> FastAPI:
             return JSONResponse({"seeds": answer.seeds, "results": results})
 
     @app.get("/api/path", tags=["recommendations"], summary="A smooth path of tracks from a to b")
-    def api_path(a: Annotated[str, Query(min_length=1)], b: Annotated[str, Query(min_length=1)],
-                 steps: Annotated[int, Query(ge=3, le=100)] = 12):
+    def api_path(
+        a: Annotated[str, Query(min_length=1)],
+        b: Annotated[str, Query(min_length=1)],
+        steps: Annotated[int, Query(ge=3, le=100)] = 12,
+    ):
         with store.cursor() as con:
             start, end = (lookup.resolve_track(con, t).track_id for t in (a, b))
             return JSONResponse({"from": start, "to": end, "steps": records(lookup.song_path(con, start, end, steps))})
@@ -154,16 +182,23 @@ def create_app(db_path: Path | None = None) -> FastAPI:
             return JSONResponse(cluster_sections(con, cid))
 
     @app.get("/api/clusters/{cluster}/playlist", tags=["playlists"], summary="The tracks nearest a cluster's centre")
-    def api_cluster_playlist(cluster: str, n: Annotated[int, Query(ge=1, le=1000)] = 40,
-                             mood: str | None = None, sub: int | None = None,
-                             format: Annotated[str, Query(pattern="^(json|m3u|uris)$")] = "json"):
+    def api_cluster_playlist(
+        cluster: str,
+        n: Annotated[int, Query(ge=1, le=1000)] = 40,
+        mood: str | None = None,
+        sub: int | None = None,
+        format: Annotated[str, Query(pattern="^(json|m3u|uris)$")] = "json",
+    ):
         with store.cursor() as con:
             cid = cluster_id(con, cluster)
             return playlist_response(lookup.playlist(con, str(cid), mood, n, sub), format, f"cluster-{cid}")
 
     @app.get("/api/moods/{mood}/playlist", tags=["playlists"], summary="The tracks nearest a mood's centre")
-    def api_mood_playlist(mood: str, n: Annotated[int, Query(ge=1, le=1000)] = 40,
-                          format: Annotated[str, Query(pattern="^(json|m3u|uris)$")] = "json"):
+    def api_mood_playlist(
+        mood: str,
+        n: Annotated[int, Query(ge=1, le=1000)] = 40,
+        format: Annotated[str, Query(pattern="^(json|m3u|uris)$")] = "json",
+    ):
         with store.cursor() as con:
             return playlist_response(lookup.playlist(con, None, mood, n), format, f"mood-{mood}")
 
@@ -173,9 +208,11 @@ def create_app(db_path: Path | None = None) -> FastAPI:
             return JSONResponse({"metrics": records(lookup.evaluation(con))})
 
     @app.get("/api/map", tags=["clusters"], summary="2-D map points with cluster, paged")
-    def api_map(map: Annotated[str, Query(pattern="^[a-z_]+$")] = "pca",
-                limit: Annotated[int, Query(ge=1, le=100000)] = 5000,
-                offset: Annotated[int, Query(ge=0)] = 0):
+    def api_map(
+        map: Annotated[str, Query(pattern="^[a-z_]+$")] = "pca",
+        limit: Annotated[int, Query(ge=1, le=100000)] = 5000,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ):
         with store.cursor() as con:
             columns, rows = lookup.map_points(con, map, limit, offset)
             return JSONResponse({"map": map, "offset": offset, "points": records((columns, rows))})

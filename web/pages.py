@@ -22,8 +22,23 @@ canvas{background:#fff;border:1px solid #e5e7eb;width:100%;max-width:1000px;curs
 .pill{display:inline-block;background:#e5e7eb;border-radius:9px;padding:0 .5em;margin:0 .2em .2em 0;font-size:13px}
 """
 
-FEATURES = ["danceability", "energy", "valence", "acousticness", "instrumentalness", "speechiness", "liveness",
-            "loudness", "tempo", "popularity", "duration_ms", "explicit", "key", "mode", "time_signature"]
+FEATURES = [
+    "danceability",
+    "energy",
+    "valence",
+    "acousticness",
+    "instrumentalness",
+    "speechiness",
+    "liveness",
+    "loudness",
+    "tempo",
+    "popularity",
+    "duration_ms",
+    "explicit",
+    "key",
+    "mode",
+    "time_signature",
+]
 
 
 def e(value: Any) -> str:
@@ -53,8 +68,10 @@ def track_link(row: dict[str, Any]) -> str:
 def table(rows: list[dict[str, Any]], columns: list[str], links: dict[str, Any] | None = None) -> str:
     links = links or {}
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{links[c](r) if c in links else e(r.get(c))}</td>" for c in columns) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{links[c](r) if c in links else e(r.get(c))}</td>" for c in columns) + "</tr>"
+        for r in rows
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -92,24 +109,36 @@ box.addEventListener('input', () => {{
     return layout("Search", body, "/api/search?q=shape%20of%20you")
 
 
-def track(info: dict[str, Any], recs: list[dict[str, Any]], why: dict[str, tuple],
-          embeddings: list[str], embedding: str) -> str:
+def track(
+    info: dict[str, Any], recs: list[dict[str, Any]], why: dict[str, tuple], embeddings: list[str], embedding: str
+) -> str:
     """The track page; its recommendations from `embedding`, with links to the others."""
     tid = str(info["track_id"])
-    choose = " · ".join(f"<b>{e(name)}</b>" if name == embedding else
-                        f'<a href="/track/{quote(tid)}?embedding={quote(name)}">{e(name)}</a>' for name in embeddings)
+    choose = " · ".join(
+        f"<b>{e(name)}</b>"
+        if name == embedding
+        else f'<a href="/track/{quote(tid)}?embedding={quote(name)}">{e(name)}</a>'
+        for name in embeddings
+    )
     features = [{"feature": f, "value": info.get(f)} for f in FEATURES if info.get(f) is not None]
     for r in recs:
         agree, differ, shared = why.get(r["track_id"], (None, None, None))
-        r["why"] = (f"agree on {e(agree)}; differ on {e(differ)}" + (f"; shared genres {e(shared)}" if shared else ""))
+        r["why"] = f"agree on {e(agree)}; differ on {e(differ)}" + (f"; shared genres {e(shared)}" if shared else "")
     genres = "".join(f'<span class="pill">{e(g)}</span>' for g in info.get("genres") or [])
     body = f"""<h1>{e(info.get("track_name"))}</h1>
-<p><b>{e(info.get("artists"))}</b> · {e(info.get("album_name"))} · cluster {cluster_link(info)} · mood {e(info.get("mood"))}
+<p><b>{e(info.get("artists"))}</b> · {e(info.get("album_name"))} · cluster {cluster_link(info)} · mood {
+        e(info.get("mood"))
+    }
  · <a href="https://open.spotify.com/track/{quote(tid)}">open in Spotify</a></p><p>{genres}</p>
 <h2>Recommendations</h2>
 <p>embedding: {choose}</p>
-{table(recs, ["rank", "track_name", "artists", "primary_genre", "similarity", "cluster_name", "why"],
-       {"track_name": track_link, "cluster_name": cluster_link})}
+{
+        table(
+            recs,
+            ["rank", "track_name", "artists", "primary_genre", "similarity", "cluster_name", "why"],
+            {"track_name": track_link, "cluster_name": cluster_link},
+        )
+    }
 <h2>Path to another song</h2>
 <form id="pathform"><input id="to" type="text" placeholder="a song to travel to, e.g. bohemian rhapsody">
 <label>steps <input id="steps" type="number" value="12" min="3" max="100" style="width:4em"></label> <button>Find a path</button></form>
@@ -130,8 +159,11 @@ document.getElementById('pathform').addEventListener('submit', async ev => {{
       `<td>${{esc(s.artists)}}</td><td>${{s.similarity_to_line}}</td><td>${{s.similarity_to_previous ?? ''}}</td><td>${{s.similarity_to_b}}</td></tr>`).join('') + '</table>';
 }});
 </script>"""
-    return layout(str(info.get("track_name") or tid), body,
-                  f"/api/recommend?seed={quote(tid)}&explain=true&embedding={quote(embedding)}")
+    return layout(
+        str(info.get("track_name") or tid),
+        body,
+        f"/api/recommend?seed={quote(tid)}&explain=true&embedding={quote(embedding)}",
+    )
 
 
 def clusters(rows: list[dict[str, Any]]) -> str:
@@ -140,8 +172,13 @@ def clusters(rows: list[dict[str, Any]]) -> str:
 cluster. Hover for the track, click to open it.</p>
 <canvas id="map" width="1000" height="620"></canvas><div id="tip"></div>
 <p id="legend"></p>
-{table(rows, ["cluster_id", "cluster_name", "n_tracks", "share", "genre_purity", "top_genres", "energy", "acousticness"],
-       {"cluster_name": cluster_link})}
+{
+        table(
+            rows,
+            ["cluster_id", "cluster_name", "n_tracks", "share", "genre_purity", "top_genres", "energy", "acousticness"],
+            {"cluster_name": cluster_link},
+        )
+    }
 <script>
 const COLORS = ['#2563eb','#dc2626','#16a34a','#9333ea','#ea580c','#0891b2','#ca8a04','#db2777','#4b5563','#65a30d',
                 '#7c3aed','#0d9488','#b91c1c','#1e40af','#a16207','#be185d','#15803d','#6d28d9','#c2410c','#0369a1'];
@@ -185,13 +222,19 @@ draw();
 def cluster(sections: dict[str, Any], tracks: list[dict[str, Any]]) -> str:
     info = sections["cluster"]
     cid = info["cluster_id"]
-    genres = "".join(f'<span class="pill">{e(g["genre"])} {g["share"]:.0%}</span>' for g in info.get("top_genres") or [])
+    genres = "".join(
+        f'<span class="pill">{e(g["genre"])} {g["share"]:.0%}</span>' for g in info.get("top_genres") or []
+    )
     artists = "".join(f'<span class="pill">{e(a["artist"])}</span>' for a in info.get("top_artists") or [])
     for row in sections["profile"]:
         z = row.get("z_score") or 0
-        row["deviation"] = f'<span class="bar{" neg" if z < 0 else ""}" style="width:{min(abs(z), 3) * 40:.0f}px"></span> {z:+.2f}'
-    profile = "".join(f"<tr><td>{e(r['feature'])}</td><td>{e(r['mean'])}</td><td>{r['deviation']}</td></tr>"
-                      for r in sections["profile"])
+        row["deviation"] = (
+            f'<span class="bar{" neg" if z < 0 else ""}" style="width:{min(abs(z), 3) * 40:.0f}px"></span> {z:+.2f}'
+        )
+    profile = "".join(
+        f"<tr><td>{e(r['feature'])}</td><td>{e(r['mean'])}</td><td>{r['deviation']}</td></tr>"
+        for r in sections["profile"]
+    )
     body = f"""<h1>Cluster {cid}: {e(info["cluster_name"])}</h1>
 <p>{e(info["n_tracks"])} tracks ({info["share"]:.1%} of the catalogue) · genre purity {e(info.get("genre_purity"))}</p>
 <p><b>Top genres</b> {genres or '<span class="muted">none (the catalogue has no genres)</span>'}</p><p><b>Top artists</b> {artists}</p>
@@ -211,18 +254,30 @@ def not_found(message: str) -> str:
 
 def api_docs(spec: dict[str, Any]) -> str:
     """The OpenAPI document as a page: every endpoint, its parameters and an example link."""
-    parts = [f"<h1>{e(spec['info']['title'])} API <span class='muted'>{e(spec['info']['version'])}</span></h1>",
-             f"<p>{e(spec['info'].get('description'))} Machine-readable: <a href='/openapi.json'>/openapi.json</a>. "
-             "Errors are JSON: <code>{\"error\": \"what was wrong\"}</code> with status 400 (bad value), 404 (unknown "
-             "id or cluster), 409 (several tracks match equally well: <code>candidates</code> lists them) or 422 "
-             "(a parameter out of range or malformed).</p>"]
+    parts = [
+        f"<h1>{e(spec['info']['title'])} API <span class='muted'>{e(spec['info']['version'])}</span></h1>",
+        f"<p>{e(spec['info'].get('description'))} Machine-readable: <a href='/openapi.json'>/openapi.json</a>. "
+        'Errors are JSON: <code>{"error": "what was wrong"}</code> with status 400 (bad value), 404 (unknown '
+        "id or cluster), 409 (several tracks match equally well: <code>candidates</code> lists them) or 422 "
+        "(a parameter out of range or malformed).</p>",
+    ]
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
-            params = [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
-                       "type": p.get("schema", {}).get("type") or " | ".join(str(s.get("type")) for s in p.get("schema", {}).get("anyOf", [])),
-                       "default": p.get("schema", {}).get("default"), "description": p.get("description")}
-                      for p in op.get("parameters", [])]
-            parts.append(f"<h2 id='{e(op.get('operationId'))}'><code>{method.upper()} {e(path)}</code></h2>"
-                         f"<p>{e(op.get('summary'))}</p>"
-                         + (table(params, ["name", "in", "required", "type", "default", "description"]) if params else ""))
+            params = [
+                {
+                    "name": p["name"],
+                    "in": p["in"],
+                    "required": p.get("required", False),
+                    "type": p.get("schema", {}).get("type")
+                    or " | ".join(str(s.get("type")) for s in p.get("schema", {}).get("anyOf", [])),
+                    "default": p.get("schema", {}).get("default"),
+                    "description": p.get("description"),
+                }
+                for p in op.get("parameters", [])
+            ]
+            parts.append(
+                f"<h2 id='{e(op.get('operationId'))}'><code>{method.upper()} {e(path)}</code></h2>"
+                f"<p>{e(op.get('summary'))}</p>"
+                + (table(params, ["name", "in", "required", "type", "default", "description"]) if params else "")
+            )
     return layout("API", "".join(parts), "/openapi.json")

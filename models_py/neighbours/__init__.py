@@ -15,18 +15,62 @@ never returned: they are dropped from wider lists, which are refilled (distinct_
     ivf          faiss IVF, tuned to a recall; one list's share on Spark
     incremental  lists kept exact as tracks come and go"""
 
-from .bounded import (ANGLE_SLACK, BOUND_SLACK, BOUNDED_MAX_WIDTH, BOUNDED_MIN_CANDIDATES, BOUNDED_MIN_ROWS,
-                      BOUNDS_PER_CHUNK, BoundedExact, use_bounded)
-from .core import (first_of_each_group, group_sizes_of, ivf_centroids, ivf_sample, nearest_lists, normalise_rows,
-                   recall_at)
+from .bounded import (
+    ANGLE_SLACK,
+    BOUND_SLACK,
+    BOUNDED_MAX_WIDTH,
+    BOUNDED_MIN_CANDIDATES,
+    BOUNDED_MIN_ROWS,
+    BOUNDS_PER_CHUNK,
+    BoundedExact,
+    use_bounded,
+)
+from .core import (
+    first_of_each_group,
+    group_sizes_of,
+    ivf_centroids,
+    ivf_sample,
+    nearest_lists,
+    normalise_rows,
+    recall_at,
+)
 from .distinct import DISTINCT_CHUNK_ROWS, EXACT_FIRST_WIDTH_FACTOR, distinct_lists, exact_topk_distinct
 from .exact import FLAT_BLAS_TILES, FLAT_QUERY_BLOCK, exact_topk, flat_topk
 from .incremental import merge_lists, topk_above, topk_among, update_lists
 from .ivf import IVFSearch, faiss_ivf_index, ivf_search_distinct, ivf_searcher, ivf_topk_tuned, one_list_topk
 
-__all__ = ["ANGLE_SLACK", "BOUND_SLACK", "BOUNDED_MAX_WIDTH", "BOUNDED_MIN_CANDIDATES", "BOUNDED_MIN_ROWS",
-           "BOUNDS_PER_CHUNK", "BoundedExact", "DISTINCT_CHUNK_ROWS", "EXACT_FIRST_WIDTH_FACTOR", "FLAT_BLAS_TILES",
-           "FLAT_QUERY_BLOCK", "IVFSearch", "distinct_lists", "exact_topk", "exact_topk_distinct", "faiss_ivf_index",
-           "first_of_each_group", "flat_topk", "group_sizes_of", "ivf_centroids", "ivf_sample", "ivf_search_distinct",
-           "ivf_searcher", "ivf_topk_tuned", "merge_lists", "nearest_lists", "normalise_rows", "one_list_topk",
-           "recall_at", "topk_above", "topk_among", "update_lists", "use_bounded"]
+__all__ = [
+    "ANGLE_SLACK",
+    "BOUND_SLACK",
+    "BOUNDED_MAX_WIDTH",
+    "BOUNDED_MIN_CANDIDATES",
+    "BOUNDED_MIN_ROWS",
+    "BOUNDS_PER_CHUNK",
+    "BoundedExact",
+    "DISTINCT_CHUNK_ROWS",
+    "EXACT_FIRST_WIDTH_FACTOR",
+    "FLAT_BLAS_TILES",
+    "FLAT_QUERY_BLOCK",
+    "IVFSearch",
+    "distinct_lists",
+    "exact_topk",
+    "exact_topk_distinct",
+    "faiss_ivf_index",
+    "first_of_each_group",
+    "flat_topk",
+    "group_sizes_of",
+    "ivf_centroids",
+    "ivf_sample",
+    "ivf_search_distinct",
+    "ivf_searcher",
+    "ivf_topk_tuned",
+    "merge_lists",
+    "nearest_lists",
+    "normalise_rows",
+    "one_list_topk",
+    "recall_at",
+    "topk_above",
+    "topk_among",
+    "update_lists",
+    "use_bounded",
+]

@@ -3,9 +3,15 @@ lists whose cones rule out most pairs, one GEMM per list)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .core import ivf_centroids, nearest_lists, normalise_rows
+
+if TYPE_CHECKING:
+    import torch
+
 
 def use_bounded(n: int, queries: int, width: int) -> bool:
     """Whether BoundedExact pays for its lists (a k-means and a sorted copy of the rows): a
@@ -44,8 +50,14 @@ class BoundedExact:
     floor). `search(queries, width)` is exact_topk(E, width, exclude_groups, queries=queries);
     `search_vectors` takes other vectors and their own thresholds (topk_above)."""
 
-    def __init__(self, E: np.ndarray, exclude_groups: np.ndarray | None = None, n_lists: int = 0, seed: int = 0,
-                 threads: int | None = None):
+    def __init__(
+        self,
+        E: np.ndarray,
+        exclude_groups: np.ndarray | None = None,
+        n_lists: int = 0,
+        seed: int = 0,
+        threads: int | None = None,
+    ):
         import torch
 
         if threads:
@@ -56,16 +68,16 @@ class BoundedExact:
         centroids = ivf_centroids(En, n_lists, seed, sample=0, niter=10)
         n_lists = len(centroids)
         own = nearest_lists(En, centroids, 1)[:, 0]
-        self.row_of = np.argsort(own, kind="stable")           # sorted position -> row
+        self.row_of = np.argsort(own, kind="stable")  # sorted position -> row
         self.pos = np.empty(n, np.int64)
-        self.pos[self.row_of] = np.arange(n)                   # row -> sorted position
+        self.pos[self.row_of] = np.arange(n)  # row -> sorted position
         self.X = torch.from_numpy(np.ascontiguousarray(En[self.row_of]))
         del En
         own = own[self.row_of]
         self.own = own
         counts = np.bincount(own, minlength=n_lists)
         self.offsets = np.concatenate([[0], np.cumsum(counts)])
-        self.live = np.flatnonzero(counts)                     # lists that hold rows
+        self.live = np.flatnonzero(counts)  # lists that hold rows
         X = self.X.numpy()
         starts = self.offsets[self.live]
         unit = np.zeros((n_lists, d), np.float32)
@@ -75,8 +87,9 @@ class BoundedExact:
         cos_min[self.live] = np.minimum.reduceat(np.einsum("ij,ij->i", X, unit[own]), starts)
         angle = np.arccos(np.clip(cos_min.astype(np.float64), -1, 1)) + ANGLE_SLACK
         self.angle = torch.from_numpy(angle.astype(np.float32))
-        self.cone = torch.from_numpy(np.hstack([unit, np.sin(angle)[:, None], np.cos(angle)[:, None]])
-                                     .astype(np.float32))
+        self.cone = torch.from_numpy(
+            np.hstack([unit, np.sin(angle)[:, None], np.cos(angle)[:, None]]).astype(np.float32)
+        )
         # each list's two nearest other lists, for the thresholds
         self.near = nearest_lists(unit, unit, 3)
         if exclude_groups is None:
@@ -84,7 +97,7 @@ class BoundedExact:
         else:
             self.group_values, codes = np.unique(np.asarray(exclude_groups), return_inverse=True)
         self.group = torch.from_numpy(codes.reshape(-1)[self.row_of].astype(np.int64))
-        self.pairs_compared = 0                                # by search, for bench/run.py
+        self.pairs_compared = 0  # by search, for bench/run.py
 
     def _thresholds(self, P: np.ndarray, width: int) -> torch.Tensor:
         """For the queries at sorted positions P: the width-th best similarity among the rows of
@@ -95,8 +108,11 @@ class BoundedExact:
         lists = self.own[P]
         starts = np.flatnonzero(np.r_[True, lists[1:] != lists[:-1]])
         for a, b in zip(starts, np.r_[starts[1:], len(P)]):
-            cand = torch.from_numpy(np.concatenate([np.arange(self.offsets[c], self.offsets[c + 1])
-                                                    for c in np.unique(self.near[lists[a]])]))
+            cand = torch.from_numpy(
+                np.concatenate(
+                    [np.arange(self.offsets[c], self.offsets[c + 1]) for c in np.unique(self.near[lists[a]])]
+                )
+            )
             if len(cand) < width:
                 continue
             q = torch.from_numpy(P[a:b])
@@ -107,10 +123,10 @@ class BoundedExact:
         short = torch.nonzero(torch.isinf(tau)).flatten()
         block = max(1, BOUNDS_PER_CHUNK // self.n)
         for at in range(0, len(short), block):
-            q = torch.from_numpy(P)[short[at:at + block]]
+            q = torch.from_numpy(P)[short[at : at + block]]
             S = self.X[q] @ self.X.T
             S.masked_fill_(self.group[q][:, None] == self.group[None, :], -np.inf)
-            tau[short[at:at + block]] = torch.topk(S, width, dim=1, sorted=False).values.min(dim=1).values
+            tau[short[at : at + block]] = torch.topk(S, width, dim=1, sorted=False).values.min(dim=1).values
         return tau - BOUND_SLACK
 
     def _needed(self, Q: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
@@ -124,7 +140,7 @@ class BoundedExact:
         s = torch.arccos(tau.clamp(-1, 1))
         queries = torch.cat([Q, torch.sin(s)[:, None], -tau.clamp(-1, 1)[:, None]], dim=1)
         need = (self.cone @ queries.T) >= -BOUND_SLACK
-        wide = self.angle[:, None] + s[None, :] >= np.pi      # rare: a cone and a threshold too wide
+        wide = self.angle[:, None] + s[None, :] >= np.pi  # rare: a cone and a threshold too wide
         return need | wide if bool(wide.any()) else need
 
     def group_codes(self, values: np.ndarray) -> torch.Tensor:
@@ -144,14 +160,16 @@ class BoundedExact:
         out_idx = np.empty((len(queries), width), np.int64)
         out_sim = np.empty((len(queries), width), np.float32)
         P_all = self.pos[queries]
-        by_list = np.argsort(P_all, kind="stable")             # queries of one list together
+        by_list = np.argsort(P_all, kind="stable")  # queries of one list together
         P = P_all[by_list]
-        out_idx[by_list], out_sim[by_list] = self.search_vectors(self.X[P], self.group[P], self._thresholds(P, width),
-                                                                 width)
+        out_idx[by_list], out_sim[by_list] = self.search_vectors(
+            self.X[P], self.group[P], self._thresholds(P, width), width
+        )
         return out_idx, out_sim
 
-    def search_vectors(self, Q: torch.Tensor, query_groups: torch.Tensor, tau: torch.Tensor, width: int
-                       ) -> tuple[np.ndarray, np.ndarray]:
+    def search_vectors(
+        self, Q: torch.Tensor, query_groups: torch.Tensor, tau: torch.Tensor, width: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """For unit query vectors Q (of the group codes query_groups), their best `width` rows of
         similarity at least tau, not of their group: (rows, similarities), best first, ties by
         lower row, padded with -1 / -inf."""
@@ -165,12 +183,15 @@ class BoundedExact:
                 q_at = slice(start, start + chunk)
                 Qc, t_all = Q[q_at], tau[q_at]
                 need = self._needed(Qc, t_all)
-                qs_all, js_all, ss_all = [torch.empty(0, dtype=torch.int64)], [torch.empty(0, dtype=torch.int64)], \
-                    [torch.empty(0)]
+                qs_all, js_all, ss_all = (
+                    [torch.empty(0, dtype=torch.int64)],
+                    [torch.empty(0, dtype=torch.int64)],
+                    [torch.empty(0)],
+                )
                 for c in self.live[need[torch.from_numpy(self.live)].any(1).numpy()]:
                     qs = torch.nonzero(need[c]).flatten()
                     lo = int(self.offsets[c])
-                    S = Qc[qs] @ self.X[lo:int(self.offsets[c + 1])].T
+                    S = Qc[qs] @ self.X[lo : int(self.offsets[c + 1])].T
                     self.pairs_compared += S.numel()
                     t = t_all[qs]
                     # most queries find nothing at their threshold: a row maximum rules them out
@@ -178,11 +199,15 @@ class BoundedExact:
                     if len(hit):
                         S = S[hit]
                         r, col = torch.nonzero(S >= t[hit][:, None], as_tuple=True)
-                        qs_all.append(qs[hit][r]); js_all.append(col + lo); ss_all.append(S[r, col])
-                q = torch.cat(qs_all); j = torch.cat(js_all); s = torch.cat(ss_all).numpy()
+                        qs_all.append(qs[hit][r])
+                        js_all.append(col + lo)
+                        ss_all.append(S[r, col])
+                q = torch.cat(qs_all)
+                j = torch.cat(js_all)
+                s = torch.cat(ss_all).numpy()
                 keep = (self.group[j] != query_groups[q_at][q]).numpy()
                 q, j, s = q.numpy()[keep], self.row_of[j.numpy()[keep]], s[keep]
-                order = np.lexsort((j, -s, q))                    # per query: best first, ties by lower row
+                order = np.lexsort((j, -s, q))  # per query: best first, ties by lower row
                 q, j, s = q[order], j[order], s[order]
                 rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
                 top = rank < width

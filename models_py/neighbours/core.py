@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 def normalise_rows(E: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(E, axis=1, keepdims=True)
     return (E / np.where(norms == 0, 1, norms)).astype(np.float32)
@@ -33,8 +34,7 @@ def ivf_sample(n: int, n_lists: int = 0, seed: int = 0, sample: int = 50_000) ->
     return n_lists, np.sort(np.random.default_rng(seed).choice(n, min(n, max(sample, 40 * n_lists)), replace=False))
 
 
-def ivf_centroids(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000, niter: int = 25
-                  ) -> np.ndarray:
+def ivf_centroids(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000, niter: int = 25) -> np.ndarray:
     """The list centroids of an IVF index over the normalised rows En: a spherical k-means into
     `n_lists` lists (0 = about 2*sqrt(n)) fitted on a fixed sample of `sample` rows, or 40 per list
     if that is more (as faiss asks; every row of a smaller catalogue), normalised. faiss's k-means
@@ -45,10 +45,18 @@ def ivf_centroids(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int =
     import faiss
 
     n_lists, rows = ivf_sample(len(En), n_lists, seed, sample)
-    kmeans = faiss.Kmeans(En.shape[1], n_lists, niter=niter, seed=seed, spherical=True,
-                          max_points_per_centroid=len(rows), min_points_per_centroid=1, verbose=False)
+    kmeans = faiss.Kmeans(
+        En.shape[1],
+        n_lists,
+        niter=niter,
+        seed=seed,
+        spherical=True,
+        max_points_per_centroid=len(rows),
+        min_points_per_centroid=1,
+        verbose=False,
+    )
     threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)    # the same centroids on any number of cores (2 threads: 7.4 s, 1: 8.3 s)
+    faiss.omp_set_num_threads(1)  # the same centroids on any number of cores (2 threads: 7.4 s, 1: 8.3 s)
     try:
         kmeans.train(np.ascontiguousarray(En[rows], dtype=np.float32))
     finally:
@@ -67,12 +75,18 @@ def nearest_lists(En: np.ndarray, C: np.ndarray, n_probe: int) -> np.ndarray:
     out = np.empty((len(En), probe), dtype=np.int64)
     with torch.no_grad():
         for start in range(0, len(En), 65536):
-            out[start:start + 65536] = torch.topk(X[start:start + 65536] @ Ct, probe, dim=1).indices.numpy()
+            out[start : start + 65536] = torch.topk(X[start : start + 65536] @ Ct, probe, dim=1).indices.numpy()
     return out
 
 
-def recall_at(approx: np.ndarray, exact: np.ndarray, k: int = 10, approx_sim: np.ndarray | None = None,
-              exact_sim: np.ndarray | None = None, tol: float = 1e-6) -> float:
+def recall_at(
+    approx: np.ndarray,
+    exact: np.ndarray,
+    k: int = 10,
+    approx_sim: np.ndarray | None = None,
+    exact_sim: np.ndarray | None = None,
+    tol: float = 1e-6,
+) -> float:
     """Share of the exact top-k found in the approximate top-k, over all rows. With similarities,
     ties count: an approximate neighbour as similar as the exact k-th (within `tol`) is a hit even
     when the exact list holds another of the tied rows (embeddings with many identical vectors,
@@ -80,13 +94,14 @@ def recall_at(approx: np.ndarray, exact: np.ndarray, k: int = 10, approx_sim: np
     a, e = approx[:, :k], exact[:, :k]
     found = (a[:, :, None] == e[:, None, :]).any(axis=2)
     if approx_sim is not None and exact_sim is not None:
-        found |= (a >= 0) & (approx_sim[:, :k] >= exact_sim[:, k - 1:k] - tol)
+        found |= (a >= 0) & (approx_sim[:, :k] >= exact_sim[:, k - 1 : k] - tol)
     hits = np.minimum(found.sum(axis=1), k).sum()
     return float(hits) / float(e.size)
 
 
-def first_of_each_group(idx: np.ndarray, sim: np.ndarray, groups: np.ndarray, k: int
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def first_of_each_group(
+    idx: np.ndarray, sim: np.ndarray, groups: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row of a best-first neighbour list, keep only the best-ranked row of each group (e.g. one
     id per song) and return the first k kept: (indices padded with -1, similarities padded with
     -inf, how many were kept per row). Vectorised: a stable sort of each row's groups puts the

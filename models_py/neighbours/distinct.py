@@ -20,9 +20,17 @@ DISTINCT_CHUNK_ROWS = 16_384
 EXACT_FIRST_WIDTH_FACTOR = 1.3
 
 
-def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: int, order: np.ndarray | None = None,
-                   short_is_all: bool = False, progress=None, width_factor: float | None = None
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def distinct_lists(
+    search,
+    queries: np.ndarray,
+    k: int,
+    groups: np.ndarray,
+    n: int,
+    order: np.ndarray | None = None,
+    short_is_all: bool = False,
+    progress=None,
+    width_factor: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-k lists with one row per group (never the query's own group), kept full. `search(rows,
     width)` returns best-first lists (indices, similarities) of `width` for those rows (exact or IVF:
     the refill uses the same method). Lists start at about k times 1.2 x the mean group size (2k at
@@ -37,8 +45,9 @@ def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: i
     n_groups = len(np.unique(groups))
     k = min(k, n_groups - 1)
     spread = 1.2 * n / n_groups
-    first_width = min(n - 1, k * max(2, int(np.ceil(spread))) if width_factor is None
-                      else int(np.ceil(k * max(width_factor, spread))))
+    first_width = min(
+        n - 1, k * max(2, int(np.ceil(spread))) if width_factor is None else int(np.ceil(k * max(width_factor, spread)))
+    )
     out_idx = np.empty((len(queries), k), dtype=np.int64)
     out_sim = np.empty((len(queries), k), dtype=np.float32)
     for start in range(0, len(queries), DISTINCT_CHUNK_ROWS):
@@ -58,8 +67,14 @@ def distinct_lists(search, queries: np.ndarray, k: int, groups: np.ndarray, n: i
     return out_idx, out_sim
 
 
-def exact_topk_distinct(E: np.ndarray, k: int, groups: np.ndarray, memory_mb: float = 256.0,
-                        queries: np.ndarray | None = None, progress=None) -> tuple[np.ndarray, np.ndarray]:
+def exact_topk_distinct(
+    E: np.ndarray,
+    k: int,
+    groups: np.ndarray,
+    memory_mb: float = 256.0,
+    queries: np.ndarray | None = None,
+    progress=None,
+) -> tuple[np.ndarray, np.ndarray]:
     """exact_topk in which no list holds two rows of one group (nor the query's own): the best-ranked
     copy is kept and the list refilled from further down, so lists stay k long. `progress` as in
     distinct_lists."""
@@ -71,5 +86,4 @@ def exact_topk_distinct(E: np.ndarray, k: int, groups: np.ndarray, memory_mb: fl
             return bounded.search(rows, width)
         return flat_topk(E, width, groups, memory_mb, queries=rows)
 
-    return distinct_lists(search, queries, k, groups, len(E), progress=progress,
-                          width_factor=EXACT_FIRST_WIDTH_FACTOR)
+    return distinct_lists(search, queries, k, groups, len(E), progress=progress, width_factor=EXACT_FIRST_WIDTH_FACTOR)

@@ -17,8 +17,14 @@ FLAT_QUERY_BLOCK = 16_384
 FLAT_BLAS_TILES = (1024, 4096)
 
 
-def exact_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, memory_mb: float = 256.0,
-               threads: int | None = None, queries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def exact_topk(
+    E: np.ndarray,
+    k: int,
+    exclude_groups: np.ndarray | None = None,
+    memory_mb: float = 256.0,
+    threads: int | None = None,
+    queries: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """For every row of E (or only the rows `queries`), the k most cosine-similar rows not sharing
     its group (nor itself): (indices (m, k) int64, similarities (m, k) float32), best first, ties by
     lower index, padded with -1 / -inf when fewer rows qualify. BoundedExact where it pays
@@ -30,8 +36,14 @@ def exact_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, 
     return flat_topk(E, k, exclude_groups, memory_mb, threads, queries)
 
 
-def flat_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, memory_mb: float = 256.0,
-              threads: int | None = None, queries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def flat_topk(
+    E: np.ndarray,
+    k: int,
+    exclude_groups: np.ndarray | None = None,
+    memory_mb: float = 256.0,
+    threads: int | None = None,
+    queries: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """exact_topk through a faiss flat inner-product index (BLAS GEMM + heap selection over every
     row) that asks each query for k plus its group's size; the same-group rows are dropped. Queries
     go in order of their group size, in blocks whose results fit in `memory_mb`."""
@@ -64,7 +76,7 @@ def flat_topk(E: np.ndarray, k: int, exclude_groups: np.ndarray | None = None, m
         sim, idx = index.search(En[block], width)
         masked = (idx < 0) | (groups[np.maximum(idx, 0)] == groups[block][:, None])
         sim = np.where(masked, -np.inf, sim).astype(np.float32)
-        idx = np.where(masked, n, idx)      # masked rows sort last
+        idx = np.where(masked, n, idx)  # masked rows sort last
         sim, idx = ordered(sim, idx)
         out_sim[pos], out_idx[pos] = sim[:, :k], np.where(idx[:, :k] >= n, -1, idx[:, :k])
         start = stop

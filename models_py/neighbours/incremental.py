@@ -10,8 +10,10 @@ from .bounded import BOUND_SLACK, BoundedExact
 from .core import first_of_each_group, normalise_rows, ordered
 from .distinct import DISTINCT_CHUNK_ROWS, distinct_lists, exact_topk_distinct
 
-def topk_among(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+
+def topk_among(
+    E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """For each query row of E, its k most cosine-similar rows among `candidates` (rows of E), one
     per group and never the query's own group, best first, ties by lower index: exact, through a
     faiss flat index of the candidates alone. Lists with fewer than k such rows are padded with -1
@@ -46,8 +48,9 @@ def _padded(idx: np.ndarray, sim: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
     return idx, sim
 
 
-def topk_above(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray,
-               floor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def topk_above(
+    E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray, queries: np.ndarray, floor: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """For each query row of E, its top-k among `candidates` (rows of E, sorted), one per group and
     never the query's own group, best first, ties by lower index, leaving out candidates less
     similar than the query's `floor` (its list's k-th: they cannot enter it), padded with -1 / -inf.
@@ -64,12 +67,16 @@ def topk_above(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray
     if len(candidates) < bounded.BOUNDED_MIN_CANDIDATES:
         return topk_among(E, k, groups, candidates, queries)
     index = BoundedExact(E[candidates], groups[candidates])
-    floor_of = np.full(len(E), np.inf, np.float32)       # by row of E (distinct_lists passes rows)
+    floor_of = np.full(len(E), np.inf, np.float32)  # by row of E (distinct_lists passes rows)
     floor_of[queries] = np.asarray(floor, dtype=np.float32) - BOUND_SLACK
 
     def search(rows, width):
-        idx, sim = index.search_vectors(torch.from_numpy(normalise_rows(E[rows])), index.group_codes(groups[rows]),
-                                        torch.from_numpy(floor_of[rows]), width)
+        idx, sim = index.search_vectors(
+            torch.from_numpy(normalise_rows(E[rows])),
+            index.group_codes(groups[rows]),
+            torch.from_numpy(floor_of[rows]),
+            width,
+        )
         return np.where(idx >= 0, candidates[np.maximum(idx, 0)], -1), sim
 
     # a list with empty places holds every candidate at or above its floor: not searched wider
@@ -77,8 +84,9 @@ def topk_above(E: np.ndarray, k: int, groups: np.ndarray, candidates: np.ndarray
     return _padded(idx, sim, k)
 
 
-def merge_lists(idx_a: np.ndarray, sim_a: np.ndarray, idx_b: np.ndarray, sim_b: np.ndarray, groups: np.ndarray,
-                k: int) -> tuple[np.ndarray, np.ndarray]:
+def merge_lists(
+    idx_a: np.ndarray, sim_a: np.ndarray, idx_b: np.ndarray, sim_b: np.ndarray, groups: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Two best-first lists per row (-1 = empty) merged: best first, ties by lower index, one row per
     group (the best-ranked), the first k. Exact when each input is the exact top list of its part of
     the candidates and every row of a group the old list dropped is still there."""
@@ -91,9 +99,17 @@ def merge_lists(idx_a: np.ndarray, sim_a: np.ndarray, idx_b: np.ndarray, sim_b: 
     return out_idx, out_sim
 
 
-def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray, old_sim: np.ndarray,
-                 fresh: np.ndarray, memory_mb: float = 256.0, queries: np.ndarray | None = None,
-                 search=None) -> tuple[np.ndarray, np.ndarray, dict]:
+def update_lists(
+    E: np.ndarray,
+    k: int,
+    groups: np.ndarray,
+    old_idx: np.ndarray,
+    old_sim: np.ndarray,
+    fresh: np.ndarray,
+    memory_mb: float = 256.0,
+    queries: np.ndarray | None = None,
+    search=None,
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """The exact top-k lists (as exact_topk_distinct) of every row of E, or only of the rows
     `queries` (in their order), from the previous build's lists: old_idx/old_sim (n, k), each row's
     previous list mapped to rows of E, -1 for a neighbour that is gone (deleted or changed), a row
@@ -112,17 +128,25 @@ def update_lists(E: np.ndarray, k: int, groups: np.ndarray, old_idx: np.ndarray,
     out_idx = np.empty((len(queries), k), dtype=np.int64)
     out_sim = np.empty((len(queries), k), dtype=np.float32)
     merged = np.flatnonzero(~again)
-    if len(merged):     # one index of the fresh rows for every merged list; merges in chunks (bounded temporaries)
-        new_idx, new_sim = topk_above(E, k, groups, np.flatnonzero(fresh), queries[merged],
-                                      old_sim[queries[merged]].min(axis=1))
+    if len(merged):  # one index of the fresh rows for every merged list; merges in chunks (bounded temporaries)
+        new_idx, new_sim = topk_above(
+            E, k, groups, np.flatnonzero(fresh), queries[merged], old_sim[queries[merged]].min(axis=1)
+        )
         for start in range(0, len(merged), DISTINCT_CHUNK_ROWS):
             part = slice(start, start + DISTINCT_CHUNK_ROWS)
             rows = queries[merged[part]]
-            out_idx[merged[part]], out_sim[merged[part]] = merge_lists(old_idx[rows], old_sim[rows], new_idx[part],
-                                                                       new_sim[part], groups, k)
+            out_idx[merged[part]], out_sim[merged[part]] = merge_lists(
+                old_idx[rows], old_sim[rows], new_idx[part], new_sim[part], groups, k
+            )
     searched = np.flatnonzero(again)
     if len(searched):
-        out_idx[searched], out_sim[searched] = (search(k, groups, queries[searched]) if search else
-                                                exact_topk_distinct(E, k, groups, memory_mb, queries=queries[searched]))
-    return out_idx, out_sim, {"lists_merged": int(len(merged)), "lists_searched": int(len(searched)),
-                              "fresh_rows": int(fresh.sum())}
+        out_idx[searched], out_sim[searched] = (
+            search(k, groups, queries[searched])
+            if search
+            else exact_topk_distinct(E, k, groups, memory_mb, queries=queries[searched])
+        )
+    return (
+        out_idx,
+        out_sim,
+        {"lists_merged": int(len(merged)), "lists_searched": int(len(searched)), "fresh_rows": int(fresh.sum())},
+    )

@@ -10,14 +10,20 @@ from .core import ivf_centroids, normalise_rows, ordered, recall_at
 from .distinct import distinct_lists, exact_topk_distinct
 from .incremental import topk_among
 
-def faiss_ivf_index(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000,
-                    centroids: np.ndarray | None = None):
+
+def faiss_ivf_index(
+    En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int = 50_000, centroids: np.ndarray | None = None
+):
     """A faiss inverted-file index (IndexIVFFlat, inner product) of the normalised rows En, its list
     centroids given (an incremental build's stored ones) or from ivf_centroids (a KMeans on a fixed
     sample: deterministic)."""
     import faiss
 
-    C = np.ascontiguousarray(centroids, dtype=np.float32) if centroids is not None else ivf_centroids(En, n_lists, seed, sample)
+    C = (
+        np.ascontiguousarray(centroids, dtype=np.float32)
+        if centroids is not None
+        else ivf_centroids(En, n_lists, seed, sample)
+    )
     quantizer = faiss.IndexFlatIP(En.shape[1])
     quantizer.add(C)
     index = faiss.IndexIVFFlat(quantizer, En.shape[1], len(C), faiss.METRIC_INNER_PRODUCT)
@@ -26,8 +32,9 @@ def faiss_ivf_index(En: np.ndarray, n_lists: int = 0, seed: int = 0, sample: int
     return index
 
 
-def ivf_search_distinct(index, E: np.ndarray, k: int, groups: np.ndarray, queries: np.ndarray, n_probe: int
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def ivf_search_distinct(
+    index, E: np.ndarray, k: int, groups: np.ndarray, queries: np.ndarray, n_probe: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-k lists of the rows `queries` of E (the rows the index holds, normalised as it holds
     them: by normalise_rows, a block of queries at a time, so no normalised copy of E is kept)
     through a faiss IVF index probing each query's `n_probe` nearest lists, one row per group and
@@ -46,15 +53,29 @@ def ivf_search_distinct(index, E: np.ndarray, k: int, groups: np.ndarray, querie
     queries = np.asarray(queries, dtype=np.int64)
     # queries in the order of their nearest list: consecutive queries then probe mostly the same
     # lists, which stay in cache (808k rows, d = 113, 16 probes: 1.4-1.7x faster than in row order)
-    own = np.concatenate([index.quantizer.search(normalise_rows(E[queries[at:at + 65_536]]), 1)[1][:, 0]
-                          for at in range(0, len(queries), 65_536)] or [np.empty(0, np.int64)])
+    own = np.concatenate(
+        [
+            index.quantizer.search(normalise_rows(E[queries[at : at + 65_536]]), 1)[1][:, 0]
+            for at in range(0, len(queries), 65_536)
+        ]
+        or [np.empty(0, np.int64)]
+    )
     return distinct_lists(search, queries, k, groups, n, order=np.argsort(own, kind="stable"))
 
 
-def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray, n_lists: int = 0,
-                   n_probe: int = 8, min_recall: float = 0.99, seed: int = 0, memory_mb: float = 256.0,
-                   centroids: np.ndarray | None = None, exact: tuple[np.ndarray, np.ndarray] | None = None
-                   ) -> tuple[np.ndarray, np.ndarray, dict]:
+def ivf_topk_tuned(
+    E: np.ndarray,
+    k: int,
+    groups: np.ndarray,
+    sample: np.ndarray,
+    n_lists: int = 0,
+    n_probe: int = 8,
+    min_recall: float = 0.99,
+    seed: int = 0,
+    memory_mb: float = 256.0,
+    centroids: np.ndarray | None = None,
+    exact: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """Every row's top-k (as exact_topk_distinct) through a faiss IVF index, probing as few lists as
     reach `min_recall` recall@10 on the rows `sample`: starting at n_probe lists per query, the
     sample is searched exactly and through the index, the probes growing by half (8, 12, 18, ...:
@@ -74,9 +95,16 @@ def ivf_topk_tuned(E: np.ndarray, k: int, groups: np.ndarray, sample: np.ndarray
             break
         probe = min(index.nlist, max(probe + 1, -(-probe * 3 // 2)))
     idx, sim = ivf_search_distinct(index, E, k, groups, np.arange(len(E)), probe)
-    return idx, sim, {"ivf_lists": int(index.nlist), "ivf_probe_used": int(probe),
-                      "ivf_recall_by_probe": {str(p): round(r, 4) for p, r in tried.items()},
-                      "ivf_recall_at_10": recall_at(idx[sample], exact_idx, at, sim[sample], exact_sim)}
+    return (
+        idx,
+        sim,
+        {
+            "ivf_lists": int(index.nlist),
+            "ivf_probe_used": int(probe),
+            "ivf_recall_by_probe": {str(p): round(r, 4) for p, r in tried.items()},
+            "ivf_recall_at_10": recall_at(idx[sample], exact_idx, at, sim[sample], exact_sim),
+        },
+    )
 
 
 class IVFSearch:
@@ -91,22 +119,24 @@ class IVFSearch:
         return ivf_search_distinct(self.index, self.E, k, groups, queries, self.n_probe)
 
 
-def ivf_searcher(E: np.ndarray, n_lists: int, seed: int, n_probe: int, centroids: np.ndarray | None = None
-                 ) -> IVFSearch:
+def ivf_searcher(
+    E: np.ndarray, n_lists: int, seed: int, n_probe: int, centroids: np.ndarray | None = None
+) -> IVFSearch:
     """search(k, groups, queries): distinct-song lists of the rows `queries` through a faiss IVF
     index of E probing n_probe lists per query (as neighbour_method ivf; for update_lists), on the
     given centroids (the full build's, stored) or fitted anew."""
     return IVFSearch(E, n_lists, seed, n_probe, centroids)
 
 
-def one_list_topk(V: np.ndarray, rows: np.ndarray, groups: np.ndarray, lists: np.ndarray, query_list: int, k: int
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def one_list_topk(
+    V: np.ndarray, rows: np.ndarray, groups: np.ndarray, lists: np.ndarray, query_list: int, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One inverted list's share of a partitioned IVF search: V holds the vectors of the rows
     (global ids `rows`, of `groups` and `lists`) of every list that the list `query_list` probes,
     its own included. Its members' k nearest among them, one per group and never their own
     (topk_among: exact within the probed lists). Returns (member rows, (m, k) neighbour rows padded
     with -1, similarities padded with -inf), members in row order."""
-    order = np.argsort(rows, kind="stable")      # ties by lower global row, as a full search
+    order = np.argsort(rows, kind="stable")  # ties by lower global row, as a full search
     V, rows, groups, lists = V[order], rows[order], np.asarray(groups)[order], np.asarray(lists)[order]
     members = np.flatnonzero(lists == query_list)
     idx, sim = topk_among(V, k, groups, np.arange(len(V)), members)

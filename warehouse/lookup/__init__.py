@@ -18,19 +18,53 @@ rapidfuzz): no torch, scikit-learn or dbt on this path.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import duckdb
 
-from .catalogue import (cluster_detail, clusters, evaluation, evaluation_by_embedding, map_points, playlist,
-                        song_path, track)
+from .catalogue import (
+    cluster_detail,
+    clusters,
+    evaluation,
+    evaluation_by_embedding,
+    map_points,
+    playlist,
+    song_path,
+    track,
+)
 from .db import Rows, connect, query
-from .recommend import (EMBEDDINGS, WHY_COLUMNS, Answer, Filters, check_mood, embedding_choices, explain, is_plain,
-                        list_of, mmr_order, per_cluster_conflict, recommend, recommend_diverse, recommend_per_cluster,
-                        recommendations, resolve_embedding, why)
-from .resolve import (CLEAR_POPULARITY_MARGIN, CLEAR_SCORE_MARGIN, AmbiguousTrack, Resolution, TrackNotFound,
-                      clearly_best, resolve_cluster, resolve_track, search, suggestions)
+from .recommend import (
+    EMBEDDINGS,
+    WHY_COLUMNS,
+    Answer,
+    Filters,
+    check_mood,
+    embedding_choices,
+    explain,
+    is_plain,
+    list_of,
+    mmr_order,
+    per_cluster_conflict,
+    recommend,
+    recommend_diverse,
+    recommend_per_cluster,
+    recommendations,
+    resolve_embedding,
+    why,
+)
+from .resolve import (
+    CLEAR_POPULARITY_MARGIN,
+    CLEAR_SCORE_MARGIN,
+    AmbiguousTrack,
+    Resolution,
+    TrackNotFound,
+    clearly_best,
+    resolve_cluster,
+    resolve_track,
+    search,
+    suggestions,
+)
 from .tables import facts, rejected_rows, run_sql, top_tracks, tuning
 from .values import for_api, for_people, playlist_text, records
 
@@ -46,11 +80,52 @@ def opened() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 __all__ = [
-    "AmbiguousTrack", "Answer", "CLEAR_POPULARITY_MARGIN", "CLEAR_SCORE_MARGIN", "EMBEDDINGS", "Filters",
-    "Resolution", "Rows", "TrackNotFound", "WHY_COLUMNS", "check_mood", "clearly_best",
-    "cluster_detail", "clusters", "connect", "embedding_choices", "evaluation", "evaluation_by_embedding", "explain",
-    "facts", "for_api", "for_people", "is_plain", "list_of", "map_points", "mmr_order", "opened",
-    "per_cluster_conflict", "playlist", "playlist_text", "query", "recommend", "recommend_diverse",
-    "recommend_per_cluster", "recommendations", "records", "rejected_rows", "resolve_cluster", "resolve_embedding",
-    "resolve_track", "run_sql", "search", "song_path", "suggestions", "top_tracks", "track", "tuning", "why",
+    "AmbiguousTrack",
+    "Answer",
+    "CLEAR_POPULARITY_MARGIN",
+    "CLEAR_SCORE_MARGIN",
+    "EMBEDDINGS",
+    "Filters",
+    "Resolution",
+    "Rows",
+    "TrackNotFound",
+    "WHY_COLUMNS",
+    "check_mood",
+    "clearly_best",
+    "cluster_detail",
+    "clusters",
+    "connect",
+    "embedding_choices",
+    "evaluation",
+    "evaluation_by_embedding",
+    "explain",
+    "facts",
+    "for_api",
+    "for_people",
+    "is_plain",
+    "list_of",
+    "map_points",
+    "mmr_order",
+    "opened",
+    "per_cluster_conflict",
+    "playlist",
+    "playlist_text",
+    "query",
+    "recommend",
+    "recommend_diverse",
+    "recommend_per_cluster",
+    "recommendations",
+    "records",
+    "rejected_rows",
+    "resolve_cluster",
+    "resolve_embedding",
+    "resolve_track",
+    "run_sql",
+    "search",
+    "song_path",
+    "suggestions",
+    "top_tracks",
+    "track",
+    "tuning",
+    "why",
 ]

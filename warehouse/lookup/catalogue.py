@@ -12,7 +12,6 @@ from .db import Rows, query
 from .recommend import check_mood
 from .resolve import TrackNotFound, resolve_cluster
 
-
 PLAYLIST_SQL = """
 select p.position, t.track_id, t.track_name, t.artists, t.primary_genre, t.duration_ms, t.mood,
        round(p.centroid_similarity, 4) as centroid_similarity
@@ -49,8 +48,9 @@ limit ?
 """
 
 
-def playlist(con: duckdb.DuckDBPyConnection, cluster: str | None, mood: str | None, n: int,
-             sub_cluster: int | None = None) -> Rows:
+def playlist(
+    con: duckdb.DuckDBPyConnection, cluster: str | None, mood: str | None, n: int, sub_cluster: int | None = None
+) -> Rows:
     check_mood(con, mood)
     if cluster is None:
         if mood is None:
@@ -70,13 +70,26 @@ order by cluster_id
 """
 
 CLUSTER_COUNTS_SQL = """
+with genre_counts as (
+    select c.cluster_id, t.primary_genre, count(*) as n
+    from ml_track_clusters as c
+    inner join dim_tracks as t using (track_id)
+    where c.method = $method and t.primary_genre is not null
+    group by all
+),
+top_genres as (  -- the most frequent genre, ties to the first by name (mode() breaks them at random)
+    select cluster_id, first(primary_genre order by n desc, primary_genre) as top_genre
+    from genre_counts
+    group by all
+)
 select c.method, c.cluster_id, count(*) as n_tracks, round(count(*) / sum(count(*)) over (), 4) as share,
-       mode(t.primary_genre) as top_genre, round(avg(t.energy), 2) as energy,
+       any_value(g.top_genre) as top_genre, round(avg(t.energy), 2) as energy,
        round(avg(t.acousticness), 2) as acousticness
 from ml_track_clusters as c
 inner join dim_tracks as t using (track_id)
-where c.method = ?
-group by all
+left join top_genres as g on g.cluster_id = c.cluster_id
+where c.method = $method
+group by c.method, c.cluster_id
 order by c.cluster_id
 """
 
@@ -88,16 +101,22 @@ def clusters(con: duckdb.DuckDBPyConnection, method: str | None = None) -> Rows:
     _, methods = query(con, "select distinct method from ml_track_clusters order by 1")
     if method not in [m for (m,) in methods]:
         raise WavehouseError(f"unknown method {method!r}; methods: {', '.join(m for (m,) in methods)}")
-    return query(con, CLUSTER_COUNTS_SQL, [method])
+    return query(con, CLUSTER_COUNTS_SQL, {"method": method})
 
 
 def cluster_detail(con: duckdb.DuckDBPyConnection, term: str) -> dict[str, Rows]:
     cluster_id = resolve_cluster(con, term)
     return {
-        "cluster": query(con, """select cluster_id, cluster_name, cluster_label, n_tracks, round(share, 4) as share,
+        "cluster": query(
+            con,
+            """select cluster_id, cluster_name, cluster_label, n_tracks, round(share, 4) as share,
                                         round(genre_purity, 3) as genre_purity, top_genres, top_artists, n_sub_clusters
-                                 from dim_clusters where cluster_id = ?""", [cluster_id]),
-        "profile": query(con, """select feature[3:] as feature, round(mean, 3) as mean, round(z, 2) as z_score from (
+                                 from dim_clusters where cluster_id = ?""",
+            [cluster_id],
+        ),
+        "profile": query(
+            con,
+            """select feature[3:] as feature, round(mean, 3) as mean, round(z, 2) as z_score from (
                                      unpivot (select * exclude (centroid, top_genres, top_artists) from dim_clusters
                                               where cluster_id = ?)
                                      on columns('^z_') into name feature value z) as z
@@ -105,28 +124,44 @@ def cluster_detail(con: duckdb.DuckDBPyConnection, term: str) -> dict[str, Rows]
                                               where cluster_id = ?)
                                      on columns('^mean_') into name mfeature value mean) as m
                                    on m.mfeature = 'mean_' || z.feature[3:]
-                                 order by abs(z) desc""", [cluster_id, cluster_id]),
-        "importance": query(con, """select feature, round(mean_abs_shap, 4) as mean_abs_shap, importance_rank
+                                 order by abs(z) desc""",
+            [cluster_id, cluster_id],
+        ),
+        "importance": query(
+            con,
+            """select feature, round(mean_abs_shap, 4) as mean_abs_shap, importance_rank
                                     from ml_cluster_feature_importance
-                                    where scope = 'cluster' and cluster_id = ? order by importance_rank limit 5""", [cluster_id]),
-        "similar": query(con, """select cluster_b as cluster_id, cluster_b_name as cluster_name,
+                                    where scope = 'cluster' and cluster_id = ? order by importance_rank limit 5""",
+            [cluster_id],
+        ),
+        "similar": query(
+            con,
+            """select cluster_b as cluster_id, cluster_b_name as cluster_name,
                                         round(centroid_similarity, 3) as centroid_similarity
                                  from rpt_cluster_similarity where cluster_a = ? and cluster_b <> ?
-                                 order by centroid_similarity desc limit 3""", [cluster_id, cluster_id]),
+                                 order by centroid_similarity desc limit 3""",
+            [cluster_id, cluster_id],
+        ),
     }
 
 
 def evaluation(con: duckdb.DuckDBPyConnection) -> Rows:
-    return query(con, "select metric, round(value, 4) as value, coalesce(null_reason, protocol) as protocol from rpt_evaluation order by metric")
+    return query(
+        con,
+        "select metric, round(value, 4) as value, coalesce(null_reason, protocol) as protocol from rpt_evaluation order by metric",
+    )
 
 
 def evaluation_by_embedding(con: duckdb.DuckDBPyConnection) -> Rows:
-    return query(con, """
+    return query(
+        con,
+        """
         select embedding_kind, query_group, is_default, n_queries,
                round(genre_hit_rate_at_10_heldout, 4) as genre_hit_at_10, round(own_artist_share_at_10, 4) as own_artist_at_10,
                round(catalogue_coverage_at_10, 4) as coverage_at_10, round(intra_list_diversity_at_10, 4) as diversity_at_10,
                round(popularity_lift, 4) as popularity_lift
-        from rpt_evaluation_by_embedding""")
+        from rpt_evaluation_by_embedding""",
+    )
 
 
 def song_path(con: duckdb.DuckDBPyConnection, a_id: str, b_id: str, steps: int = 12, per_step: int = 8) -> Rows:
@@ -136,10 +171,16 @@ def song_path(con: duckdb.DuckDBPyConnection, a_id: str, b_id: str, steps: int =
     and to b."""
     if steps < 3:
         raise WavehouseError("a path needs at least 3 steps (a, one track between, b)")
-    _, candidates = query(con, "select step, track_id, similarity_to_line from song_path_candidates(?, ?, steps := ?, per_step := ?)",
-                          [a_id, b_id, steps, per_step])
-    _, songs = query(con, "select track_id, song_key from dim_tracks where track_id in (select unnest(?))",
-                     [[a_id, b_id] + [c[1] for c in candidates]])
+    _, candidates = query(
+        con,
+        "select step, track_id, similarity_to_line from song_path_candidates(?, ?, steps := ?, per_step := ?)",
+        [a_id, b_id, steps, per_step],
+    )
+    _, songs = query(
+        con,
+        "select track_id, song_key from dim_tracks where track_id in (select unnest(?))",
+        [[a_id, b_id] + [c[1] for c in candidates]],
+    )
     song = dict(songs)
     if a_id not in song or b_id not in song:
         missing = a_id if a_id not in song else b_id
@@ -153,7 +194,9 @@ def song_path(con: duckdb.DuckDBPyConnection, a_id: str, b_id: str, steps: int =
                 break
     picked.append((steps - 1, b_id, 1.0))
     ids = [p[1] for p in picked]
-    _, rows = query(con, """
+    _, rows = query(
+        con,
+        """
         with path as (select unnest(?) as track_id, generate_subscripts(?, 1) as position),
         vectors as (select p.position, p.track_id, e.embedding from path as p
                     inner join ml_track_embeddings as e on e.track_id = p.track_id and e.is_default)
@@ -164,10 +207,20 @@ def song_path(con: duckdb.DuckDBPyConnection, a_id: str, b_id: str, steps: int =
         inner join dim_tracks as d using (track_id)
         left join vectors as prev on prev.position = v.position - 1
         cross join (select embedding from vectors where position = ?) as last
-        order by v.position""", [ids, ids, len(ids)])
+        order by v.position""",
+        [ids, ids, len(ids)],
+    )
     to_line = {p[1]: p[2] for p in picked}
-    columns = ["step", "track_id", "track_name", "artists", "primary_genre", "similarity_to_line",
-               "similarity_to_previous", "similarity_to_b"]
+    columns = [
+        "step",
+        "track_id",
+        "track_name",
+        "artists",
+        "primary_genre",
+        "similarity_to_line",
+        "similarity_to_previous",
+        "similarity_to_b",
+    ]
     return columns, [(r[0], r[1], r[2], r[3], r[4], round(to_line[r[1]], 4), r[5], r[6]) for r in rows]
 
 

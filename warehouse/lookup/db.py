@@ -3,15 +3,16 @@ can run while a build writes its own private file."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import duckdb
 
 from ..errors import WavehouseError
 from ..paths import published_db
 
-Rows = tuple[list[str], list[tuple]]   # (column names, rows): what every look-up returns
+Rows = tuple[list[str], list[tuple]]  # (column names, rows): what every look-up returns
 
 
 def connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -21,8 +22,9 @@ def connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(db), read_only=True)
 
 
-def query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | dict | None = None
-          ) -> tuple[list[str], list[tuple]]:
+def query(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | dict | None = None
+) -> tuple[list[str], list[tuple]]:
     """Run one parameterised query; return (column names, rows)."""
     try:
         cur = con.execute(sql, params or [])

@@ -15,10 +15,33 @@ import numpy as np
 
 from .db import Rows
 
-COLUMNS = ["rank", "track_id", "track_name", "artists", "primary_genre", "genres", "n_seeds", "similarity",
-           "cluster_id", "cluster_name", "mood", "popularity", "explicit"]
-TRACK_COLUMNS = ("track_id", "track_name", "artists", "primary_genre", "genres", "cluster_id", "cluster_name",
-                 "mood", "popularity", "explicit")
+COLUMNS = [
+    "rank",
+    "track_id",
+    "track_name",
+    "artists",
+    "primary_genre",
+    "genres",
+    "n_seeds",
+    "similarity",
+    "cluster_id",
+    "cluster_name",
+    "mood",
+    "popularity",
+    "explicit",
+]
+TRACK_COLUMNS = (
+    "track_id",
+    "track_name",
+    "artists",
+    "primary_genre",
+    "genres",
+    "cluster_id",
+    "cluster_name",
+    "mood",
+    "popularity",
+    "explicit",
+)
 
 
 class NeighbourLists:
@@ -32,17 +55,28 @@ class NeighbourLists:
                            order by seed, c.neighbour_rank""").fetchnumpy()
         seed = np.asarray(lists["seed"], dtype=np.int64)
         self.neighbour = np.asarray(lists["neighbour"], dtype=np.int32) - 1
-        self.similarity = np.asarray(lists["similarity"])     # FLOAT: its Python float is what DuckDB returns
+        self.similarity = np.asarray(lists["similarity"])  # FLOAT: its Python float is what DuckDB returns
         # the columns a list shows, per track, as fct_recommendation_candidates holds them
-        rows = con.sql(f"""select {', '.join('c.' + c if c == 'cluster_name' else 't.' + c for c in TRACK_COLUMNS)}
+        rows = con.sql(f"""select {", ".join("c." + c if c == "cluster_name" else "t." + c for c in TRACK_COLUMNS)}
                            from dim_tracks as t left join dim_clusters as c using (cluster_id)
                            order by t.track_number""").fetchall()
         # one object per distinct genre list, genre, cluster name and mood (they repeat: 94 -> 52 MB at 114k)
         shared: dict = {}
-        self.tracks = [(tid, name, artists, shared.setdefault(genre, genre),
-                        None if genres is None else shared.setdefault(("genres", *genres), genres), cluster,
-                        shared.setdefault(cluster_name, cluster_name), shared.setdefault(mood, mood), popularity, explicit)
-                       for tid, name, artists, genre, genres, cluster, cluster_name, mood, popularity, explicit in rows]
+        self.tracks = [
+            (
+                tid,
+                name,
+                artists,
+                shared.setdefault(genre, genre),
+                None if genres is None else shared.setdefault(("genres", *genres), genres),
+                cluster,
+                shared.setdefault(cluster_name, cluster_name),
+                shared.setdefault(mood, mood),
+                popularity,
+                explicit,
+            )
+            for tid, name, artists, genre, genres, cluster, cluster_name, mood, popularity, explicit in rows
+        ]
         self.starts = np.searchsorted(seed, np.arange(1, len(rows) + 2))
         self.row = {r[0]: i for i, r in enumerate(self.tracks)}
 
@@ -55,9 +89,25 @@ class NeighbourLists:
         start = int(self.starts[row])
         end = start + k
         body = []
-        for rank, (row, similarity) in enumerate(zip(self.neighbour[start:end].tolist(),
-                                                     self.similarity[start:end].tolist()), 1):
+        for rank, (row, similarity) in enumerate(
+            zip(self.neighbour[start:end].tolist(), self.similarity[start:end].tolist()), 1
+        ):
             tid, name, artists, genre, genres, cluster, cluster_name, mood, popularity, explicit = self.tracks[row]
-            body.append((rank, tid, name, artists, genre, genres, 1, similarity, cluster, cluster_name, mood,
-                         popularity, explicit))
+            body.append(
+                (
+                    rank,
+                    tid,
+                    name,
+                    artists,
+                    genre,
+                    genres,
+                    1,
+                    similarity,
+                    cluster,
+                    cluster_name,
+                    mood,
+                    popularity,
+                    explicit,
+                )
+            )
         return COLUMNS, body

@@ -24,7 +24,7 @@ class Filters:
     max_popularity: int = 100
     mood: str | None = None
     same_cluster: bool = False
-    embedding: str | None = None      # None = the default embedding (see resolve_embedding)
+    embedding: str | None = None  # None = the default embedding (see resolve_embedding)
 
     def sql(self) -> str:
         return ", ".join(f"{name} := ?" for name in self.__dataclass_fields__)
@@ -85,8 +85,7 @@ def list_of(con: duckdb.DuckDBPyConnection, term: str, k: int = 10) -> Rows | No
     return (columns, rows) if len(rows) == k else None
 
 
-def recommend(con: duckdb.DuckDBPyConnection, seed_ids: list[str], k: int = 10,
-              filters: Filters | None = None) -> Rows:
+def recommend(con: duckdb.DuckDBPyConnection, seed_ids: list[str], k: int = 10, filters: Filters | None = None) -> Rows:
     """Top-k from the neighbour table (several seeds: ranked by how many reach a track, then mean
     similarity); topped up from the vector path when filters leave fewer than k. One seed and no
     filter, the common case, is one index read of fct_recommendation_candidates (the same rows the
@@ -97,8 +96,11 @@ def recommend(con: duckdb.DuckDBPyConnection, seed_ids: list[str], k: int = 10,
     check_mood(con, filters.mood)
     columns, rows = query(con, f"select * from recommend(?, k := ?, {filters.sql()})", [seed_ids, k, *filters.params()])
     if len(rows) < k:
-        _, extra = query(con, f"select * from recommend_by_vector(?, k := ?, {filters.sql()})",
-                         [seed_ids, k + len(rows), *filters.params()])
+        _, extra = query(
+            con,
+            f"select * from recommend_by_vector(?, k := ?, {filters.sql()})",
+            [seed_ids, k + len(rows), *filters.params()],
+        )
         seen = {r[1] for r in rows}
         rows = rows + [r for r in extra if r[1] not in seen][: k - len(rows)]
         rank = columns.index("rank")
@@ -116,7 +118,9 @@ def _cosine(a: list[float], b: list[float]) -> float:
     return dot / norm if norm else 0.0
 
 
-def mmr_order(query_vec: list[float], candidates: list[tuple[str, list[float]]], k: int, weight: float = 0.7) -> list[str]:
+def mmr_order(
+    query_vec: list[float], candidates: list[tuple[str, list[float]]], k: int, weight: float = 0.7
+) -> list[str]:
     """Maximal marginal relevance: pick, one at a time, the candidate maximising
     weight * similarity to the query - (1 - weight) * its highest similarity to those already picked."""
     relevance = {cid: _cosine(query_vec, vec) for cid, vec in candidates}
@@ -124,8 +128,11 @@ def mmr_order(query_vec: list[float], candidates: list[tuple[str, list[float]]],
     chosen: list[str] = []
     closest = {cid: -1.0 for cid, _ in candidates}
     while candidates and len(chosen) < k:
-        best = max((cid for cid, _ in candidates if cid not in chosen),
-                   key=lambda cid: (weight * relevance[cid] - (1 - weight) * closest[cid], cid), default=None)
+        best = max(
+            (cid for cid, _ in candidates if cid not in chosen),
+            key=lambda cid: (weight * relevance[cid] - (1 - weight) * closest[cid], cid),
+            default=None,
+        )
         if best is None:
             break
         chosen.append(best)
@@ -134,17 +141,30 @@ def mmr_order(query_vec: list[float], candidates: list[tuple[str, list[float]]],
     return chosen
 
 
-def recommend_diverse(con: duckdb.DuckDBPyConnection, seed_ids: list[str], k: int = 10,
-                      filters: Filters | None = None, pool: int = 50, weight: float = 0.7) -> Rows:
+def recommend_diverse(
+    con: duckdb.DuckDBPyConnection,
+    seed_ids: list[str],
+    k: int = 10,
+    filters: Filters | None = None,
+    pool: int = 50,
+    weight: float = 0.7,
+) -> Rows:
     """Diverse top-k: the `pool` nearest by the vector path, re-ranked by MMR."""
     filters = filters or Filters()
     check_mood(con, filters.mood)
-    columns, rows = query(con, f"select * from recommend_by_vector(?, k := ?, {filters.sql()})",
-                          [seed_ids, max(pool, k), *filters.params()])
+    columns, rows = query(
+        con,
+        f"select * from recommend_by_vector(?, k := ?, {filters.sql()})",
+        [seed_ids, max(pool, k), *filters.params()],
+    )
     ids = [r[1] for r in rows]
-    _, vecs = query(con, """select track_id, embedding from ml_track_embeddings
+    _, vecs = query(
+        con,
+        """select track_id, embedding from ml_track_embeddings
                             where ((?::varchar is null and is_default) or embedding_kind = ?)
-                              and track_id in (select unnest(?))""", [filters.embedding, filters.embedding, ids + seed_ids])
+                              and track_id in (select unnest(?))""",
+        [filters.embedding, filters.embedding, ids + seed_ids],
+    )
     by_id = {tid: list(vec) for tid, vec in vecs}
     seeds = [by_id[s] for s in seed_ids if s in by_id]
     query_vec = [sum(col) / len(seeds) for col in zip(*seeds)]
@@ -157,9 +177,13 @@ def recommend_diverse(con: duckdb.DuckDBPyConnection, seed_ids: list[str], k: in
 
 def explain(con: duckdb.DuckDBPyConnection, seed_id: str, track_ids: list[str]) -> dict[str, tuple]:
     """Why each track is recommended for the seed: {track_id: (agree_most, differ_most, shared_genres)}."""
-    _, rows = query(con, """
+    _, rows = query(
+        con,
+        """
         select w.track_id, w.agree_most, w.differ_most, w.shared_genres
-        from (select unnest(?) as rec_id) as r, recommendation_why(?, r.rec_id) as w""", [track_ids, seed_id])
+        from (select unnest(?) as rec_id) as r, recommendation_why(?, r.rec_id) as w""",
+        [track_ids, seed_id],
+    )
     return {r[0]: r[1:] for r in rows}
 
 
@@ -192,9 +216,16 @@ class Answer:
     why: dict[str, dict[str, Any]] | None = None
 
 
-def recommendations(con: duckdb.DuckDBPyConnection, terms: list[str], k: int, filters: Filters,
-                    diverse: bool = False, per_cluster: bool = False, explain_rows: bool = False,
-                    top=None) -> Answer:
+def recommendations(
+    con: duckdb.DuckDBPyConnection,
+    terms: list[str],
+    k: int,
+    filters: Filters,
+    diverse: bool = False,
+    per_cluster: bool = False,
+    explain_rows: bool = False,
+    top=None,
+) -> Answer:
     """What the CLI and the server answer for seeds `terms` (ids, URIs or search text; searches take
     their clearly best match): the plain case from `top(term, k)` when given (a server's in-memory
     lists; None: ask SQL), the per-cluster scheme, the diverse re-ranking or the filtered lists;

@@ -31,6 +31,7 @@ CLEAR_POPULARITY_MARGIN = 10
 @dataclass
 class Resolution:
     """How a term became a track: directly (an id) or by search (candidates, and which was picked)."""
+
     track_id: str
     candidates: Rows | None = None
     picked: int = 1
@@ -50,12 +51,16 @@ def search(con: duckdb.DuckDBPyConnection, text: str, limit: int = 10) -> Rows:
 
 
 def suggestions(con: duckdb.DuckDBPyConnection, text: str, limit: int = 5) -> list[str]:
-    _, rows = query(con, """
+    _, rows = query(
+        con,
+        """
         select track_name || ' — ' || coalesce(artists, '?') || ' (' || track_id || ')'
         from dim_tracks
         order by greatest(jaro_winkler_similarity(title_key, wh_normalise(?)),
                           jaro_winkler_similarity(search_key, wh_normalise(?))) desc, popularity desc, track_id
-        limit ?""", [text, text, limit])
+        limit ?""",
+        [text, text, limit],
+    )
     return [r[0] for r in rows]
 
 
@@ -64,7 +69,9 @@ def clearly_best(scores: list[float], popularity: list[int | None]) -> bool:
     if len(scores) < 2:
         return True
     gap = scores[0] - scores[1]
-    return gap >= CLEAR_SCORE_MARGIN or (gap >= 0 and (popularity[0] or 0) - (popularity[1] or 0) >= CLEAR_POPULARITY_MARGIN)
+    return gap >= CLEAR_SCORE_MARGIN or (
+        gap >= 0 and (popularity[0] or 0) - (popularity[1] or 0) >= CLEAR_POPULARITY_MARGIN
+    )
 
 
 def resolve_track(con: duckdb.DuckDBPyConnection, term: str, pick: int | None = None) -> Resolution:
@@ -80,7 +87,9 @@ def resolve_track(con: duckdb.DuckDBPyConnection, term: str, pick: int | None = 
         raise TrackNotFound(f"no track matches {term!r}. Did you mean:\n  {hint}")
     if pick is not None:
         if not 1 <= pick <= len(found):
-            raise WavehouseError(f"--pick {pick}: {term!r} has {len(found)} candidate(s); see wavehouse search {term!r}")
+            raise WavehouseError(
+                f"--pick {pick}: {term!r} has {len(found)} candidate(s); see wavehouse search {term!r}"
+            )
         return Resolution(found[pick - 1][0], (columns, found), pick)
     score, popularity = columns.index("score"), columns.index("popularity")
     if clearly_best([r[score] for r in found], [r[popularity] for r in found]):
@@ -94,7 +103,11 @@ def resolve_cluster(con: duckdb.DuckDBPyConnection, term: str) -> int:
     if term.lstrip("-").isdigit():
         _, rows = query(con, "select cluster_id from dim_clusters where cluster_id = ?", [int(term)])
     else:
-        _, rows = query(con, "select cluster_id from dim_clusters where cluster_name ilike '%' || ? || '%' order by cluster_id", [term])
+        _, rows = query(
+            con,
+            "select cluster_id from dim_clusters where cluster_name ilike '%' || ? || '%' order by cluster_id",
+            [term],
+        )
     if len(rows) != 1:
         _, names = query(con, "select cluster_id || ': ' || cluster_name from dim_clusters order by cluster_id")
         what = "no cluster" if not rows else "several clusters"

@@ -26,13 +26,18 @@ from rapidfuzz.process import extract
 from .db import Rows
 from .resolve import search as sql_search
 
-CLOSE = 0.9          # the macro's Jaro-Winkler cut-off
-UNSURE = 1e-9        # rapidfuzz's value this close to CLOSE is recomputed as DuckDB computes it
+CLOSE = 0.9  # the macro's Jaro-Winkler cut-off
+UNSURE = 1e-9  # rapidfuzz's value this close to CLOSE is recomputed as DuckDB computes it
 # pairs whose Jaro-Winkler differs in the last bit between one rounding of the Winkler step and two
-WINKLER_PROBES = [("1280", "180lx"), ("adicto", "adiyogx"), ("1986zig", "1985"), ("acorazados", "adoradox"),
-                  ("abram", "abraxax")]
-MAX_TYPED = 64       # typed-word masks are uint64 here (the macro's hold 126)
-MAYBE_ID = re.compile(r"[A-Za-z0-9]{22}")     # what every Spotify id, URI and link holds
+WINKLER_PROBES = [
+    ("1280", "180lx"),
+    ("adicto", "adiyogx"),
+    ("1986zig", "1985"),
+    ("acorazados", "adoradox"),
+    ("abram", "abraxax"),
+]
+MAX_TYPED = 64  # typed-word masks are uint64 here (the macro's hold 126)
+MAYBE_ID = re.compile(r"[A-Za-z0-9]{22}")  # what every Spotify id, URI and link holds
 RESULT_COLUMNS = ["track_id", "track_name", "artists", "primary_genre", "popularity", "score"]
 MATCH_CACHE = 50_000  # typed words whose vocabulary matches are kept (per published file)
 
@@ -67,8 +72,13 @@ def duckdb_rounding(con) -> bool | None:
     """Whether this DuckDB rounds the Winkler step once (True) or twice (False), from the probe
     pairs; None if neither matches (then DuckDB itself settles the unsure values)."""
     a, b = (list(t) for t in zip(*WINKLER_PROBES))
-    duck = [r[0] for r in con.execute("select jaro_winkler_similarity(a, b) from (select unnest(?::varchar[]) as a, "
-                                      "unnest(?::varchar[]) as b)", [a, b]).fetchall()]
+    duck = [
+        r[0]
+        for r in con.execute(
+            "select jaro_winkler_similarity(a, b) from (select unnest(?::varchar[]) as a, unnest(?::varchar[]) as b)",
+            [a, b],
+        ).fetchall()
+    ]
     return next((fused for fused in (True, False) if [winkler(x, y, fused) for x, y in WINKLER_PROBES] == duck), None)
 
 
@@ -84,7 +94,9 @@ class Normaliser:
         self.learn(con, [chr(cp) for cp in range(1, 0x3000) if not 0xD800 <= cp <= 0xDFFF])
 
     def learn(self, con, chars: list[str]) -> None:
-        rows = con.execute("select c, wh_normalise('a' || c || 'b') from unnest(?::varchar[]) as t(c)", [chars]).fetchall()
+        rows = con.execute(
+            "select c, wh_normalise('a' || c || 'b') from unnest(?::varchar[]) as t(c)", [chars]
+        ).fetchall()
         for c, out in rows:
             if len(out) < 2 or out[0] != "a" or out[-1] != "b":
                 raise ValueError(f"wh_normalise('a' || {c!r} || 'b') = {out!r}: not one character's mapping")
@@ -161,12 +173,18 @@ class SearchIndex:
             return []
         rows, chars, words = self.by_letter[w[0]]
         lo, hi = np.searchsorted(chars, [(len(w) + 1) // 2, 2 * len(w) + 1])
-        found = [(int(rows[lo + i]), 1.0 if words[lo + i] == w else score) for _, score, i in
-                 extract(w, words[lo:hi], scorer=JaroWinkler.similarity, score_cutoff=CLOSE - UNSURE, limit=None)]
+        found = [
+            (int(rows[lo + i]), 1.0 if words[lo + i] == w else score)
+            for _, score, i in extract(
+                w, words[lo:hi], scorer=JaroWinkler.similarity, score_cutoff=CLOSE - UNSURE, limit=None
+            )
+        ]
         unsure = [i for i, (_, jw) in enumerate(found) if abs(jw - CLOSE) <= UNSURE]
         if unsure and self.fused is None:
-            settled = con.execute("select jaro_winkler_similarity(unnest(?::varchar[]), ?)",
-                                  [[self.words[found[i][0]] for i in unsure], w]).fetchall()
+            settled = con.execute(
+                "select jaro_winkler_similarity(unnest(?::varchar[]), ?)",
+                [[self.words[found[i][0]] for i in unsure], w],
+            ).fetchall()
         else:
             settled = [(winkler(self.words[found[i][0]], w, self.fused),) for i in unsure]
         for i, (jw,) in zip(unsure, settled):
@@ -196,14 +214,14 @@ class SearchIndex:
         value: dict[int, float] = {}
         exact: dict[int, int] = {}
         close: dict[int, int] = {}
-        for row, w, jw in [(row, w, jw) for w in words for row, jw in self._matches(con, w)]:
+        for row, w, jw in [(row, word, jw) for word in words for row, jw in self._matches(con, word)]:
             same = self.words[row] == w
             if not (same or (jw >= CLOSE and (len(w) >= 4 or self.n_chars[row] >= 4))):
                 continue
             typed_value = 1.0 if same else 0.6 if len(w) >= 4 and jw >= CLOSE else 0.0
             word_value = 1.0 if same else 0.6 if self.n_chars[row] >= 4 and jw >= CLOSE else 0.0
             value[row] = max(value.get(row, 0.0), word_value)
-            bit = 1 << position[w] if w in position else 0       # "by" is not a typed word
+            bit = 1 << position[w] if w in position else 0  # "by" is not a typed word
             if typed_value == 1.0:
                 exact[row] = exact.get(row, 0) | bit
             elif typed_value == 0.6:
@@ -235,9 +253,11 @@ class SearchIndex:
         n_close = np.bitwise_count(found_close & ~found_exact).astype(np.int64)
         # the macro's arithmetic exactly: 0.5 x (exact + 0.6 x close) is a DECIMAL of scale 2 and
         # 0.35 / 0.15 x found one of scale 3, each cast to DOUBLE (integer / 10^scale) and divided
-        score = ((5 * (10 * n_exact + 6 * n_close)) / 100.0 / max(len(typed), 1)
-                 + (35 * title_found) / 1000.0 / np.where(title_words == 0, 1, title_words)
-                 + (15 * artist_found) / 1000.0 / np.where(artist_words == 0, 1, artist_words))
+        score = (
+            (5 * (10 * n_exact + 6 * n_close)) / 100.0 / max(len(typed), 1)
+            + (35 * title_found) / 1000.0 / np.where(title_words == 0, 1, title_words)
+            + (15 * artist_found) / 1000.0 / np.where(artist_words == 0, 1, artist_words)
+        )
         tracks, songs, popularity = track[starts], self.song[occ][starts], self.popularity[occ][starts]
         keep = score >= 0.35
         tracks, songs, popularity, score = tracks[keep], songs[keep], popularity[keep], score[keep]
@@ -249,6 +269,7 @@ class SearchIndex:
         first = order[np.r_[True, songs[order][1:] != songs[order][:-1]]]
         top = first[np.lexsort((tracks[first], -popularity[first], -rank_score[first]))][:k]
         picked = self.tracks.take(pa.array(np.searchsorted(self.track_numbers, tracks[top])))
-        body = list(zip(*(picked.column(c).to_pylist() for c in RESULT_COLUMNS[:-1]),
-                        sql_round(score[top], 3).tolist()))
+        body = list(
+            zip(*(picked.column(c).to_pylist() for c in RESULT_COLUMNS[:-1]), sql_round(score[top], 3).tolist())
+        )
         return RESULT_COLUMNS, body

@@ -11,9 +11,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
@@ -51,13 +51,14 @@ class Snapshot:
         self.con = open_read_only(path)
         cur = self.con.cursor()
         cur.execute("use wh")
-        has_terms = cur.execute("select count(*) from duckdb_functions() where function_name = 'search_terms' "
-                                "and database_name = 'wh'").fetchall()[0][0]
+        has_terms = cur.execute(
+            "select count(*) from duckdb_functions() where function_name = 'search_terms' and database_name = 'wh'"
+        ).fetchall()[0][0]
         self.search = SearchIndex(cur) if has_terms else None
         try:
             self.lists: NeighbourLists | None = NeighbourLists(cur)
         except (duckdb.CatalogException, duckdb.BinderException):
-            self.lists = None       # a warehouse built before dim_tracks.track_number: lists are read by SQL
+            self.lists = None  # a warehouse built before dim_tracks.track_number: lists are read by SQL
         cur.close()
 
 
@@ -67,10 +68,10 @@ class Warehouse:
         self.check_every = check_every
         self._lock = threading.Lock()
         self._current: Snapshot | None = None
-        self._loading: tuple[int, int] | None = None     # the identity a background thread is loading
+        self._loading: tuple[int, int] | None = None  # the identity a background thread is loading
         self._checked = 0.0
-        self._local = threading.local()     # this thread's (snapshot, cursor)
-        self.opened = 0                     # how many files were opened (1 + publishes seen)
+        self._local = threading.local()  # this thread's (snapshot, cursor)
+        self.opened = 0  # how many files were opened (1 + publishes seen)
 
     def _stat(self) -> tuple[int, int]:
         try:
@@ -95,7 +96,7 @@ class Warehouse:
                 return self._current
             try:
                 identity = self._stat()
-            except WavehouseError:      # between a build's removal and rename: keep serving
+            except WavehouseError:  # between a build's removal and rename: keep serving
                 return self._current
             if identity != self._current.identity and identity != self._loading:
                 self._loading = identity
@@ -105,7 +106,7 @@ class Warehouse:
     def _load(self, identity: tuple[int, int]) -> None:
         try:
             snapshot = Snapshot(self.path, identity)
-        except Exception as exc:                            # noqa: BLE001 - a bad file must not stop serving
+        except Exception as exc:  # noqa: BLE001 - a bad file must not stop serving
             log.error("could not open the newly published %s (%s); still serving the previous one", self.path, exc)
             return
         with self._lock:

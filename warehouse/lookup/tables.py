@@ -62,8 +62,12 @@ def run_sql(con: duckdb.DuckDBPyConnection, text: str) -> Rows:
 
 def facts() -> dict[str, Any]:
     """Where the warehouse lives and, once built, what it holds (`wavehouse info`)."""
-    out: dict[str, Any] = {"home": str(paths.home()), "published": str(paths.published_db()),
-                           "dbt_project": str(paths.project_dir()), "bundled_data": str(paths.default_data())}
+    out: dict[str, Any] = {
+        "home": str(paths.home()),
+        "published": str(paths.published_db()),
+        "dbt_project": str(paths.project_dir()),
+        "bundled_data": str(paths.default_data()),
+    }
     if not paths.published_db().is_file():
         out["built_at_utc"] = "not built yet: run `wavehouse build`"
         return out
@@ -73,6 +77,13 @@ def facts() -> dict[str, Any]:
     finally:
         con.close()
     built, n_tracks, n_rejected, n_clusters, source, layout, has_genres = rows[0]
-    out.update(built_at_utc=str(built), input=source, layout=layout, genres=has_genres,
-               tracks=n_tracks, rejected_rows=n_rejected, clusters=n_clusters)
+    out.update(
+        built_at_utc=str(built),
+        input=source,
+        layout=layout,
+        genres=has_genres,
+        tracks=n_tracks,
+        rejected_rows=n_rejected,
+        clusters=n_clusters,
+    )
     return out

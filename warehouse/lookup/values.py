@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .db import Rows
 

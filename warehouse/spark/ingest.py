@@ -19,20 +19,30 @@ def spark_ingest(base: Path, data: Path, dbt_extra: list[str], master: str | Non
     import shutil
 
     try:
-        import pyspark  # noqa: F401
         import dbt.adapters.spark  # noqa: F401
+        import pyspark  # noqa: F401
     except ImportError:
-        raise WavehouseError("--engine spark needs pyspark and dbt-spark: pip install 'wavehouse[spark]' "
-                             "(and a Java runtime)") from None
+        raise WavehouseError(
+            "--engine spark needs pyspark and dbt-spark: pip install 'wavehouse[spark]' (and a Java runtime)"
+        ) from None
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        raise WavehouseError("--engine spark needs a Java runtime (java on PATH or JAVA_HOME), e.g. apt install default-jre-headless")
+        raise WavehouseError(
+            "--engine spark needs a Java runtime (java on PATH or JAVA_HOME), e.g. apt install default-jre-headless"
+        )
     output = build_dir(base) / "spark"
     shutil.rmtree(output, ignore_errors=True)
     shutil.rmtree(build_dir(base) / "spark-warehouse", ignore_errors=True)
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)    # Python workers: this interpreter, where wavehouse is
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers: this interpreter, where wavehouse is
     with environment(WAVEHOUSE_SPARK_MASTER=master):
-        run_dbt(dbt_args("run", base, ["--target", "spark", "--select", *INGEST_MODELS,
-                                       *with_var(dbt_extra, "spark_output", str(output))]), base, data)
+        run_dbt(
+            dbt_args(
+                "run",
+                base,
+                ["--target", "spark", "--select", *INGEST_MODELS, *with_var(dbt_extra, "spark_output", str(output))],
+            ),
+            base,
+            data,
+        )
     # what Spark ran and how long each model took (the DuckDB build that follows replaces target/'s)
     shutil.copy(build_dir(base) / "target" / "run_results.json", output / "run_results.json")
     return output

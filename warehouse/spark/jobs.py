@@ -37,9 +37,13 @@ def spark_session(master: str):
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    return (SparkSession.builder.master(master).appName("wavehouse")
-            .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-            .getOrCreate())
+    return (
+        SparkSession.builder.master(master)
+        .appName("wavehouse")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
 
 
 def vectors_of(column: pa.ChunkedArray | pa.Array, dtype=np.float32) -> np.ndarray:
@@ -71,8 +75,10 @@ def map_rows_on_spark(spark, block: np.ndarray, fn, shared, folder: Path) -> np.
     files = max(1, min(n, 2 * spark.sparkContext.defaultParallelism, -(-n // 10_000)))
     bounds = np.linspace(0, n, files + 1).astype(np.int64)
     for part, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
-        pq.write_table(pa.table({"row": pa.array(np.arange(lo, hi, dtype=np.int64)), "vector": list_array(block[lo:hi])}),
-                       folder / "rows" / f"part-{part:05d}.parquet")
+        pq.write_table(
+            pa.table({"row": pa.array(np.arange(lo, hi, dtype=np.int64)), "vector": list_array(block[lo:hi])}),
+            folder / "rows" / f"part-{part:05d}.parquet",
+        )
     state = spark.sparkContext.broadcast(shared)
     dtype = block.dtype
 
@@ -82,8 +88,12 @@ def map_rows_on_spark(spark, block: np.ndarray, fn, shared, folder: Path) -> np.
             out = np.asarray(fn(state.value, rows), dtype=np.float64).reshape(len(rows), -1)
             yield pa.RecordBatch.from_arrays([batch.column("row"), list_array(out)], names=["row", "out"])
 
-    (spark.read.parquet(str(folder / "rows")).mapInArrow(apply, "row long, out array<double>")
-     .write.mode("overwrite").parquet(str(folder / "out")))
+    (
+        spark.read.parquet(str(folder / "rows"))
+        .mapInArrow(apply, "row long, out array<double>")
+        .write.mode("overwrite")
+        .parquet(str(folder / "out"))
+    )
     found = pq.read_table(folder / "out").sort_by("row")
     if not np.array_equal(found.column("row").to_numpy(), np.arange(n)):
         raise RuntimeError(f"the Spark job in {folder} returned {found.num_rows} rows for {n}")
@@ -96,8 +106,9 @@ def _score_block(n_weighted: int, head_output: str | None, states: dict, rows: n
     return np.hstack(list(score_networks(states, rows[:, :n_weighted], rows[:, n_weighted:], head_output).values()))
 
 
-def embed_on_spark(spark, states: dict, X: np.ndarray, features: np.ndarray, head_output: str | None,
-                   folder: Path) -> dict[str, np.ndarray]:
+def embed_on_spark(
+    spark, states: dict, X: np.ndarray, features: np.ndarray, head_output: str | None, folder: Path
+) -> dict[str, np.ndarray]:
     """models_py.genre_head.score_networks of every track, on Spark: the trained networks
     broadcast, X (weighted features, for the encoders) and the features (for the genre head)
     sent together. Returns {kind: (n, width) float32}, kinds in score_networks' order."""
@@ -106,21 +117,28 @@ def embed_on_spark(spark, states: dict, X: np.ndarray, features: np.ndarray, hea
     from wavehouse.models_py.genre_head import score_networks
 
     widths = {kind: v.shape[1] for kind, v in score_networks(states, X[:1], features[:1], head_output).items()}
-    out = map_rows_on_spark(spark, np.hstack([X, features]).astype(np.float32),
-                            partial(_score_block, X.shape[1], head_output), states, folder)
+    out = map_rows_on_spark(
+        spark,
+        np.hstack([X, features]).astype(np.float32),
+        partial(_score_block, X.shape[1], head_output),
+        states,
+        folder,
+    )
     ends = np.cumsum(list(widths.values()))
-    return {kind: out[:, end - width:end].astype(np.float32) for (kind, width), end in zip(widths.items(), ends)}
+    return {kind: out[:, end - width : end].astype(np.float32) for (kind, width), end in zip(widths.items(), ends)}
 
 
 def _assign_block(columns: dict, eps: float, models: dict, rows: np.ndarray) -> np.ndarray:
     from wavehouse.models_py.cluster import assign_stored
 
-    return np.hstack([np.column_stack(assign_stored(models[method], rows[:, lo:hi], eps))
-                      for method, (lo, hi) in columns.items()])
+    return np.hstack(
+        [np.column_stack(assign_stored(models[method], rows[:, lo:hi], eps)) for method, (lo, hi) in columns.items()]
+    )
 
 
-def assign_on_spark(spark, models: dict, methods: dict[str, str], spaces: dict[str, np.ndarray], eps: float,
-                    folder: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def assign_on_spark(
+    spark, models: dict, methods: dict[str, str], spaces: dict[str, np.ndarray], eps: float, folder: Path
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """models_py.cluster.assign_stored of every track for every method ({method: its space}), on
     Spark: the fitted centroids and DBSCAN core samples broadcast, the spaces sent together.
     Returns {method: (cluster labels, sub-cluster labels)}, int32, in `methods` order."""
@@ -129,13 +147,25 @@ def assign_on_spark(spark, models: dict, methods: dict[str, str], spaces: dict[s
     names = list(spaces)
     ends = dict(zip(names, np.cumsum([spaces[name].shape[1] for name in names]).tolist()))
     columns = {method: (ends[space] - spaces[space].shape[1], ends[space]) for method, space in methods.items()}
-    out = map_rows_on_spark(spark, np.hstack([spaces[name] for name in names]),
-                            partial(_assign_block, columns, eps), models, folder)
-    return {method: (out[:, 2 * i].astype(np.int32), out[:, 2 * i + 1].astype(np.int32)) for i, method in enumerate(methods)}
+    out = map_rows_on_spark(
+        spark, np.hstack([spaces[name] for name in names]), partial(_assign_block, columns, eps), models, folder
+    )
+    return {
+        method: (out[:, 2 * i].astype(np.int32), out[:, 2 * i + 1].astype(np.int32)) for i, method in enumerate(methods)
+    }
 
 
-def ivf_topk_distinct_on_spark(spark, E: np.ndarray, k: int, groups: np.ndarray, n_lists: int, n_probe: int,
-                               seed: int, folder: Path, partitions: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
+def ivf_topk_distinct_on_spark(
+    spark,
+    E: np.ndarray,
+    k: int,
+    groups: np.ndarray,
+    n_lists: int,
+    n_probe: int,
+    seed: int,
+    folder: Path,
+    partitions: int = 0,
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """Top-k lists of every row of E, one row per group and never its own, searched on Spark list
     by list (see the module's docstring). Returns (indices (n, k), similarities (n, k), facts:
     lists, candidate rows sent, partitions)."""
@@ -148,11 +178,17 @@ def ivf_topk_distinct_on_spark(spark, E: np.ndarray, k: int, groups: np.ndarray,
     C = ivf_centroids(En, n_lists, seed)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    pq.write_table(pa.table({
-        "row": pa.array(np.arange(n, dtype=np.int64)),
-        "grp": pa.array(np.asarray(groups, dtype=np.int64)),
-        "vector": list_array(En),
-    }), folder / "vectors.parquet", row_group_size=65_536)
+    pq.write_table(
+        pa.table(
+            {
+                "row": pa.array(np.arange(n, dtype=np.int64)),
+                "grp": pa.array(np.asarray(groups, dtype=np.int64)),
+                "vector": list_array(En),
+            }
+        ),
+        folder / "vectors.parquet",
+        row_group_size=65_536,
+    )
     centroids = spark.sparkContext.broadcast(C)
     probe = max(1, min(n_probe, len(C)))
 
@@ -160,38 +196,63 @@ def ivf_topk_distinct_on_spark(spark, E: np.ndarray, k: int, groups: np.ndarray,
         for batch in batches:
             near = nearest_lists(vectors_of(batch.column("vector")), centroids.value, probe)
             yield pa.RecordBatch.from_arrays(
-                [batch.column("row"), batch.column("grp"), batch.column("vector"), pa.array(near[:, 0]),
-                 list_array(near)],
-                names=["row", "grp", "vector", "list", "probes"])
+                [
+                    batch.column("row"),
+                    batch.column("grp"),
+                    batch.column("vector"),
+                    pa.array(near[:, 0]),
+                    list_array(near),
+                ],
+                names=["row", "grp", "vector", "list", "probes"],
+            )
 
     parts = partitions or max(2 * spark.sparkContext.defaultParallelism, len(C) // 16)
     spark.conf.set("spark.sql.shuffle.partitions", str(parts))
     assigned_path = str(folder / "assigned")
-    (spark.read.parquet(str(folder / "vectors.parquet"))
-     .mapInArrow(assign, "row long, grp long, vector array<float>, list long, probes array<long>")
-     .write.mode("overwrite").parquet(assigned_path))
+    (
+        spark.read.parquet(str(folder / "vectors.parquet"))
+        .mapInArrow(assign, "row long, grp long, vector array<float>, list long, probes array<long>")
+        .write.mode("overwrite")
+        .parquet(assigned_path)
+    )
     assigned = spark.read.parquet(assigned_path)
-    probed = (assigned.select(F.col("list").alias("query_list"), F.explode("probes").alias("list"))
-              .union(assigned.select(F.col("list").alias("query_list"), F.col("list"))).distinct())
+    probed = (
+        assigned.select(F.col("list").alias("query_list"), F.explode("probes").alias("list"))
+        .union(assigned.select(F.col("list").alias("query_list"), F.col("list")))
+        .distinct()
+    )
     candidates = probed.join(assigned.select("row", "grp", "vector", "list"), "list")
 
     def search(table: pa.Table) -> pa.Table:
         import faiss
 
-        faiss.omp_set_num_threads(1)      # one core per task: Spark runs a task per core
+        faiss.omp_set_num_threads(1)  # one core per task: Spark runs a task per core
         query_list = int(table.column("query_list")[0].as_py())
-        rows, idx, sim = one_list_topk(vectors_of(table.column("vector")), table.column("row").to_numpy(),
-                                       table.column("grp").to_numpy(), table.column("list").to_numpy(), query_list, k)
+        rows, idx, sim = one_list_topk(
+            vectors_of(table.column("vector")),
+            table.column("row").to_numpy(),
+            table.column("grp").to_numpy(),
+            table.column("list").to_numpy(),
+            query_list,
+            k,
+        )
         width = idx.shape[1]
-        return pa.table({"row": pa.array(np.repeat(rows, width)),
-                         "rank": pa.array(np.tile(np.arange(width, dtype=np.int32), len(rows))),
-                         "neighbour": pa.array(idx.reshape(-1)),
-                         "similarity": pa.array(sim.reshape(-1).astype(np.float32))})
+        return pa.table(
+            {
+                "row": pa.array(np.repeat(rows, width)),
+                "rank": pa.array(np.tile(np.arange(width, dtype=np.int32), len(rows))),
+                "neighbour": pa.array(idx.reshape(-1)),
+                "similarity": pa.array(sim.reshape(-1).astype(np.float32)),
+            }
+        )
 
     lists_path = str(folder / "lists")
-    (candidates.groupBy("query_list")
-     .applyInArrow(search, "row long, rank int, neighbour long, similarity float")
-     .write.mode("overwrite").parquet(lists_path))
+    (
+        candidates.groupBy("query_list")
+        .applyInArrow(search, "row long, rank int, neighbour long, similarity float")
+        .write.mode("overwrite")
+        .parquet(lists_path)
+    )
     found = pq.read_table(lists_path).sort_by([("row", "ascending"), ("rank", "ascending")])
     idx = found.column("neighbour").to_numpy().reshape(n, k)
     sim = found.column("similarity").to_numpy().reshape(n, k)
@@ -199,8 +260,16 @@ def ivf_topk_distinct_on_spark(spark, E: np.ndarray, k: int, groups: np.ndarray,
     sizes = dict(assigned.groupBy("list").count().collect())
     sent = compared = 0
     for query_list, lists in probed.groupBy("query_list").agg(F.collect_list("list")).collect():
-        width = sum(sizes[l] for l in lists)
+        width = sum(sizes[probed_list] for probed_list in lists)
         sent += width
         compared += sizes[query_list] * width
-    return idx, sim, {"ivf_lists": len(C), "spark_partitions": parts, "spark_rows_sent": int(sent),
-                      "ivf_pairs_share": compared / float(n * n)}
+    return (
+        idx,
+        sim,
+        {
+            "ivf_lists": len(C),
+            "spark_partitions": parts,
+            "spark_rows_sent": int(sent),
+            "ivf_pairs_share": compared / float(n * n),
+        },
+    )

@@ -5,11 +5,13 @@ fixed sample), plus the global ranking (cluster_id null)."""
 import numpy as np
 import pyarrow as pa
 
+
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    if ml_io.is_incremental(dbt.ref("ml_build_plan")):   # fitted on the full build's tracks: kept
-        ml_io.reuse_stages(session, ['shap'])
+
+    if ml_io.is_incremental(dbt.ref("ml_build_plan")):  # fitted on the full build's tracks: kept
+        ml_io.reuse_stages(session, ["shap"])
         return ml_io.previous(session, "ml_cluster_feature_importance")
     from wavehouse.models_py.explain import cluster_shap_importance
 
@@ -20,7 +22,9 @@ def model(dbt, session):
         seed=(dbt.config.get("seed"), int),
     )
     inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
-    clusters = ml_io.table(dbt.ref("ml_track_clusters").filter(f"method = '{p['default_cluster_method']}'").order("track_id"))
+    clusters = ml_io.table(
+        dbt.ref("ml_track_clusters").filter(f"method = '{p['default_cluster_method']}'").order("track_id")
+    )
     labels = clusters.column("cluster_id").to_numpy()
     X = ml_io.matrix(inputs, "features")
     features = ml_io.available_features(dbt.ref("feature_scaling"))
@@ -32,7 +36,9 @@ def model(dbt, session):
     sizes = np.array([(labels[explain_rows] == c).sum() for c in ids], dtype=float)
     overall = (importance * sizes[:, None]).sum(axis=0) / max(sizes.sum(), 1)
     rows = {"scope": [], "cluster_id": [], "feature": [], "mean_abs_shap": [], "importance_rank": []}
-    for scope, cluster, values in [("cluster", int(c), importance[i]) for i, c in enumerate(ids)] + [("global", None, overall)]:
+    for scope, cluster, values in [("cluster", int(c), importance[i]) for i, c in enumerate(ids)] + [
+        ("global", None, overall)
+    ]:
         ranks = np.argsort(np.argsort(-values)) + 1
         for j, feature in enumerate(features):
             rows["scope"].append(scope)
@@ -40,5 +46,15 @@ def model(dbt, session):
             rows["feature"].append(feature)
             rows["mean_abs_shap"].append(float(values[j]))
             rows["importance_rank"].append(int(ranks[j]))
-    return pa.table(rows, schema=pa.schema([("scope", pa.string()), ("cluster_id", pa.int32()), ("feature", pa.string()),
-                                            ("mean_abs_shap", pa.float64()), ("importance_rank", pa.int32())]))
+    return pa.table(
+        rows,
+        schema=pa.schema(
+            [
+                ("scope", pa.string()),
+                ("cluster_id", pa.int32()),
+                ("feature", pa.string()),
+                ("mean_abs_shap", pa.float64()),
+                ("importance_rank", pa.int32()),
+            ]
+        ),
+    )

@@ -8,8 +8,9 @@ import pyarrow as pa
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    if ml_io.is_incremental(dbt.ref("ml_build_plan")):   # fitted on the full build's tracks: kept
-        ml_io.reuse_stages(session, ['dbscan_kdistance'])
+
+    if ml_io.is_incremental(dbt.ref("ml_build_plan")):  # fitted on the full build's tracks: kept
+        ml_io.reuse_stages(session, ["dbscan_kdistance"])
         return ml_io.previous(session, "ml_dbscan_kdistance")
     from wavehouse.models_py.cluster import eps_at_knee, k_distance_curve
 
@@ -28,10 +29,12 @@ def model(dbt, session):
         eps = eps_at_knee(curve)
         m.update(eps=eps, sample_rows=len(rows))
     keep = np.unique(np.linspace(0, len(curve) - 1, min(p["curve_points"], len(curve))).astype(int))
-    return pa.table({
-        "point_rank": pa.array(keep + 1, pa.int64()),
-        "k_distance": pa.array(curve[keep], pa.float64()),
-        "eps": pa.array(np.full(len(keep), eps), pa.float64()),
-        "min_samples": pa.array(np.full(len(keep), p["dbscan_min_samples"]), pa.int64()),
-        "n_points": pa.array(np.full(len(keep), len(curve)), pa.int64()),
-    })
+    return pa.table(
+        {
+            "point_rank": pa.array(keep + 1, pa.int64()),
+            "k_distance": pa.array(curve[keep], pa.float64()),
+            "eps": pa.array(np.full(len(keep), eps), pa.float64()),
+            "min_samples": pa.array(np.full(len(keep), p["dbscan_min_samples"]), pa.int64()),
+            "n_points": pa.array(np.full(len(keep), len(curve)), pa.int64()),
+        }
+    )

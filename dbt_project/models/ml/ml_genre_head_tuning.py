@@ -30,8 +30,9 @@ import pyarrow as pa
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    if ml_io.is_incremental(dbt.ref("ml_build_plan")):   # the previous build's models and config: kept
-        ml_io.reuse_stages(session, ['genre_head_search', 'hybrid_mix_search', 'model_config'])
+
+    if ml_io.is_incremental(dbt.ref("ml_build_plan")):  # the previous build's models and config: kept
+        ml_io.reuse_stages(session, ["genre_head_search", "hybrid_mix_search", "model_config"])
         return ml_io.previous(session, "ml_genre_head_tuning")
     from wavehouse.models_py.genre_head import HeadConfig
 
@@ -57,20 +58,38 @@ def model(dbt, session):
         table = ml_io.previous(session, "ml_genre_head_tuning")
     else:
         weight = p["hybrid_audio_weight"]
-        table = tuning_rows([HeadConfig(**p["genre_head"]).__dict__],
-                            [{"audio_weight": weight}] if weight > 0 else [], 0, 0 if weight > 0 else -1,
-                            "defaults", None)
+        table = tuning_rows(
+            [HeadConfig(**p["genre_head"]).__dict__],
+            [{"audio_weight": weight}] if weight > 0 else [],
+            0,
+            0 if weight > 0 else -1,
+            "defaults",
+            None,
+        )
     chosen = {row["search"]: row for row in table.filter(table.column("is_chosen")).to_pylist()}
     head, mix = chosen["genre_head"], chosen.get("hybrid_mix")
-    where = (f"tuned by run {head['tuning_run_id']} at {head['tuned_at']:%Y-%m-%d %H:%M} UTC"
-             if head["source"] == "search"
-             else "the defaults of dbt_project.yml; `wavehouse tune` searches your catalogue's")
-    ml_io.log(f"config: genre head {json.loads(head['config'])}, hybrid audio weight "
-              f"{mix['audio_weight'] if mix else 'none'} ({where})")
-    ml_io.record_stage(session, "model_config", 0.0, {
-        "source": head["source"], "tuning_run_id": head["tuning_run_id"],
-        "tuned_at": str(head["tuned_at"]) if head["tuned_at"] else None,
-        "genre_head": json.loads(head["config"]), "hybrid_audio_weight": mix["audio_weight"] if mix else None}, {})
+    where = (
+        f"tuned by run {head['tuning_run_id']} at {head['tuned_at']:%Y-%m-%d %H:%M} UTC"
+        if head["source"] == "search"
+        else "the defaults of dbt_project.yml; `wavehouse tune` searches your catalogue's"
+    )
+    ml_io.log(
+        f"config: genre head {json.loads(head['config'])}, hybrid audio weight "
+        f"{mix['audio_weight'] if mix else 'none'} ({where})"
+    )
+    ml_io.record_stage(
+        session,
+        "model_config",
+        0.0,
+        {
+            "source": head["source"],
+            "tuning_run_id": head["tuning_run_id"],
+            "tuned_at": str(head["tuned_at"]) if head["tuned_at"] else None,
+            "genre_head": json.loads(head["config"]),
+            "hybrid_audio_weight": mix["audio_weight"] if mix else None,
+        },
+        {},
+    )
     return table
 
 
@@ -81,12 +100,20 @@ def tuned_before(session) -> bool:
 
     if not ml_io.previous_has(session, "ml_genre_head_tuning"):
         return False
-    columns = {r[0] for r in session.execute("""select column_name from duckdb_columns()
+    columns = {
+        r[0]
+        for r in session.execute("""select column_name from duckdb_columns()
                                                  where database_name = 'previous'
-                                                   and table_name = 'ml_genre_head_tuning'""").fetchall()}
-    return "source" in columns and session.execute(
-        """select count(*) from previous.main.ml_genre_head_tuning
-           where source = 'search' and is_chosen""").fetchall()[0][0] > 0
+                                                   and table_name = 'ml_genre_head_tuning'""").fetchall()
+    }
+    return (
+        "source" in columns
+        and session.execute(
+            """select count(*) from previous.main.ml_genre_head_tuning
+           where source = 'search' and is_chosen"""
+        ).fetchall()[0][0]
+        > 0
+    )
 
 
 def tuning_rows(head_rows, mix_rows, head_chosen, mix_chosen, source, run_id, tuned_at=None):
@@ -101,32 +128,44 @@ def tuning_rows(head_rows, mix_rows, head_chosen, mix_chosen, source, run_id, tu
     def scores(rows, name):
         return [r.get(name) for r in rows]
 
-    return pa.table({
-        "search": pa.array(["genre_head"] * n_head + ["hybrid_mix"] * n_mix, pa.string()),
-        "candidate_id": pa.array(list(range(1, n_head + 1)) + list(range(1, n_mix + 1)), pa.int32()),
-        **{f: pa.array(scores(head_rows, f) + empty, pa.array([getattr(HeadConfig(), f)]).type) for f in fields},
-        "config": pa.array([json.dumps({f: r[f] for f in fields}) for r in head_rows] + empty, pa.string()),
-        "audio_weight": pa.array([None] * n_head + scores(mix_rows, "audio_weight"), pa.float64()),
-        "fit_rows": pa.array(scores(head_rows, "fit_rows") + empty, pa.int64()),
-        "validation_rows": pa.array(scores(head_rows, "validation_rows")
-                                    + [head_rows[0].get("validation_rows") if head_rows else None] * n_mix, pa.int64()),
-        "validation_hit_at_10": pa.array(scores(head_rows + mix_rows, "validation_hit_at_10"), pa.float64()),
-        "validation_accuracy": pa.array(scores(head_rows, "validation_accuracy") + empty, pa.float64()),
-        "validation_own_artist_share": pa.array([None] * n_head + scores(mix_rows, "validation_own_artist_share"),
-                                                pa.float64()),
-        "seconds": pa.array(scores(head_rows, "seconds") + empty, pa.float64()),
-        "is_chosen": pa.array([i == head_chosen for i in range(n_head)] + [i == mix_chosen for i in range(n_mix)]),
-        "source": pa.array([source] * (n_head + n_mix), pa.string()),
-        "tuning_run_id": pa.array([run_id] * (n_head + n_mix), pa.string()),
-        "tuned_at": pa.array([tuned_at] * (n_head + n_mix), pa.timestamp("us")),
-    })
+    return pa.table(
+        {
+            "search": pa.array(["genre_head"] * n_head + ["hybrid_mix"] * n_mix, pa.string()),
+            "candidate_id": pa.array(list(range(1, n_head + 1)) + list(range(1, n_mix + 1)), pa.int32()),
+            **{f: pa.array(scores(head_rows, f) + empty, pa.array([getattr(HeadConfig(), f)]).type) for f in fields},
+            "config": pa.array([json.dumps({f: r[f] for f in fields}) for r in head_rows] + empty, pa.string()),
+            "audio_weight": pa.array([None] * n_head + scores(mix_rows, "audio_weight"), pa.float64()),
+            "fit_rows": pa.array(scores(head_rows, "fit_rows") + empty, pa.int64()),
+            "validation_rows": pa.array(
+                scores(head_rows, "validation_rows")
+                + [head_rows[0].get("validation_rows") if head_rows else None] * n_mix,
+                pa.int64(),
+            ),
+            "validation_hit_at_10": pa.array(scores(head_rows + mix_rows, "validation_hit_at_10"), pa.float64()),
+            "validation_accuracy": pa.array(scores(head_rows, "validation_accuracy") + empty, pa.float64()),
+            "validation_own_artist_share": pa.array(
+                [None] * n_head + scores(mix_rows, "validation_own_artist_share"), pa.float64()
+            ),
+            "seconds": pa.array(scores(head_rows, "seconds") + empty, pa.float64()),
+            "is_chosen": pa.array([i == head_chosen for i in range(n_head)] + [i == mix_chosen for i in range(n_mix)]),
+            "source": pa.array([source] * (n_head + n_mix), pa.string()),
+            "tuning_run_id": pa.array([run_id] * (n_head + n_mix), pa.string()),
+            "tuned_at": pa.array([tuned_at] * (n_head + n_mix), pa.timestamp("us")),
+        }
+    )
 
 
 def search(dbt, session, p, inputs, run_id):
     """Both searches on this build's catalogue (at most search_sample tracks), as tuning_rows."""
     from wavehouse import ml_io
-    from wavehouse.models_py.genre_head import (HeadConfig, artist_evidence_matrix, best_config, choose_hybrid_weight,
-                                                search_genre_head, search_hybrid_weight)
+    from wavehouse.models_py.genre_head import (
+        HeadConfig,
+        artist_evidence_matrix,
+        best_config,
+        choose_hybrid_weight,
+        search_genre_head,
+        search_hybrid_weight,
+    )
 
     evidence = ml_io.table(dbt.ref("int_artist_genre_evidence").order("track_id"))
     if not evidence.column("track_id").equals(inputs.column("track_id")):
@@ -141,26 +180,52 @@ def search(dbt, session, p, inputs, run_id):
     train = ~inputs.column("is_holdout").to_numpy(zero_copy_only=False)
     validation = inputs.column("is_validation").to_numpy(zero_copy_only=False)
     with ml_io.stage(session, "genre_head_search", p) as m:
-        head_rows, probabilities = search_genre_head(X, genres, songs, train, validation, configs, seed=p["seed"],
-                                                     log=ml_io.log, progress=ml_io.progress_of("genre_head_search"))
+        head_rows, probabilities = search_genre_head(
+            X,
+            genres,
+            songs,
+            train,
+            validation,
+            configs,
+            seed=p["seed"],
+            log=ml_io.log,
+            progress=ml_io.progress_of("genre_head_search"),
+        )
         head_chosen = best_config(head_rows)
-        m.update(configs=len(head_rows), chosen=head_chosen + 1, sample_tracks=inputs.num_rows,
-                 chosen_validation_hit_at_10=head_rows[head_chosen]["validation_hit_at_10"])
+        m.update(
+            configs=len(head_rows),
+            chosen=head_chosen + 1,
+            sample_tracks=inputs.num_rows,
+            chosen_validation_hit_at_10=head_rows[head_chosen]["validation_hit_at_10"],
+        )
     mix_rows, mix_chosen = [], -1
-    if p["hybrid_audio_weights"]:      # [] = no hybrid embedding
+    if p["hybrid_audio_weights"]:  # [] = no hybrid embedding
         with ml_io.stage(session, "hybrid_mix_search", p) as m:
             # the mixes, on the rows the search used (training rows with a genre), in their order
             rows = np.flatnonzero(train & (genres >= 0))
             fit_evidence = evidence.take(pa.array(rows))
-            artists = artist_evidence_matrix(len(rows), probabilities.shape[1], np.arange(len(rows)),
-                                             fit_evidence.column("fit_genre_ids").to_pylist(),
-                                             fit_evidence.column("fit_genre_counts").to_pylist())
-            mix_rows = search_hybrid_weight(probabilities, artists, genres[rows], songs[rows],
-                                            fit_evidence.column("artist_ids").to_pylist(),
-                                            np.flatnonzero(validation[rows]), p["hybrid_audio_weights"], log=ml_io.log)
+            artists = artist_evidence_matrix(
+                len(rows),
+                probabilities.shape[1],
+                np.arange(len(rows)),
+                fit_evidence.column("fit_genre_ids").to_pylist(),
+                fit_evidence.column("fit_genre_counts").to_pylist(),
+            )
+            mix_rows = search_hybrid_weight(
+                probabilities,
+                artists,
+                genres[rows],
+                songs[rows],
+                fit_evidence.column("artist_ids").to_pylist(),
+                np.flatnonzero(validation[rows]),
+                p["hybrid_audio_weights"],
+                log=ml_io.log,
+            )
             mix_chosen = choose_hybrid_weight(mix_rows, p["hybrid_max_own_artist_share"])
-            m.update(hybrid_audio_weight=mix_rows[mix_chosen]["audio_weight"],
-                     hybrid_validation_hit_at_10=mix_rows[mix_chosen]["validation_hit_at_10"],
-                     hybrid_validation_own_artist_share=mix_rows[mix_chosen]["validation_own_artist_share"])
-    tuned_at = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+            m.update(
+                hybrid_audio_weight=mix_rows[mix_chosen]["audio_weight"],
+                hybrid_validation_hit_at_10=mix_rows[mix_chosen]["validation_hit_at_10"],
+                hybrid_validation_own_artist_share=mix_rows[mix_chosen]["validation_own_artist_share"],
+            )
+    tuned_at = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     return tuning_rows(head_rows, mix_rows, head_chosen, mix_chosen, "search", run_id, tuned_at)

@@ -7,8 +7,9 @@ import pyarrow as pa
 def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml_io
-    if ml_io.is_incremental(dbt.ref("ml_build_plan")):   # fitted on the full build's tracks: kept
-        ml_io.reuse_stages(session, ['k_selection'])
+
+    if ml_io.is_incremental(dbt.ref("ml_build_plan")):  # fitted on the full build's tracks: kept
+        ml_io.reuse_stages(session, ["k_selection"])
         return ml_io.previous(session, "ml_k_selection")
     from wavehouse.models_py.cluster import choose_k, sweep_k
 
@@ -20,26 +21,54 @@ def model(dbt, session):
         kmeans_n_init=(dbt.config.get("kmeans_n_init"), int),
         seed=(dbt.config.get("seed"), int),
     )
-    inputs, spaces = ml_io.clustering_spaces(dbt.ref("int_ml_inputs"), dbt.ref("ml_track_pca"),
-                                              dbt.ref("ml_track_embeddings"))
+    inputs, spaces = ml_io.clustering_spaces(
+        dbt.ref("int_ml_inputs"), dbt.ref("ml_track_pca"), dbt.ref("ml_track_embeddings")
+    )
     sweep_rows = ml_io.sample_rows(inputs, p["k_sweep_sample"], p["seed"])
     metric_rows = ml_io.sample_rows(inputs.take(pa.array(sweep_rows)), p["metric_sample"], p["seed"])
     ks = list(range(p["k_min"], p["k_max"] + 1))
-    columns = {name: [] for name in ["space", "k", "inertia", "silhouette", "davies_bouldin",
-                                     "calinski_harabasz", "seconds", "is_chosen", "choice_reason"]}
+    columns = {
+        name: []
+        for name in [
+            "space",
+            "k",
+            "inertia",
+            "silhouette",
+            "davies_bouldin",
+            "calinski_harabasz",
+            "seconds",
+            "is_chosen",
+            "choice_reason",
+        ]
+    }
     report = ml_io.progress_of("k_selection")
     with ml_io.stage(session, "k_selection", p) as m:
         for i, (space, X) in enumerate(spaces.items()):
             ml_io.log(f"k sweep in {space} space ({len(sweep_rows)} rows, k={ks[0]}..{ks[-1]})")
-            scores = sweep_k(X[sweep_rows], ks, metric_rows, seed=p["seed"], n_init=p["kmeans_n_init"], log=ml_io.log,
-                             progress=lambda done, total, detail, i=i, space=space: report(
-                                 i * total + done, len(spaces) * total, f"{space} {detail}"))
+            scores = sweep_k(
+                X[sweep_rows],
+                ks,
+                metric_rows,
+                seed=p["seed"],
+                n_init=p["kmeans_n_init"],
+                log=ml_io.log,
+                progress=lambda done, total, detail, i=i, space=space: report(
+                    i * total + done, len(spaces) * total, f"{space} {detail}"
+                ),
+            )
             chosen, reason = choose_k(scores)
             m[f"chosen_k_{space}"] = chosen
             for s in scores:
-                for key, value in [("space", space), ("k", s.k), ("inertia", s.inertia), ("silhouette", s.silhouette),
-                                   ("davies_bouldin", s.davies_bouldin), ("calinski_harabasz", s.calinski_harabasz),
-                                   ("seconds", s.seconds), ("is_chosen", s.k == chosen),
-                                   ("choice_reason", reason if s.k == chosen else None)]:
+                for key, value in [
+                    ("space", space),
+                    ("k", s.k),
+                    ("inertia", s.inertia),
+                    ("silhouette", s.silhouette),
+                    ("davies_bouldin", s.davies_bouldin),
+                    ("calinski_harabasz", s.calinski_harabasz),
+                    ("seconds", s.seconds),
+                    ("is_chosen", s.k == chosen),
+                    ("choice_reason", reason if s.k == chosen else None),
+                ]:
                     columns[key].append(value)
     return pa.table(columns)

@@ -5,7 +5,7 @@ and DBSCAN core samples are stored in ml_models: an incremental build keeps the 
 labels and gives new and changed tracks their nearest centroid (and sub-centroid), and the
 cluster of their nearest core sample within eps (else noise), as KMeans and DBSCAN assign. With
 `wavehouse build --engine spark` KMeans fits on a fixed sample of at most train_sample
-tracks and every track is assigned the same way on Spark (wavehouse/spark_jobs.py)."""
+tracks and every track is assigned the same way on Spark (warehouse/spark/jobs.py)."""
 
 import time
 from pathlib import Path
@@ -30,8 +30,9 @@ def model(dbt, session):
         spark_master=(dbt.config.get("spark_master"), str),
         spark_output=(dbt.config.get("spark_output"), Path),
     )
-    inputs, spaces = ml_io.clustering_spaces(dbt.ref("int_ml_inputs"), dbt.ref("ml_track_pca"),
-                                              dbt.ref("ml_track_embeddings"))
+    inputs, spaces = ml_io.clustering_spaces(
+        dbt.ref("int_ml_inputs"), dbt.ref("ml_track_pca"), dbt.ref("ml_track_embeddings")
+    )
     plan = ml_io.build_plan(dbt.ref("ml_build_plan"))
     if plan["mode"] == "incremental":
         return incremental(session, inputs, spaces, dbt.ref("int_track_changes"))
@@ -40,7 +41,7 @@ def model(dbt, session):
     metric_rows = ml_io.sample_rows(inputs, p["metric_sample"], p["seed"])
     ids = inputs.column("track_id").combine_chunks()
     # --engine spark: KMeans and the sub-clusters are fitted on the driver on a bounded sample, then
-    # every track is assigned on Spark with the fitted centroids (wavehouse/spark_jobs.py)
+    # every track is assigned on Spark with the fitted centroids (warehouse/spark/jobs.py)
     fit = ml_io.sample_rows(inputs, p["train_sample"], p["seed"]) if p["engine"] == "spark" else slice(None)
     labels, models, facts = {}, {}, {}
     for space in ("features", "pca", "embedding"):
@@ -55,19 +56,29 @@ def model(dbt, session):
         facts[method] = ({"space": space, "k": chosen[space]}, len(X), ml_io.training_hash(X))
     with ml_io.stage(session, "dbscan_pca", {**p, "eps": dbscan["eps"], "min_samples": dbscan["min_samples"]}) as m:
         fit_rows = ml_io.sample_rows(inputs, p["dbscan_sample"], p["seed"])
-        fitted, cores = dbscan_fit(spaces["pca"], dbscan["eps"], dbscan["min_samples"], fit_rows,
-                                   join_rest=p["engine"] != "spark")
+        fitted, cores = dbscan_fit(
+            spaces["pca"], dbscan["eps"], dbscan["min_samples"], fit_rows, join_rest=p["engine"] != "spark"
+        )
         labels["dbscan_pca"] = (fitted, np.zeros(len(fitted), np.int32))
         m.update(eps=dbscan["eps"], train_rows=len(fit_rows))
     models["dbscan_pca"] = {"core_vectors": spaces["pca"][cores], "core_labels": fitted[cores]}
-    facts["dbscan_pca"] = ({"space": "pca", "eps": dbscan["eps"], "min_samples": dbscan["min_samples"]},
-                           len(fit_rows), ml_io.training_hash(spaces["pca"][fit_rows]))
+    facts["dbscan_pca"] = (
+        {"space": "pca", "eps": dbscan["eps"], "min_samples": dbscan["min_samples"]},
+        len(fit_rows),
+        ml_io.training_hash(spaces["pca"][fit_rows]),
+    )
     if p["engine"] == "spark":
         from wavehouse.spark.jobs import assign_on_spark, spark_session
 
         with ml_io.stage(session, "assign_on_spark", {"spark_master": p["spark_master"]}) as m:
-            assigned = assign_on_spark(spark_session(p["spark_master"]), models, SPACES, spaces, dbscan["eps"],
-                                       Path(p["spark_output"]) / "clusters")
+            assigned = assign_on_spark(
+                spark_session(p["spark_master"]),
+                models,
+                SPACES,
+                spaces,
+                dbscan["eps"],
+                Path(p["spark_output"]) / "clusters",
+            )
             # the DBSCAN fit's own rows keep the fit's labels (a border point's nearest core may be
             # another cluster's); every other track joins its nearest core, as dbscan_fit does
             dbscan_labels = assigned["dbscan_pca"][0]
@@ -76,12 +87,16 @@ def model(dbt, session):
             m.update(tracks=len(ids))
     parts = []
     for method, (cluster, sub) in labels.items():
-        parts.append(pa.table({
-            "track_id": ids,
-            "method": pa.array([method] * len(ids)),
-            "cluster_id": pa.array(cluster, pa.int32()),
-            "sub_cluster_id": pa.array(sub, pa.int32()),
-        }))
+        parts.append(
+            pa.table(
+                {
+                    "track_id": ids,
+                    "method": pa.array([method] * len(ids)),
+                    "cluster_id": pa.array(cluster, pa.int32()),
+                    "sub_cluster_id": pa.array(sub, pa.int32()),
+                }
+            )
+        )
         started = time.perf_counter()
         scores = internal_scores(spaces[SPACES[method]], cluster, metric_rows)
         scores.update(n_clusters=int(len(set(cluster.tolist()) - {-1})), noise_share=float((cluster == -1).mean()))
@@ -108,8 +123,14 @@ def incremental(session, inputs, spaces, changes_rel):
         for method, space in SPACES.items():
             stored, params = ml_io.load_model(session, method)
             labels, sub = assign_stored(stored, spaces[space][rows], params.get("eps"))
-            new = pa.table({"track_id": ids.take(pa.array(rows, pa.int64())), "method": pa.array([method] * len(rows)),
-                            "cluster_id": pa.array(labels, pa.int32()), "sub_cluster_id": pa.array(sub, pa.int32())})
+            new = pa.table(
+                {
+                    "track_id": ids.take(pa.array(rows, pa.int64())),
+                    "method": pa.array([method] * len(rows)),
+                    "cluster_id": pa.array(labels, pa.int32()),
+                    "sub_cluster_id": pa.array(sub, pa.int32()),
+                }
+            )
             of_method = previous.filter(pa.compute.equal(previous.column("method"), method))
             parts += [new.cast(previous.schema), ml_io.reused_from_previous(of_method, ids, compute)]
         m.update(tracks=len(rows))

@@ -18,7 +18,7 @@ the previous build's vectors of unchanged tracks and computes those of new and c
 the stored networks (no training). The networks train on a fixed stratified sample of at most
 train_sample tracks (every track of a smaller catalogue), then every track is embedded with them
 (the same score_networks an incremental build uses): on the build machine, or on Spark with
-`wavehouse build --engine spark` (wavehouse/spark_jobs.py)."""
+`wavehouse build --engine spark` (warehouse/spark/jobs.py)."""
 
 import json
 from pathlib import Path
@@ -55,27 +55,50 @@ def model(dbt, session):
     X = features * np.asarray([weights[f] for f in names], dtype=np.float32)
     genres = ml_io.genre_labels(inputs)
     train = ~inputs.column("is_holdout").to_numpy(zero_copy_only=False)
-    shared = dict(latent_dim=p["latent_dim"], batch_size=p["batch_size"], max_epochs=p["max_epochs"],
-                  patience=p["patience"], lr=p["learning_rate"], seed=p["seed"], log=ml_io.log)
+    shared = dict(
+        latent_dim=p["latent_dim"],
+        batch_size=p["batch_size"],
+        max_epochs=p["max_epochs"],
+        patience=p["patience"],
+        lr=p["learning_rate"],
+        seed=p["seed"],
+        log=ml_io.log,
+    )
 
-    ml_io.record_stage(session, "environment", 0.0, {}, {"versions": ml_io.library_versions(),
-                                                         "features": names, "has_genres": genres is not None})
+    ml_io.record_stage(
+        session,
+        "environment",
+        0.0,
+        {},
+        {"versions": ml_io.library_versions(), "features": names, "has_genres": genres is not None},
+    )
     plan = ml_io.build_plan(dbt.ref("ml_build_plan"))
     evidence_rel = dbt.ref("int_artist_genre_evidence")
     if plan["mode"] == "incremental":
         return incremental(session, inputs, X, features, evidence_rel, dbt.ref("int_track_changes"))
     run = plan["run_id"]
     # the networks train on a bounded sample (all rows of a smaller catalogue); then every track is
-    # scored with them, here or on Spark (wavehouse/spark_jobs.py)
+    # scored with them, here or on Spark (warehouse/spark/jobs.py)
     fit = ml_io.sample_rows(inputs, p["train_sample"], p["seed"])
     X_fit, features_fit = X[fit], features[fit]
     states = {}
     with ml_io.stage(session, "autoencoder", p) as m:
         plain = train_autoencoder(X_fit, **shared, progress=ml_io.progress_of("autoencoder"))
-        m.update(epochs=plain.epochs, recon_mse_mean=plain.recon_mse_mean, recon_mse_max=plain.recon_mse_max,
-                 train_rows=len(plain.embeddings))
-    ml_io.save_model(session, "autoencoder", plain.encoder_state, {"latent_dim": p["latent_dim"]}, run,
-                     len(X_fit), ml_io.training_hash(X_fit))
+        m.update(
+            epochs=plain.epochs,
+            recon_mse_mean=plain.recon_mse_mean,
+            recon_mse_max=plain.recon_mse_max,
+            train_rows=len(plain.embeddings),
+        )
+    ml_io.save_model(
+        session,
+        "autoencoder",
+        plain.encoder_state,
+        {"latent_dim": p["latent_dim"]},
+        run,
+        len(X_fit),
+        ml_io.training_hash(X_fit),
+    )
     kinds = {"autoencoder": plain.embeddings}
     states["autoencoder"] = plain.encoder_state
     tuning = ml_io.table(dbt.ref("ml_genre_head_tuning").filter("is_chosen").order("search"))
@@ -84,13 +107,31 @@ def model(dbt, session):
         labelled = (train & (genres >= 0))[fit]
         genres_fit = genres[fit]
         with ml_io.stage(session, "genre_aware", p) as m:
-            aware = train_autoencoder(X_fit, labels=np.maximum(genres_fit, 0), train_mask=labelled,
-                                      aux_weight=p["aux_weight"], **shared, progress=ml_io.progress_of("genre_aware"))
-            m.update(epochs=aware.epochs, recon_mse_mean=aware.recon_mse_mean, recon_mse_max=aware.recon_mse_max,
-                     aux_accuracy_holdout=aware.aux_accuracy_holdout, train_rows=aware.n_train_rows,
-                     smote_synthetic_rows=aware.n_synthetic_rows)
-        ml_io.save_model(session, "genre_aware", aware.encoder_state, {"latent_dim": p["latent_dim"]}, run,
-                         int(labelled.sum()), ml_io.training_hash(X_fit[labelled], genres_fit[labelled]))
+            aware = train_autoencoder(
+                X_fit,
+                labels=np.maximum(genres_fit, 0),
+                train_mask=labelled,
+                aux_weight=p["aux_weight"],
+                **shared,
+                progress=ml_io.progress_of("genre_aware"),
+            )
+            m.update(
+                epochs=aware.epochs,
+                recon_mse_mean=aware.recon_mse_mean,
+                recon_mse_max=aware.recon_mse_max,
+                aux_accuracy_holdout=aware.aux_accuracy_holdout,
+                train_rows=aware.n_train_rows,
+                smote_synthetic_rows=aware.n_synthetic_rows,
+            )
+        ml_io.save_model(
+            session,
+            "genre_aware",
+            aware.encoder_state,
+            {"latent_dim": p["latent_dim"]},
+            run,
+            int(labelled.sum()),
+            ml_io.training_hash(X_fit[labelled], genres_fit[labelled]),
+        )
         kinds["genre_aware"] = aware.embeddings
         states["genre_aware"] = aware.encoder_state
         if tuning.num_rows:
@@ -98,20 +139,43 @@ def model(dbt, session):
             config = HeadConfig(**json.loads(tuning.column("config")[0].as_py()))
             audio_weight = tuning.column("audio_weight")[1].as_py() if tuning.num_rows > 1 else None
             with ml_io.stage(session, "genre_head", {**p, "head": config.__dict__}) as m:
-                head = train_genre_head(features_fit, genres_fit, labelled, config, seed=p["seed"], log=ml_io.log,
-                                        progress=ml_io.progress_of("genre_head"))
-                m.update(accuracy_holdout=head.accuracy, train_rows=head.n_train_rows,
-                         smote_synthetic_rows=head.n_synthetic_rows)
-            ml_io.save_model(session, "genre_head", head.state, {"config": config.__dict__, "audio_weight": audio_weight},
-                             run, head.n_train_rows, ml_io.training_hash(features_fit[labelled], genres_fit[labelled]))
+                head = train_genre_head(
+                    features_fit,
+                    genres_fit,
+                    labelled,
+                    config,
+                    seed=p["seed"],
+                    log=ml_io.log,
+                    progress=ml_io.progress_of("genre_head"),
+                )
+                m.update(
+                    accuracy_holdout=head.accuracy,
+                    train_rows=head.n_train_rows,
+                    smote_synthetic_rows=head.n_synthetic_rows,
+                )
+            ml_io.save_model(
+                session,
+                "genre_head",
+                head.state,
+                {"config": config.__dict__, "audio_weight": audio_weight},
+                run,
+                head.n_train_rows,
+                ml_io.training_hash(features_fit[labelled], genres_fit[labelled]),
+            )
             kinds["audio"], kinds["probabilities"] = head.embeddings, head.probabilities
             states["genre_head"] = head.state
     if p["engine"] == "spark":
         from wavehouse.spark.jobs import embed_on_spark, spark_session
 
         with ml_io.stage(session, "embed_on_spark", {"spark_master": p["spark_master"]}) as m:
-            kinds = embed_on_spark(spark_session(p["spark_master"]), states, X, features,
-                                   config.output if config else None, Path(p["spark_output"]) / "embeddings")
+            kinds = embed_on_spark(
+                spark_session(p["spark_master"]),
+                states,
+                X,
+                features,
+                config.output if config else None,
+                Path(p["spark_output"]) / "embeddings",
+            )
             m.update(tracks=len(X), train_rows=len(X_fit))
     elif len(X_fit) < len(X):
         from wavehouse.models_py.genre_head import score_networks
@@ -120,7 +184,7 @@ def model(dbt, session):
             kinds = score_networks(states, X, features, config.output if config else None)
             m.update(tracks=len(X), train_rows=len(X_fit))
     probabilities = kinds.pop("probabilities", None)
-    if audio_weight is not None:    # hybrid_audio_weights: [] = no hybrid embedding
+    if audio_weight is not None:  # hybrid_audio_weights: [] = no hybrid embedding
         kinds["hybrid"] = hybrid_vectors(evidence_rel, inputs, None, probabilities, audio_weight)
     return embeddings_table(inputs.column("track_id").combine_chunks(), list(kinds.items()))
 
@@ -135,8 +199,13 @@ def hybrid_vectors(evidence_rel, inputs, rows, probabilities, audio_weight):
     if not evidence.column("track_id").equals(inputs.column("track_id")):
         raise ValueError("int_artist_genre_evidence is not aligned with int_ml_inputs by track_id")
     picked = evidence if rows is None else evidence.take(pa.array(rows, pa.int64()))
-    artists = artist_evidence_matrix(picked.num_rows, probabilities.shape[1], np.arange(picked.num_rows),
-                                     picked.column("genre_ids").to_pylist(), picked.column("genre_counts").to_pylist())
+    artists = artist_evidence_matrix(
+        picked.num_rows,
+        probabilities.shape[1],
+        np.arange(picked.num_rows),
+        picked.column("genre_ids").to_pylist(),
+        picked.column("genre_counts").to_pylist(),
+    )
     return hybrid_embedding(probabilities, artists, audio_weight)
 
 
@@ -148,13 +217,15 @@ def embeddings_table(ids, kinds):
     names_of = [kind for kind, _ in kinds]
     default = "hybrid" if "hybrid" in names_of else names_of[-1]
     cluster_space = "genre_aware" if "genre_aware" in names_of else "autoencoder"
-    return pa.table({
-        "track_id": pa.concat_arrays([ids] * len(kinds)),
-        "embedding_kind": pa.array([kind for kind in names_of for _ in range(n)]),
-        "embedding": pa.concat_arrays([ml_io.variable_vectors(values) for _, values in kinds]),
-        "is_default": pa.array([kind == default for kind in names_of for _ in range(n)]),
-        "is_cluster_space": pa.array([kind == cluster_space for kind in names_of for _ in range(n)]),
-    })
+    return pa.table(
+        {
+            "track_id": pa.concat_arrays([ids] * len(kinds)),
+            "embedding_kind": pa.array([kind for kind in names_of for _ in range(n)]),
+            "embedding": pa.concat_arrays([ml_io.variable_vectors(values) for _, values in kinds]),
+            "is_default": pa.array([kind == default for kind in names_of for _ in range(n)]),
+            "is_cluster_space": pa.array([kind == cluster_space for kind in names_of for _ in range(n)]),
+        }
+    )
 
 
 def incremental(session, inputs, X, features, evidence_rel, changes_rel):
@@ -167,8 +238,10 @@ def incremental(session, inputs, X, features, evidence_rel, changes_rel):
     ids = inputs.column("track_id").combine_chunks()
     compute = ml_io.to_compute(changes_rel, ids)
     rows = np.flatnonzero(compute)
-    stored = {r[0] for r in session.execute(
-        "select distinct embedding_kind from previous.main.ml_track_embeddings").fetchall()}
+    stored = {
+        r[0]
+        for r in session.execute("select distinct embedding_kind from previous.main.ml_track_embeddings").fetchall()
+    }
     with ml_io.stage(session, "embed_new_tracks", {}) as m:
         states = {kind: ml_io.load_model(session, kind)[0] for kind in ("autoencoder", "genre_aware") if kind in stored}
         params = {}

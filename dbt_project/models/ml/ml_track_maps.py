@@ -29,8 +29,16 @@ def model(dbt, session):
     parts = []
 
     def add(name, rows, xy):
-        parts.append(pa.table({"track_id": ids.take(pa.array(rows)), "map": pa.array([name] * len(rows)),
-                               "x": pa.array(xy[:, 0], pa.float32()), "y": pa.array(xy[:, 1], pa.float32())}))
+        parts.append(
+            pa.table(
+                {
+                    "track_id": ids.take(pa.array(rows)),
+                    "map": pa.array([name] * len(rows)),
+                    "x": pa.array(xy[:, 0], pa.float32()),
+                    "y": pa.array(xy[:, 1], pa.float32()),
+                }
+            )
+        )
 
     everyone = np.arange(len(ids))
     plan = ml_io.build_plan(dbt.ref("ml_build_plan"))
@@ -42,16 +50,21 @@ def model(dbt, session):
             stored, _ = ml_io.load_model(session, "map_lda")
             add("lda", rows, project(X[rows], stored["mean"], stored["components"]))
         ml_io.reuse_stages(session, ["map_pca", "map_lda", "map_tsne"])
-        kept = [ml_io.reused_from_previous(previous.filter(pa.compute.equal(previous.column("map"), name)), ids, compute)
-                for name in (["lda"] if genres is not None else [])]
+        kept = [
+            ml_io.reused_from_previous(previous.filter(pa.compute.equal(previous.column("map"), name)), ids, compute)
+            for name in (["lda"] if genres is not None else [])
+        ]
         tsne = previous.filter(pa.compute.equal(previous.column("map"), "tsne"))
-        kept.append(tsne.filter(pa.array(ml_io.rows_in(tsne.column("track_id").combine_chunks(),
-                                                       ids.filter(pa.array(~compute))) >= 0)))
+        kept.append(
+            tsne.filter(
+                pa.array(ml_io.rows_in(tsne.column("track_id").combine_chunks(), ids.filter(pa.array(~compute))) >= 0)
+            )
+        )
         pca_map(dbt, add, everyone)
         return pa.concat_tables([part.cast(previous.schema) for part in parts] + kept)
     with ml_io.stage(session, "map_pca", p):
         pca_map(dbt, add, everyone)
-    if genres is not None:   # LDA is genre-supervised: no map without genres
+    if genres is not None:  # LDA is genre-supervised: no map without genres
         with ml_io.stage(session, "map_lda", p) as m:
             # the training split's labelled tracks within the fixed sample the networks train on
             # (at most train_sample: every one of them in a smaller catalogue)
@@ -60,12 +73,22 @@ def model(dbt, session):
             mean, components = lda_fit_2d(X_bal, y_bal)
             add("lda", everyone, project(X, mean, components))
             m.update(fit_rows=len(X_bal), synthetic_rows=int(synthetic.sum()))
-        ml_io.save_model(session, "map_lda", {"mean": mean, "components": components}, p, plan["run_id"],
-                         len(X_bal), ml_io.training_hash(X_bal, y_bal))
+        ml_io.save_model(
+            session,
+            "map_lda",
+            {"mean": mean, "components": components},
+            p,
+            plan["run_id"],
+            len(X_bal),
+            ml_io.training_hash(X_bal, y_bal),
+        )
     with ml_io.stage(session, "map_tsne", p) as m:
         rows = ml_io.sample_rows(inputs, p["tsne_sample"], p["seed"])
-        add("tsne", rows, tsne_2d(X[rows], seed=p["seed"], max_iter=p["tsne_max_iter"],
-                                  progress=ml_io.progress_of("map_tsne")))
+        add(
+            "tsne",
+            rows,
+            tsne_2d(X[rows], seed=p["seed"], max_iter=p["tsne_max_iter"], progress=ml_io.progress_of("map_tsne")),
+        )
         m.update(sample_rows=len(rows))
     return pa.concat_tables(parts)
 

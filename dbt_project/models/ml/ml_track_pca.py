@@ -25,13 +25,27 @@ def model(dbt, session):
         ml_io.reuse_stages(session, ["pca"])
         rows = np.flatnonzero(compute)
         previous = ml_io.previous(session, "ml_track_pca")
-        new = pa.table({"track_id": ids.take(pa.array(rows, pa.int64())),
-                        "pca": ml_io.vectors(project(X[rows], stored["mean"], stored["components"]))})
+        new = pa.table(
+            {
+                "track_id": ids.take(pa.array(rows, pa.int64())),
+                "pca": ml_io.vectors(project(X[rows], stored["mean"], stored["components"])),
+            }
+        )
         return pa.concat_tables([new.cast(previous.schema), ml_io.reused_from_previous(previous, ids, compute)])
     with ml_io.stage(session, "pca", p) as m:
         pca = pca_for_variance(X, p["pca_min_variance"], seed=p["seed"])
-        m.update(n_components=pca.n_components, variance_kept=pca.variance_kept,
-                 explained_variance_ratio=pca.explained_variance_ratio)
-    ml_io.save_model(session, "pca", {"mean": pca.mean, "components": pca.components}, p, plan["run_id"],
-                     len(X), ml_io.training_hash(X))
+        m.update(
+            n_components=pca.n_components,
+            variance_kept=pca.variance_kept,
+            explained_variance_ratio=pca.explained_variance_ratio,
+        )
+    ml_io.save_model(
+        session,
+        "pca",
+        {"mean": pca.mean, "components": pca.components},
+        p,
+        plan["run_id"],
+        len(X),
+        ml_io.training_hash(X),
+    )
     return pa.table({"track_id": ids, "pca": ml_io.vectors(pca.coords)})

@@ -20,6 +20,17 @@ from wavehouse.paths import PACKAGE_ROOT
 ED_SHEERAN = "7qiZfU4dY1lWllzX7mPBI3"
 
 
+# what a checkout holds beside its sources: caches, dbt's output, the venv; a top-level build/ is
+# setuptools' (warehouse/build/ is the package wavehouse.build)
+_OUTPUTS = shutil.ignore_patterns(
+    ".git", ".venv", "*.egg-info", "__pycache__", "target", "logs", ".pytest_cache", "*.duckdb*"
+)
+
+
+def ignore_outputs(folder: str, names: list[str]) -> set[str]:
+    return set(_OUTPUTS(folder, names)) | ({"build"} if Path(folder) == PACKAGE_ROOT else set())
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
@@ -28,9 +39,7 @@ def wheel(tmp_path_factory) -> Path:
     shutil.copytree(
         PACKAGE_ROOT,
         source,
-        ignore=shutil.ignore_patterns(
-            ".git", ".venv", "build", "*.egg-info", "__pycache__", "target", "logs", ".pytest_cache", "*.duckdb*"
-        ),
+        ignore=ignore_outputs,
     )
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(source)],
@@ -58,6 +67,19 @@ def test_wheel_carries_the_dbt_project_and_the_bundled_catalogue(wheel):
         shipped = {n.rsplit("/", 1)[-1] for n in names if n.startswith(f"wavehouse/dbt_project/{folder}/")}
         on_disk = {p.name for p in (PACKAGE_ROOT / "dbt_project" / folder).iterdir() if p.is_file()}
         assert on_disk <= shipped, f"{folder}: not in the wheel: {on_disk - shipped}"
+    # every module of every room (sub-packages included), under the import names
+    for folder, package in (
+        ("warehouse", "wavehouse"),
+        ("cli", "wavehouse/cli"),
+        ("web", "wavehouse/web"),
+        ("models_py", "wavehouse/models_py"),
+    ):
+        modules = {
+            f"{package}/{p.relative_to(PACKAGE_ROOT / folder).as_posix()}"
+            for p in (PACKAGE_ROOT / folder).rglob("*.py")
+            if "__pycache__" not in p.parts
+        }
+        assert modules and modules <= names, f"{folder}: not in the wheel: {sorted(modules - names)}"
 
 
 @pytest.mark.slow

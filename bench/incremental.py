@@ -68,7 +68,7 @@ def rss_deltas(stages: dict) -> dict:
 
 def check_exact(db: Path, queries: int = 2000, seed: int = 0) -> dict:
     """The default embedding's lists of a sample of tracks against their exact top-k."""
-    from wavehouse.ml_io import matrix
+    from wavehouse.ml import matrix
     from wavehouse.models_py.neighbours import exact_topk_distinct, recall_at
 
     con = duckdb.connect(str(db), read_only=True)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import quick_vars
-from wavehouse import ml_io
+from wavehouse import ml
 from wavehouse.accents import MACRO, render_macro
 from wavehouse.build import INGEST_MODELS as INGEST
 from wavehouse.build import build
@@ -147,7 +147,7 @@ def test_spark_engine_builds_the_same_warehouse(tmp_path, fixture_csv):
         duck_vectors = np.stack(con.sql(query.format("duck"), params=[kind]).fetchnumpy()["embedding"])
         assert spark_vectors.shape[0] == n_tracks and np.allclose(spark_vectors, duck_vectors, atol=1e-5), kind
     # Spark's labels are the stored centroids' (fitted on the sample), for every track
-    inputs, spaces = ml_io.clustering_spaces(
+    inputs, spaces = ml.clustering_spaces(
         con.table("int_ml_inputs"), con.table("ml_track_pca"), con.table("ml_track_embeddings")
     )
     for method, space in (("kmeans_features", "features"), ("kmeans_pca", "pca"), ("kmeans_embedding", "embedding")):

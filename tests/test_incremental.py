@@ -170,7 +170,7 @@ def test_the_fingerprint_follows_the_input_the_arguments_and_the_code(fixture_cs
     # the real code list holds the dbt models and the ML functions
     monkeypatch.undo()
     names = {path.name for path in fingerprint_module.code_files()}
-    assert {"ml_build_plan.sql", "ml_track_neighbours.py", "neighbours.py", "ml_io.py", "dbt_project.yml"} <= names
+    assert {"ml_build_plan.sql", "ml_track_neighbours.py", "exact.py", "reuse.py", "dbt_project.yml"} <= names
 
 
 def test_evaluation_lists_are_updated_exactly(grown):

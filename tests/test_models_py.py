@@ -56,7 +56,7 @@ def test_stratified_sample_keeps_every_group_and_is_reproducible():
 def test_sample_rows_never_reads_held_out_labels():
     import pyarrow as pa
 
-    from wavehouse.ml_io import sample_rows
+    from wavehouse.ml import sample_rows
 
     rng = np.random.default_rng(0)
     genres = rng.integers(0, 5, 400)

@@ -1,20 +1,20 @@
 """Building: run the dbt project in-process into the private build file, then publish it.
 
-    dbt          dbt in this process: arguments, environment, lock, failures, the process's end
-    dbt_home     the alias folder that lets dbt's parse carry from one build to the next
-    options      --data, --columns, --vars and the encoding, checked
-    fingerprint  what a build is of, and whether the published warehouse is of the same
-    progress     one line per stage, bars for the stages that know their size
-    publish      checkpoint, Parquet marts, atomic rename
+dbt          dbt in this process: arguments, environment, lock, failures, the process's end
+dbt_home     the alias folder that lets dbt's parse carry from one build to the next
+options      --data, --columns, --vars and the encoding, checked
+fingerprint  what a build is of, and whether the published warehouse is of the same
+progress     one line per stage, bars for the stages that know their size
+publish      checkpoint, Parquet marts, atomic rename
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
@@ -24,8 +24,20 @@ from .fingerprint import build_fingerprint, code_files, published_fingerprint
 from .options import INGEST_MODELS, column_map, resolve_data, vars_argument, with_var
 from .publish import publish
 
-__all__ = ["INGEST_MODELS", "BuildSummary", "build", "build_fingerprint", "build_lock", "code_files", "column_map",
-           "dbt_args", "end_process", "published_fingerprint", "run_dbt", "summarise"]
+__all__ = [
+    "INGEST_MODELS",
+    "BuildSummary",
+    "build",
+    "build_fingerprint",
+    "build_lock",
+    "code_files",
+    "column_map",
+    "dbt_args",
+    "end_process",
+    "published_fingerprint",
+    "run_dbt",
+    "summarise",
+]
 
 
 @dataclass
@@ -36,14 +48,14 @@ class BuildSummary:
     duplicates_merged: int
     rejected_by_reason: list[tuple[str, int]] = field(default_factory=list)
     published: Path | None = None
-    mode: str | None = None            # full | incremental (ml_build_plan)
+    mode: str | None = None  # full | incremental (ml_build_plan)
     mode_reason: str = ""
     tracks_added: int = 0
     tracks_changed: int = 0
     tracks_deleted: int = 0
-    up_to_date: bool = False           # nothing changed since the published build: nothing was built
-    built_at: str = ""                 # (then) when the published warehouse was built
-    example: str = ""                  # "Artist - Title" of the catalogue's most popular track
+    up_to_date: bool = False  # nothing changed since the published build: nothing was built
+    built_at: str = ""  # (then) when the published warehouse was built
+    example: str = ""  # "Artist - Title" of the catalogue's most popular track
 
 
 SUMMARY_SQL = """
@@ -67,26 +79,43 @@ def summarise(db: Path) -> BuildSummary:
     try:
         read, kept, rejected, merged = con.execute(SUMMARY_SQL).fetchone()
         reasons = con.execute(REASONS_SQL).fetchall()
-        has_plan = con.execute("select count(*) from information_schema.tables where table_name = 'ml_build_plan'"
-                               ).fetchall()[0][0]
-        plan = con.execute("select mode, reason, tracks_added, tracks_changed, tracks_deleted from ml_build_plan"
-                           ).fetchall() if has_plan else []
+        has_plan = con.execute(
+            "select count(*) from information_schema.tables where table_name = 'ml_build_plan'"
+        ).fetchall()[0][0]
+        plan = (
+            con.execute(
+                "select mode, reason, tracks_added, tracks_changed, tracks_deleted from ml_build_plan"
+            ).fetchall()
+            if has_plan
+            else []
+        )
         example = con.execute("""select split_part(artists, ';', 1) || ' - ' || track_name from dim_tracks
                                  order by popularity desc nulls last, track_id limit 1""").fetchall()
     finally:
         con.close()
     summary = BuildSummary(read, kept, rejected, merged, reasons, example=example[0][0] if example else "")
     if plan:
-        (summary.mode, summary.mode_reason, summary.tracks_added, summary.tracks_changed,
-         summary.tracks_deleted) = plan[0]
+        (summary.mode, summary.mode_reason, summary.tracks_added, summary.tracks_changed, summary.tracks_deleted) = (
+            plan[0]
+        )
     return summary
 
 
-def build(data: Path | None = None, full_refresh: bool = False, base: Path | None = None,
-          dbt_extra: list[str] | None = None, on_built: Callable[[BuildSummary], None] | None = None,
-          dbt_vars: str | None = None, columns: dict[str, str] | None = None, encoding: str | None = None,
-          engine: str = "duckdb", spark_master: str | None = None, force: bool = False,
-          tune: bool = False, progress: Callable | None = None) -> BuildSummary:
+def build(
+    data: Path | None = None,
+    full_refresh: bool = False,
+    base: Path | None = None,
+    dbt_extra: list[str] | None = None,
+    on_built: Callable[[BuildSummary], None] | None = None,
+    dbt_vars: str | None = None,
+    columns: dict[str, str] | None = None,
+    encoding: str | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+    force: bool = False,
+    tune: bool = False,
+    progress: Callable | None = None,
+) -> BuildSummary:
     """dbt build into $WAVEHOUSE_HOME/build/wavehouse.duckdb, then publish it atomically. The
     published warehouse (if any) is attached read-only: unless full_refresh or tune, the build can
     be incremental (ml_build_plan), and a full build keeps its tuned config (ml_genre_head_tuning).
@@ -124,8 +153,14 @@ def build(data: Path | None = None, full_refresh: bool = False, base: Path | Non
             extra = with_var(extra, "neighbour_method", "spark_ivf", unless_set=True)
             extra += ["--exclude", *(f"test_type:unit,{model}" for model in INGEST_MODELS)]
         previous = published_db(base)
-        run_dbt(dbt_args("build", base, extra), base, data,
-                previous=previous if previous.is_file() else None, fingerprint=fingerprint, progress=progress)
+        run_dbt(
+            dbt_args("build", base, extra),
+            base,
+            data,
+            previous=previous if previous.is_file() else None,
+            fingerprint=fingerprint,
+            progress=progress,
+        )
         summary = summarise(target)
         if on_built:
             on_built(summary)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..errors import WavehouseError
 from ..paths import build_dir, project_dir
@@ -24,7 +24,9 @@ def build_lock(base: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise WavehouseError(f"another build is running in {base} (lock {lock_path}); wait for it to finish") from None
+            raise WavehouseError(
+                f"another build is running in {base} (lock {lock_path}); wait for it to finish"
+            ) from None
         try:
             yield
         finally:
@@ -48,9 +50,18 @@ def environment(**values: str) -> Iterator[None]:
 def dbt_args(command: str | list[str], base: Path, extra: list[str] | None = None) -> list[str]:
     project = project_dir()
     words = [command] if isinstance(command, str) else list(command)
-    return [*words, "--project-dir", str(project), "--profiles-dir", str(project),
-            "--target-path", str(build_dir(base) / "target"), "--log-path", str(build_dir(base) / "logs"),
-            *(extra or [])]
+    return [
+        *words,
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(build_dir(base) / "target"),
+        "--log-path",
+        str(build_dir(base) / "logs"),
+        *(extra or []),
+    ]
 
 
 # Set once dbt (and with it torch, scikit-learn and shap) has run in this process. Such a process
@@ -77,8 +88,14 @@ def end_process(code: int) -> None:
     os._exit(code)
 
 
-def run_dbt(args: list[str], base: Path, data: Path, previous: Path | None = None, fingerprint: str = "",
-            progress: Callable | None = None) -> None:
+def run_dbt(
+    args: list[str],
+    base: Path,
+    data: Path,
+    previous: Path | None = None,
+    fingerprint: str = "",
+    progress: Callable | None = None,
+) -> None:
     """Run dbt in this process (no second interpreter start-up); raise WavehouseError on failure.
     `previous`: the published warehouse an incremental build may start from; `fingerprint`: what
     the build is of (build_fingerprint), recorded in ml_build_plan; `progress`: a callback for
@@ -90,10 +107,14 @@ def run_dbt(args: list[str], base: Path, data: Path, previous: Path | None = Non
     dbt_ran_in_process = True
     target = build_dir(base) / "target"
     dbt_home.seed_parse(target)
-    with environment(WAVEHOUSE_HOME=str(dbt_home.alias_for(base)), WAVEHOUSE_DATA=str(data),
-                      WAVEHOUSE_PREVIOUS=str(previous or ""),
-                      WAVEHOUSE_FINGERPRINT=fingerprint,
-                      DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_VERSION_CHECK="false"):
+    with environment(
+        WAVEHOUSE_HOME=str(dbt_home.alias_for(base)),
+        WAVEHOUSE_DATA=str(data),
+        WAVEHOUSE_PREVIOUS=str(previous or ""),
+        WAVEHOUSE_FINGERPRINT=fingerprint,
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DBT_VERSION_CHECK="false",
+    ):
         try:
             if progress is not None:
                 result = dbtRunner(callbacks=[progress]).invoke(["--quiet", *args])
@@ -133,8 +154,12 @@ def _failure_message(result) -> str:
         return " ".join(lines[:3] + where[:1]) + " (nothing was published)"
     failures = []
     for node_result in getattr(result.result, "results", []) or []:
-        ours = [line.split("wavehouse:", 1)[1].strip() for line in str(node_result.message).splitlines() if "wavehouse:" in line]
-        if ours:   # a check of ours (bad input) failed: its one line says what and where
+        ours = [
+            line.split("wavehouse:", 1)[1].strip()
+            for line in str(node_result.message).splitlines()
+            if "wavehouse:" in line
+        ]
+        if ours:  # a check of ours (bad input) failed: its one line says what and where
             return ours[0] + " (nothing was published)"
         if str(node_result.status) in ("error", "fail"):
             lines = [line.strip() for line in str(node_result.message).splitlines() if line.strip()]

@@ -7,7 +7,7 @@ variables that profiles.yml and dbt_project.yml read are unchanged; WAVEHOUSE_HO
 the folder it builds (`<tmp>/wavehouse-dbt-<uid>/<pid>` -> the real folder), and the saved parse
 of this process's previous build is copied into a new folder's target/. dbt still checks
 everything else (project files, vars, the other variables) and parses again where they differ.
-Paths that the models record are resolved to the real folder (ml_io.config)."""
+Paths that the models record are resolved to the real folder (wavehouse.ml.config)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 PARSE_FILE = "partial_parse.msgpack"
 
-_last_parse: Path | None = None     # the saved parse of this process's last dbt run
+_last_parse: Path | None = None  # the saved parse of this process's last dbt run
 
 
 def alias_for(base: Path) -> Path:
@@ -33,7 +33,7 @@ def alias_for(base: Path) -> Path:
         staged = folder / f"{os.getpid()}.new"
         staged.unlink(missing_ok=True)
         staged.symlink_to(base.resolve(), target_is_directory=True)
-        os.replace(staged, alias)          # atomic: the alias always names one folder
+        os.replace(staged, alias)  # atomic: the alias always names one folder
         return alias
     except OSError:
         return base

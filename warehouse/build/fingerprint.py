@@ -11,24 +11,25 @@ import duckdb
 from ..paths import project_dir
 from .options import input_files
 
-
 CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv", ".toml"}
 
 
 def code_files() -> list[Path]:
     """The code a build's tables depend on: the dbt project (models, macros, seeds, tests) and the
     Python package (models_py, the ML I/O), sources only (no caches, logs or targets)."""
-    from .. import ml_io
     from ..models_py import embed
 
-    roots = {project_dir(), Path(ml_io.__file__).parent, Path(embed.__file__).parent}
+    roots = {project_dir(), Path(__file__).resolve().parents[1], Path(embed.__file__).parent}
     skip = {"__pycache__", "target", "logs", "dbt_packages", "data"}
     files = set()
     for root in roots:
         for path in root.rglob("*"):
             parts = path.relative_to(root).parts
-            if path.suffix in CODE_SUFFIXES and path.is_file() and not (skip & set(parts) or any(
-                    part.startswith(".") for part in parts)):     # no dotfiles (dbt's .user.yml)
+            if (
+                path.suffix in CODE_SUFFIXES
+                and path.is_file()
+                and not (skip & set(parts) or any(part.startswith(".") for part in parts))
+            ):  # no dotfiles (dbt's .user.yml)
                 files.add(path)
     return sorted(files)
 
@@ -40,7 +41,7 @@ def build_fingerprint(data: Path, arguments: list[str]) -> str:
     the same fingerprint compute the same tables (every model is seeded)."""
     import hashlib
 
-    from ..ml_io import library_versions
+    from ..ml import library_versions
 
     digest = hashlib.sha256()
 
@@ -73,7 +74,7 @@ def published_fingerprint(db: Path) -> tuple[str, str] | None:
     try:
         rows = con.execute("""select p.input_fingerprint, strftime(r.started_at, '%Y-%m-%d %H:%M:%S')
                               from ml_build_plan as p left join ml_runs as r using (run_id)""").fetchall()
-    except duckdb.Error:    # an older warehouse: no such column
+    except duckdb.Error:  # an older warehouse: no such column
         return None
     finally:
         con.close()

@@ -30,7 +30,9 @@ def column_map(text: str | None) -> dict[str, str]:
     for part in filter(None, (p.strip() for p in (text or "").split(","))):
         ours, sep, theirs = part.partition("=")
         if not sep or not ours.strip() or not theirs.strip():
-            raise WavehouseError(f"--columns: {part!r} is not OURS=THEIRS (e.g. --columns track_name=title,artists=artist)")
+            raise WavehouseError(
+                f"--columns: {part!r} is not OURS=THEIRS (e.g. --columns track_name=title,artists=artist)"
+            )
         mapping[ours.strip()] = theirs.strip()
     return mapping
 

@@ -3,7 +3,7 @@ started and the stage's own seconds, and a bar (or, off a terminal, a percentage
 for stages that know their size. Fed by dbt's events (dbtRunner callbacks), so dbt's own
 console log can stay quiet; dbt still writes its whole log to $WAVEHOUSE_HOME/build/logs/dbt.log.
 
-The ML stages speak through ml_io: `stage` logs "<name>: started" / "<name>: done in <s>s", and
+The ML stages speak through wavehouse.ml: `stage` logs "<name>: started" / "<name>: done in <s>s", and
 `progress` logs "progress <stage> <done>/<total> <detail>"."""
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 import sys
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 PROGRESS = re.compile(r"^progress (\S+) (\d+)/(\d+)\s*(.*)$")
 DONE = re.compile(r"^(\S+): done in ([\d.]+)s$")
 BAR_WIDTH = 24
-QUIET_SECONDS = 15.0      # off a terminal: a stage's percentage at most this often
+QUIET_SECONDS = 15.0  # off a terminal: a stage's percentage at most this often
 
 
 def bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
@@ -46,7 +47,7 @@ class BuildProgress:
         self.last_percent: dict[str, float] = {}
 
     def line(self, text: str) -> None:
-        if self.open_bar:       # a bar being redrawn on this line: end it first
+        if self.open_bar:  # a bar being redrawn on this line: end it first
             self.out.write("\r\033[K")
             self.open_bar = False
         self.out.write(f"[{clock(self.now() - self.started):>7}] {text}\n")
@@ -67,7 +68,7 @@ class BuildProgress:
         self.line(f"{stage:<28} {seconds:7.1f} s{note}")
 
     def message(self, text: str) -> None:
-        """One of ours (ml_io.log): stage ends and progress are shown; the rest is in dbt.log."""
+        """One of ours (wavehouse.ml.log): stage ends and progress are shown; the rest is in dbt.log."""
         found = PROGRESS.match(text)
         if found:
             stage, done, total, detail = found.groups()
@@ -102,10 +103,14 @@ class BuildProgress:
             if name == "AdapterEventInfo" and getattr(data, "name", "") == "wavehouse":
                 self.message(data.base_msg % tuple(data.args) if data.args else data.base_msg)
             elif name == "JinjaLogInfo" and str(data.msg).startswith("wavehouse: "):
-                self.line(str(data.msg)[len("wavehouse: "):])    # what is read, and how its columns map
+                self.line(str(data.msg)[len("wavehouse: ") :])  # what is read, and how its columns map
             elif name == "NodeFinished":
                 info = data.node_info
-                self.node(info.node_name, info.resource_type, str(info.node_status).lower(),
-                          float(data.run_result.execution_time or 0.0))
-        except Exception:       # progress must never break a build
+                self.node(
+                    info.node_name,
+                    info.resource_type,
+                    str(info.node_status).lower(),
+                    float(data.run_result.execution_time or 0.0),
+                )
+        except Exception:  # progress must never break a build
             return

@@ -38,17 +38,22 @@ def export_marts(db: Path, folder: Path) -> list[Path]:
     never sees half a file. Views are not exported: rpt_recommendations is fct_track_neighbours
     joined to dim_tracks (both exported), and materialising it costs 20 rows of "why" per track."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name in NOT_EXPORTED:       # an earlier version's copy would go stale
+    for name in NOT_EXPORTED:  # an earlier version's copy would go stale
         (folder / f"{name}.parquet").unlink(missing_ok=True)
-    con = duckdb.connect(str(db), read_only=True,
-                         config={"memory_limit": os.environ.get("WAVEHOUSE_DUCKDB_MEMORY", "3GB")})
+    con = duckdb.connect(
+        str(db), read_only=True, config={"memory_limit": os.environ.get("WAVEHOUSE_DUCKDB_MEMORY", "3GB")}
+    )
     written = []
     try:
-        names = [r[0] for r in con.execute(
-            """select table_name from information_schema.tables
+        names = [
+            r[0]
+            for r in con.execute(
+                """select table_name from information_schema.tables
                where table_type = 'BASE TABLE' and regexp_matches(table_name, ?)
                  and not list_contains(?, table_name) order by 1""",
-            [EXPORT_PATTERN, list(NOT_EXPORTED)]).fetchall()]
+                [EXPORT_PATTERN, list(NOT_EXPORTED)],
+            ).fetchall()
+        ]
         for name in names:
             final = folder / f"{name}.parquet"
             temporary = folder / f".{name}.parquet.tmp"

@@ -58,7 +58,7 @@ def vectors_of(column: pa.ChunkedArray | pa.Array, dtype=np.float32) -> np.ndarr
 
 def list_array(matrix: np.ndarray) -> pa.ListArray:
     """An (n, d) matrix as a list column of its own type, one list of d values per row."""
-    from wavehouse.ml_io import variable_vectors
+    from wavehouse.ml import variable_vectors
 
     return variable_vectors(matrix, dtype=None)
 

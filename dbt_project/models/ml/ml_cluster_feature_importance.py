@@ -8,29 +8,29 @@ import pyarrow as pa
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from wavehouse import ml_io
+    from wavehouse import ml
 
-    if ml_io.is_incremental(dbt.ref("ml_build_plan")):  # fitted on the full build's tracks: kept
-        ml_io.reuse_stages(session, ["shap"])
-        return ml_io.previous(session, "ml_cluster_feature_importance")
+    if ml.is_incremental(dbt.ref("ml_build_plan")):  # fitted on the full build's tracks: kept
+        ml.reuse_stages(session, ["shap"])
+        return ml.previous(session, "ml_cluster_feature_importance")
     from wavehouse.models_py.explain import cluster_shap_importance
 
-    p = ml_io.config(
+    p = ml.config(
         default_cluster_method=(dbt.config.get("default_cluster_method"), str),
         shap_fit_sample=(dbt.config.get("shap_fit_sample"), int),
         shap_explain_sample=(dbt.config.get("shap_explain_sample"), int),
         seed=(dbt.config.get("seed"), int),
     )
-    inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
-    clusters = ml_io.table(
+    inputs = ml.table(dbt.ref("int_ml_inputs").order("track_id"))
+    clusters = ml.table(
         dbt.ref("ml_track_clusters").filter(f"method = '{p['default_cluster_method']}'").order("track_id")
     )
     labels = clusters.column("cluster_id").to_numpy()
-    X = ml_io.matrix(inputs, "features")
-    features = ml_io.available_features(dbt.ref("feature_scaling"))
-    with ml_io.stage(session, "shap", p) as m:
-        fit_rows = ml_io.sample_rows(inputs, p["shap_fit_sample"], p["seed"])
-        explain_rows = ml_io.sample_rows(inputs, p["shap_explain_sample"], p["seed"] + 1)
+    X = ml.matrix(inputs, "features")
+    features = ml.available_features(dbt.ref("feature_scaling"))
+    with ml.stage(session, "shap", p) as m:
+        fit_rows = ml.sample_rows(inputs, p["shap_fit_sample"], p["seed"])
+        explain_rows = ml.sample_rows(inputs, p["shap_explain_sample"], p["seed"] + 1)
         ids, importance, accuracy = cluster_shap_importance(X, labels, fit_rows, explain_rows, seed=p["seed"])
         m.update(surrogate_accuracy=accuracy)
     sizes = np.array([(labels[explain_rows] == c).sum() for c in ids], dtype=float)

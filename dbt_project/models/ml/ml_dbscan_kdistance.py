@@ -7,23 +7,23 @@ import pyarrow as pa
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from wavehouse import ml_io
+    from wavehouse import ml
 
-    if ml_io.is_incremental(dbt.ref("ml_build_plan")):  # fitted on the full build's tracks: kept
-        ml_io.reuse_stages(session, ["dbscan_kdistance"])
-        return ml_io.previous(session, "ml_dbscan_kdistance")
+    if ml.is_incremental(dbt.ref("ml_build_plan")):  # fitted on the full build's tracks: kept
+        ml.reuse_stages(session, ["dbscan_kdistance"])
+        return ml.previous(session, "ml_dbscan_kdistance")
     from wavehouse.models_py.cluster import eps_at_knee, k_distance_curve
 
-    p = ml_io.config(
+    p = ml.config(
         dbscan_min_samples=(dbt.config.get("dbscan_min_samples"), int),
         dbscan_sample=(dbt.config.get("dbscan_sample"), int),
         curve_points=(dbt.config.get("curve_points"), int),
         seed=(dbt.config.get("seed"), int),
     )
-    inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
-    pca = ml_io.matrix(ml_io.table(dbt.ref("ml_track_pca").order("track_id")), "pca")
-    rows = ml_io.sample_rows(inputs, p["dbscan_sample"], p["seed"])
-    with ml_io.stage(session, "dbscan_kdistance", p) as m:
+    inputs = ml.table(dbt.ref("int_ml_inputs").order("track_id"))
+    pca = ml.matrix(ml.table(dbt.ref("ml_track_pca").order("track_id")), "pca")
+    rows = ml.sample_rows(inputs, p["dbscan_sample"], p["seed"])
+    with ml.stage(session, "dbscan_kdistance", p) as m:
         # the k-th neighbour excluding the point itself, k = min_samples - 1 (seed 000: 10-NN, min_samples 11)
         curve = k_distance_curve(pca[rows], p["dbscan_min_samples"] - 1)
         eps = eps_at_knee(curve)

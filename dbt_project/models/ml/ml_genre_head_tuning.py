@@ -29,14 +29,14 @@ import pyarrow as pa
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from wavehouse import ml_io
+    from wavehouse import ml
 
-    if ml_io.is_incremental(dbt.ref("ml_build_plan")):  # the previous build's models and config: kept
-        ml_io.reuse_stages(session, ["genre_head_search", "hybrid_mix_search", "model_config"])
-        return ml_io.previous(session, "ml_genre_head_tuning")
+    if ml.is_incremental(dbt.ref("ml_build_plan")):  # the previous build's models and config: kept
+        ml.reuse_stages(session, ["genre_head_search", "hybrid_mix_search", "model_config"])
+        return ml.previous(session, "ml_genre_head_tuning")
     from wavehouse.models_py.genre_head import HeadConfig
 
-    p = ml_io.config(
+    p = ml.config(
         tune=(dbt.config.get("tune"), bool),
         use_tuned_config=(dbt.config.get("use_tuned_config"), bool),
         genre_head=(dbt.config.get("genre_head"), dict),
@@ -47,15 +47,15 @@ def model(dbt, session):
         hybrid_max_own_artist_share=(dbt.config.get("hybrid_max_own_artist_share"), float),
         seed=(dbt.config.get("seed"), int),
     )
-    run_id = ml_io.build_plan(dbt.ref("ml_build_plan"))["run_id"]
-    inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
-    if ml_io.genre_labels(inputs) is None:
-        ml_io.record_stage(session, "model_config", 0.0, {"source": "none: the catalogue has no genres"}, {})
+    run_id = ml.build_plan(dbt.ref("ml_build_plan"))["run_id"]
+    inputs = ml.table(dbt.ref("int_ml_inputs").order("track_id"))
+    if ml.genre_labels(inputs) is None:
+        ml.record_stage(session, "model_config", 0.0, {"source": "none: the catalogue has no genres"}, {})
         return tuning_rows([], [], -1, -1, "defaults", None)
     if p["tune"]:
         table = search(dbt, session, p, inputs, run_id)
     elif p["use_tuned_config"] and tuned_before(session):
-        table = ml_io.previous(session, "ml_genre_head_tuning")
+        table = ml.previous(session, "ml_genre_head_tuning")
     else:
         weight = p["hybrid_audio_weight"]
         table = tuning_rows(
@@ -73,11 +73,11 @@ def model(dbt, session):
         if head["source"] == "search"
         else "the defaults of dbt_project.yml; `wavehouse tune` searches your catalogue's"
     )
-    ml_io.log(
+    ml.log(
         f"config: genre head {json.loads(head['config'])}, hybrid audio weight "
         f"{mix['audio_weight'] if mix else 'none'} ({where})"
     )
-    ml_io.record_stage(
+    ml.record_stage(
         session,
         "model_config",
         0.0,
@@ -96,9 +96,9 @@ def model(dbt, session):
 def tuned_before(session) -> bool:
     """Whether the published warehouse (attached as `previous`, if any) was tuned: its
     ml_genre_head_tuning holds a search."""
-    from wavehouse import ml_io
+    from wavehouse import ml
 
-    if not ml_io.previous_has(session, "ml_genre_head_tuning"):
+    if not ml.previous_has(session, "ml_genre_head_tuning"):
         return False
     columns = {
         r[0]
@@ -157,7 +157,7 @@ def tuning_rows(head_rows, mix_rows, head_chosen, mix_chosen, source, run_id, tu
 
 def search(dbt, session, p, inputs, run_id):
     """Both searches on this build's catalogue (at most search_sample tracks), as tuning_rows."""
-    from wavehouse import ml_io
+    from wavehouse import ml
     from wavehouse.models_py.genre_head import (
         HeadConfig,
         artist_evidence_matrix,
@@ -167,19 +167,19 @@ def search(dbt, session, p, inputs, run_id):
         search_hybrid_weight,
     )
 
-    evidence = ml_io.table(dbt.ref("int_artist_genre_evidence").order("track_id"))
+    evidence = ml.table(dbt.ref("int_artist_genre_evidence").order("track_id"))
     if not evidence.column("track_id").equals(inputs.column("track_id")):
         raise ValueError("int_artist_genre_evidence is not aligned with int_ml_inputs by track_id")
     if inputs.num_rows > p["search_sample"]:
-        sample = pa.array(ml_io.sample_rows(inputs, p["search_sample"], p["seed"]))
+        sample = pa.array(ml.sample_rows(inputs, p["search_sample"], p["seed"]))
         inputs, evidence = inputs.take(sample), evidence.take(sample)
-    genres = ml_io.genre_labels(inputs)
+    genres = ml.genre_labels(inputs)
     configs = [HeadConfig(**c) for c in p["genre_head_search"]] or [HeadConfig(**p["genre_head"])]
-    X = ml_io.matrix(inputs, "features")
+    X = ml.matrix(inputs, "features")
     songs = inputs.column("song_id").to_numpy()
     train = ~inputs.column("is_holdout").to_numpy(zero_copy_only=False)
     validation = inputs.column("is_validation").to_numpy(zero_copy_only=False)
-    with ml_io.stage(session, "genre_head_search", p) as m:
+    with ml.stage(session, "genre_head_search", p) as m:
         head_rows, probabilities = search_genre_head(
             X,
             genres,
@@ -188,8 +188,8 @@ def search(dbt, session, p, inputs, run_id):
             validation,
             configs,
             seed=p["seed"],
-            log=ml_io.log,
-            progress=ml_io.progress_of("genre_head_search"),
+            log=ml.log,
+            progress=ml.progress_of("genre_head_search"),
         )
         head_chosen = best_config(head_rows)
         m.update(
@@ -200,7 +200,7 @@ def search(dbt, session, p, inputs, run_id):
         )
     mix_rows, mix_chosen = [], -1
     if p["hybrid_audio_weights"]:  # [] = no hybrid embedding
-        with ml_io.stage(session, "hybrid_mix_search", p) as m:
+        with ml.stage(session, "hybrid_mix_search", p) as m:
             # the mixes, on the rows the search used (training rows with a genre), in their order
             rows = np.flatnonzero(train & (genres >= 0))
             fit_evidence = evidence.take(pa.array(rows))
@@ -219,7 +219,7 @@ def search(dbt, session, p, inputs, run_id):
                 fit_evidence.column("artist_ids").to_pylist(),
                 np.flatnonzero(validation[rows]),
                 p["hybrid_audio_weights"],
-                log=ml_io.log,
+                log=ml.log,
             )
             mix_chosen = choose_hybrid_weight(mix_rows, p["hybrid_max_own_artist_share"])
             m.update(

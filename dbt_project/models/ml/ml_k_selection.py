@@ -6,14 +6,14 @@ import pyarrow as pa
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from wavehouse import ml_io
+    from wavehouse import ml
 
-    if ml_io.is_incremental(dbt.ref("ml_build_plan")):  # fitted on the full build's tracks: kept
-        ml_io.reuse_stages(session, ["k_selection"])
-        return ml_io.previous(session, "ml_k_selection")
+    if ml.is_incremental(dbt.ref("ml_build_plan")):  # fitted on the full build's tracks: kept
+        ml.reuse_stages(session, ["k_selection"])
+        return ml.previous(session, "ml_k_selection")
     from wavehouse.models_py.cluster import choose_k, sweep_k
 
-    p = ml_io.config(
+    p = ml.config(
         k_min=(dbt.config.get("k_min"), int),
         k_max=(dbt.config.get("k_max"), int),
         k_sweep_sample=(dbt.config.get("k_sweep_sample"), int),
@@ -21,11 +21,11 @@ def model(dbt, session):
         kmeans_n_init=(dbt.config.get("kmeans_n_init"), int),
         seed=(dbt.config.get("seed"), int),
     )
-    inputs, spaces = ml_io.clustering_spaces(
+    inputs, spaces = ml.clustering_spaces(
         dbt.ref("int_ml_inputs"), dbt.ref("ml_track_pca"), dbt.ref("ml_track_embeddings")
     )
-    sweep_rows = ml_io.sample_rows(inputs, p["k_sweep_sample"], p["seed"])
-    metric_rows = ml_io.sample_rows(inputs.take(pa.array(sweep_rows)), p["metric_sample"], p["seed"])
+    sweep_rows = ml.sample_rows(inputs, p["k_sweep_sample"], p["seed"])
+    metric_rows = ml.sample_rows(inputs.take(pa.array(sweep_rows)), p["metric_sample"], p["seed"])
     ks = list(range(p["k_min"], p["k_max"] + 1))
     columns = {
         name: []
@@ -41,17 +41,17 @@ def model(dbt, session):
             "choice_reason",
         ]
     }
-    report = ml_io.progress_of("k_selection")
-    with ml_io.stage(session, "k_selection", p) as m:
+    report = ml.progress_of("k_selection")
+    with ml.stage(session, "k_selection", p) as m:
         for i, (space, X) in enumerate(spaces.items()):
-            ml_io.log(f"k sweep in {space} space ({len(sweep_rows)} rows, k={ks[0]}..{ks[-1]})")
+            ml.log(f"k sweep in {space} space ({len(sweep_rows)} rows, k={ks[0]}..{ks[-1]})")
             scores = sweep_k(
                 X[sweep_rows],
                 ks,
                 metric_rows,
                 seed=p["seed"],
                 n_init=p["kmeans_n_init"],
-                log=ml_io.log,
+                log=ml.log,
                 progress=lambda done, total, detail, i=i, space=space: report(
                     i * total + done, len(spaces) * total, f"{space} {detail}"
                 ),

@@ -16,10 +16,10 @@ import pyarrow as pa
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from wavehouse import ml_io
+    from wavehouse import ml
     from wavehouse.models_py.cluster import dbscan_fit, internal_scores, kmeans_labels, sub_clusters_with_centroids
 
-    p = ml_io.config(
+    p = ml.config(
         kmeans_n_init=(dbt.config.get("kmeans_n_init"), int),
         sub_k=(dbt.config.get("sub_k"), int),
         dbscan_sample=(dbt.config.get("dbscan_sample"), int),
@@ -30,32 +30,32 @@ def model(dbt, session):
         spark_master=(dbt.config.get("spark_master"), str),
         spark_output=(dbt.config.get("spark_output"), Path),
     )
-    inputs, spaces = ml_io.clustering_spaces(
+    inputs, spaces = ml.clustering_spaces(
         dbt.ref("int_ml_inputs"), dbt.ref("ml_track_pca"), dbt.ref("ml_track_embeddings")
     )
-    plan = ml_io.build_plan(dbt.ref("ml_build_plan"))
+    plan = ml.build_plan(dbt.ref("ml_build_plan"))
     if plan["mode"] == "incremental":
         return incremental(session, inputs, spaces, dbt.ref("int_track_changes"))
     chosen = {r["space"]: r["k"] for r in dbt.ref("ml_k_selection").filter("is_chosen").to_arrow_table().to_pylist()}
     dbscan = dbt.ref("ml_dbscan_kdistance").limit(1).to_arrow_table().to_pylist()[0]
-    metric_rows = ml_io.sample_rows(inputs, p["metric_sample"], p["seed"])
+    metric_rows = ml.sample_rows(inputs, p["metric_sample"], p["seed"])
     ids = inputs.column("track_id").combine_chunks()
     # --engine spark: KMeans and the sub-clusters are fitted on the driver on a bounded sample, then
     # every track is assigned on Spark with the fitted centroids (warehouse/spark/jobs.py)
-    fit = ml_io.sample_rows(inputs, p["train_sample"], p["seed"]) if p["engine"] == "spark" else slice(None)
+    fit = ml.sample_rows(inputs, p["train_sample"], p["seed"]) if p["engine"] == "spark" else slice(None)
     labels, models, facts = {}, {}, {}
     for space in ("features", "pca", "embedding"):
         method = f"kmeans_{space}"
-        with ml_io.stage(session, method, {**p, "k": chosen[space]}) as m:
+        with ml.stage(session, method, {**p, "k": chosen[space]}) as m:
             X = spaces[space][fit]
             fitted, centroids, inertia = kmeans_labels(X, chosen[space], seed=p["seed"], n_init=p["kmeans_n_init"])
             sub, sub_centroids = sub_clusters_with_centroids(X, fitted, p["sub_k"], seed=p["seed"])
             labels[method] = (fitted, sub)
             m.update(k=chosen[space], inertia=inertia, train_rows=len(X))
         models[method] = {"centroids": centroids, **{f"sub_{c}": v for c, v in sub_centroids.items()}}
-        facts[method] = ({"space": space, "k": chosen[space]}, len(X), ml_io.training_hash(X))
-    with ml_io.stage(session, "dbscan_pca", {**p, "eps": dbscan["eps"], "min_samples": dbscan["min_samples"]}) as m:
-        fit_rows = ml_io.sample_rows(inputs, p["dbscan_sample"], p["seed"])
+        facts[method] = ({"space": space, "k": chosen[space]}, len(X), ml.training_hash(X))
+    with ml.stage(session, "dbscan_pca", {**p, "eps": dbscan["eps"], "min_samples": dbscan["min_samples"]}) as m:
+        fit_rows = ml.sample_rows(inputs, p["dbscan_sample"], p["seed"])
         fitted, cores = dbscan_fit(
             spaces["pca"], dbscan["eps"], dbscan["min_samples"], fit_rows, join_rest=p["engine"] != "spark"
         )
@@ -65,12 +65,12 @@ def model(dbt, session):
     facts["dbscan_pca"] = (
         {"space": "pca", "eps": dbscan["eps"], "min_samples": dbscan["min_samples"]},
         len(fit_rows),
-        ml_io.training_hash(spaces["pca"][fit_rows]),
+        ml.training_hash(spaces["pca"][fit_rows]),
     )
     if p["engine"] == "spark":
         from wavehouse.spark.jobs import assign_on_spark, spark_session
 
-        with ml_io.stage(session, "assign_on_spark", {"spark_master": p["spark_master"]}) as m:
+        with ml.stage(session, "assign_on_spark", {"spark_master": p["spark_master"]}) as m:
             assigned = assign_on_spark(
                 spark_session(p["spark_master"]),
                 models,
@@ -100,9 +100,9 @@ def model(dbt, session):
         started = time.perf_counter()
         scores = internal_scores(spaces[SPACES[method]], cluster, metric_rows)
         scores.update(n_clusters=int(len(set(cluster.tolist()) - {-1})), noise_share=float((cluster == -1).mean()))
-        ml_io.add_to_stage(session, method, time.perf_counter() - started, scores)
+        ml.add_to_stage(session, method, time.perf_counter() - started, scores)
         params, rows, training = facts[method]
-        ml_io.save_model(session, method, models[method], params, plan["run_id"], rows, training)
+        ml.save_model(session, method, models[method], params, plan["run_id"], rows, training)
     return pa.concat_tables(parts)
 
 
@@ -111,17 +111,17 @@ SPACES = {"kmeans_features": "features", "kmeans_pca": "pca", "kmeans_embedding"
 
 def incremental(session, inputs, spaces, changes_rel):
     """The previous labels of unchanged tracks; new and changed tracks assigned with the stored models."""
-    from wavehouse import ml_io
+    from wavehouse import ml
     from wavehouse.models_py.cluster import assign_stored
 
     ids = inputs.column("track_id").combine_chunks()
-    compute = ml_io.to_compute(changes_rel, ids)
+    compute = ml.to_compute(changes_rel, ids)
     rows = np.flatnonzero(compute)
-    previous = ml_io.previous(session, "ml_track_clusters")
+    previous = ml.previous(session, "ml_track_clusters")
     parts = []
-    with ml_io.stage(session, "assign_new_tracks", {}) as m:
+    with ml.stage(session, "assign_new_tracks", {}) as m:
         for method, space in SPACES.items():
-            stored, params = ml_io.load_model(session, method)
+            stored, params = ml.load_model(session, method)
             labels, sub = assign_stored(stored, spaces[space][rows], params.get("eps"))
             new = pa.table(
                 {
@@ -132,7 +132,7 @@ def incremental(session, inputs, spaces, changes_rel):
                 }
             )
             of_method = previous.filter(pa.compute.equal(previous.column("method"), method))
-            parts += [new.cast(previous.schema), ml_io.reused_from_previous(of_method, ids, compute)]
+            parts += [new.cast(previous.schema), ml.reused_from_previous(of_method, ids, compute)]
         m.update(tracks=len(rows))
-    ml_io.reuse_stages(session, list(SPACES))
+    ml.reuse_stages(session, list(SPACES))
     return pa.concat_tables(parts)

@@ -11,20 +11,20 @@ import pyarrow as pa
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from wavehouse import ml_io
+    from wavehouse import ml
     from wavehouse.models_py.balance import smote_balance
     from wavehouse.models_py.project import lda_fit_2d, project, tsne_2d
 
-    p = ml_io.config(
+    p = ml.config(
         tsne_sample=(dbt.config.get("tsne_sample"), int),
         tsne_max_iter=(dbt.config.get("tsne_max_iter"), int),
         train_sample=(dbt.config.get("train_sample"), int),
         seed=(dbt.config.get("seed"), int),
     )
-    inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
-    X = ml_io.matrix(inputs, "features")
+    inputs = ml.table(dbt.ref("int_ml_inputs").order("track_id"))
+    X = ml.matrix(inputs, "features")
     ids = inputs.column("track_id").combine_chunks()
-    genres = ml_io.genre_labels(inputs)
+    genres = ml.genre_labels(inputs)
     train = ~inputs.column("is_holdout").to_numpy(zero_copy_only=False)
     parts = []
 
@@ -41,53 +41,53 @@ def model(dbt, session):
         )
 
     everyone = np.arange(len(ids))
-    plan = ml_io.build_plan(dbt.ref("ml_build_plan"))
+    plan = ml.build_plan(dbt.ref("ml_build_plan"))
     if plan["mode"] == "incremental":
-        compute = ml_io.to_compute(dbt.ref("int_track_changes"), ids)
+        compute = ml.to_compute(dbt.ref("int_track_changes"), ids)
         rows = np.flatnonzero(compute)
-        previous = ml_io.previous(session, "ml_track_maps")
+        previous = ml.previous(session, "ml_track_maps")
         if genres is not None:
-            stored, _ = ml_io.load_model(session, "map_lda")
+            stored, _ = ml.load_model(session, "map_lda")
             add("lda", rows, project(X[rows], stored["mean"], stored["components"]))
-        ml_io.reuse_stages(session, ["map_pca", "map_lda", "map_tsne"])
+        ml.reuse_stages(session, ["map_pca", "map_lda", "map_tsne"])
         kept = [
-            ml_io.reused_from_previous(previous.filter(pa.compute.equal(previous.column("map"), name)), ids, compute)
+            ml.reused_from_previous(previous.filter(pa.compute.equal(previous.column("map"), name)), ids, compute)
             for name in (["lda"] if genres is not None else [])
         ]
         tsne = previous.filter(pa.compute.equal(previous.column("map"), "tsne"))
         kept.append(
             tsne.filter(
-                pa.array(ml_io.rows_in(tsne.column("track_id").combine_chunks(), ids.filter(pa.array(~compute))) >= 0)
+                pa.array(ml.rows_in(tsne.column("track_id").combine_chunks(), ids.filter(pa.array(~compute))) >= 0)
             )
         )
         pca_map(dbt, add, everyone)
         return pa.concat_tables([part.cast(previous.schema) for part in parts] + kept)
-    with ml_io.stage(session, "map_pca", p):
+    with ml.stage(session, "map_pca", p):
         pca_map(dbt, add, everyone)
     if genres is not None:  # LDA is genre-supervised: no map without genres
-        with ml_io.stage(session, "map_lda", p) as m:
+        with ml.stage(session, "map_lda", p) as m:
             # the training split's labelled tracks within the fixed sample the networks train on
             # (at most train_sample: every one of them in a smaller catalogue)
-            fit = train & (genres >= 0) & np.isin(everyone, ml_io.sample_rows(inputs, p["train_sample"], p["seed"]))
+            fit = train & (genres >= 0) & np.isin(everyone, ml.sample_rows(inputs, p["train_sample"], p["seed"]))
             X_bal, y_bal, synthetic = smote_balance(X[fit], genres[fit], seed=p["seed"])
             mean, components = lda_fit_2d(X_bal, y_bal)
             add("lda", everyone, project(X, mean, components))
             m.update(fit_rows=len(X_bal), synthetic_rows=int(synthetic.sum()))
-        ml_io.save_model(
+        ml.save_model(
             session,
             "map_lda",
             {"mean": mean, "components": components},
             p,
             plan["run_id"],
             len(X_bal),
-            ml_io.training_hash(X_bal, y_bal),
+            ml.training_hash(X_bal, y_bal),
         )
-    with ml_io.stage(session, "map_tsne", p) as m:
-        rows = ml_io.sample_rows(inputs, p["tsne_sample"], p["seed"])
+    with ml.stage(session, "map_tsne", p) as m:
+        rows = ml.sample_rows(inputs, p["tsne_sample"], p["seed"])
         add(
             "tsne",
             rows,
-            tsne_2d(X[rows], seed=p["seed"], max_iter=p["tsne_max_iter"], progress=ml_io.progress_of("map_tsne")),
+            tsne_2d(X[rows], seed=p["seed"], max_iter=p["tsne_max_iter"], progress=ml.progress_of("map_tsne")),
         )
         m.update(sample_rows=len(rows))
     return pa.concat_tables(parts)
@@ -95,7 +95,7 @@ def model(dbt, session):
 
 def pca_map(dbt, add, rows):
     """The first two PCA coordinates of every track (ml_track_pca), padded if PCA kept one."""
-    from wavehouse import ml_io
+    from wavehouse import ml
 
-    pca = ml_io.matrix(ml_io.table(dbt.ref("ml_track_pca").order("track_id")), "pca")
+    pca = ml.matrix(ml.table(dbt.ref("ml_track_pca").order("track_id")), "pca")
     add("pca", rows, np.pad(pca, ((0, 0), (0, max(0, 2 - pca.shape[1]))))[:, :2])

@@ -14,7 +14,7 @@ every query, top-10). eval_max_queries caps their queries at a fixed sample (0: 
 `--engine spark`, at most train_sample, as these exact lists run on the driver).
 
 An incremental build (ml_build_plan) updates the previous build's lists instead: new tracks and
-changed ones whose vector or song moved (ml_io.moved_rows), and tracks whose list held a deleted or
+changed ones whose vector or song moved (ml.moved_rows), and tracks whose list held a deleted or
 moved one, are searched in full (exactly; with neighbour_method ivf through a new IVF index at the
 full build's probes, its recall measured again against the previous build's exact lists of the
 recall sample, updated as every list is); every other list is merged exactly with the moved tracks
@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    from wavehouse import ml_io
+    from wavehouse import ml
     from wavehouse.models_py.neighbours import (
         exact_topk,
         exact_topk_distinct,
@@ -45,7 +45,7 @@ def model(dbt, session):
     )
     from wavehouse.models_py.sampling import first_of_each_name, keyed_sample
 
-    p = ml_io.config(
+    p = ml.config(
         neighbours_k=(dbt.config.get("neighbours_k"), int),
         neighbour_method=(dbt.config.get("neighbour_method"), str),
         ivf_probe=(dbt.config.get("ivf_probe"), int),
@@ -60,8 +60,8 @@ def model(dbt, session):
         spark_master=(dbt.config.get("spark_master"), str),
         spark_output=(dbt.config.get("spark_output"), Path),
     )
-    inputs = ml_io.table(dbt.ref("int_ml_inputs").order("track_id"))
-    names = ml_io.table(dbt.ref("int_tracks_deduped").select("track_id, track_name").order("track_id"))
+    inputs = ml.table(dbt.ref("int_ml_inputs").order("track_id"))
+    names = ml.table(dbt.ref("int_tracks_deduped").select("track_id, track_name").order("track_id"))
     embeddings = dbt.ref("ml_track_embeddings")
     kinds = [
         r[0]
@@ -72,17 +72,17 @@ def model(dbt, session):
     ]
 
     def vectors(condition):
-        return ml_io.matrix(ml_io.table(embeddings.filter(condition).order("track_id")), "embedding")
+        return ml.matrix(ml.table(embeddings.filter(condition).order("track_id")), "embedding")
 
     def of_kind(kind):
         return duckdb.ColumnExpression("embedding_kind") == duckdb.ConstantExpression(kind)
 
-    has_genres = ml_io.genre_labels(inputs) is not None
+    has_genres = ml.genre_labels(inputs) is not None
     ids = inputs.column("track_id").combine_chunks()
     songs = inputs.column("song_id").to_numpy()
     holdout = np.flatnonzero(inputs.column("is_holdout").to_numpy(zero_copy_only=False))
     memory = p["neighbour_memory_mb"]
-    incremental = ml_io.is_incremental(dbt.ref("ml_build_plan"))
+    incremental = ml.is_incremental(dbt.ref("ml_build_plan"))
     changes = dbt.ref("int_track_changes")
     # each embedding's lists go into a temporary DuckDB table as soon as they are made, so that the
     # process holds one embedding's lists at a time (at 1M tracks, 20 per track: about 1 GB each)
@@ -125,13 +125,13 @@ def model(dbt, session):
         are the previous build's, updated as every list is (exact merge; queries that are new or
         lost a neighbour searched again, exactly); otherwise searched."""
         k = p["neighbours_k"]
-        if incremental and ml_io.previous_has(session, "ml_recall_lists"):
-            old_idx, old_sim = ml_io.previous_neighbour_lists(session, kind, ids, moved, k, table="ml_recall_lists")
+        if incremental and ml.previous_has(session, "ml_recall_lists"):
+            old_idx, old_sim = ml.previous_neighbour_lists(session, kind, ids, moved, k, table="ml_recall_lists")
             idx, sim, counts = update_lists(E, k, songs, old_idx, old_sim, moved, memory, queries=recall_rows)
             m.update({f"recall_{name}": n for name, n in counts.items() if name != "fresh_rows"})
         else:
             idx, sim = exact_topk_distinct(E, k, songs, memory, queries=recall_rows)
-        ml_io.store_recall_lists(session, kind, ids, recall_rows, idx, sim)
+        ml.store_recall_lists(session, kind, ids, recall_rows, idx, sim)
         return idx, sim
 
     def recall_of(E, idx, sim, kind, m, moved=None):
@@ -143,15 +143,15 @@ def model(dbt, session):
     for kind in kinds:  # the default first; then the others users can choose (recommend --embedding)
         stage_name = "neighbours" if kind == kinds[0] else f"neighbours_{kind}"
         E = vectors(of_kind(kind))
-        with ml_io.stage(session, stage_name, {**p, "incremental": incremental}) as m:
+        with ml.stage(session, stage_name, {**p, "incremental": incremental}) as m:
             if incremental:
-                moved = ml_io.moved_rows(session, changes, kind, ids, E)
-                old_idx, old_sim = ml_io.previous_neighbour_lists(session, kind, ids, moved, p["neighbours_k"])
+                moved = ml.moved_rows(session, changes, kind, ids, E)
+                old_idx, old_sim = ml.previous_neighbour_lists(session, kind, ids, moved, p["neighbours_k"])
                 search = None
                 if p["neighbour_method"] == "ivf":  # lists searched again: by the IVF, at the full build's probes
-                    probe = int(ml_io.previous_stage_metric(session, stage_name, "ivf_probe_used") or p["ivf_probe"])
+                    probe = int(ml.previous_stage_metric(session, stage_name, "ivf_probe_used") or p["ivf_probe"])
                     try:  # on the full build's centroids
-                        centroids = ml_io.load_model(session, f"ivf_{kind}")[0]["centroids"]
+                        centroids = ml.load_model(session, f"ivf_{kind}")[0]["centroids"]
                     except ValueError:  # a warehouse from before they were stored: fitted anew
                         centroids = None
                     search = ivf_searcher(E, p["ivf_lists"], p["seed"], probe, centroids)
@@ -184,14 +184,14 @@ def model(dbt, session):
                     # its centroids are stored: an incremental build searches and merges on the same lists
                     centroids = ivf_centroids(normalise_rows(E), p["ivf_lists"], p["seed"])
                     fitted_on = ivf_sample(len(E), p["ivf_lists"], p["seed"])[1]
-                    ml_io.save_model(
+                    ml.save_model(
                         session,
                         f"ivf_{kind}",
                         {"centroids": centroids},
                         {"embedding_kind": kind, "ivf_lists": len(centroids), "seed": p["seed"]},
-                        ml_io.build_plan(dbt.ref("ml_build_plan"))["run_id"],
+                        ml.build_plan(dbt.ref("ml_build_plan"))["run_id"],
                         len(fitted_on),
-                        ml_io.training_hash(E[fitted_on]),
+                        ml.training_hash(E[fitted_on]),
                     )
                     idx, sim, facts = ivf_topk_tuned(
                         E,
@@ -208,9 +208,7 @@ def model(dbt, session):
                     )
                     m.update(facts)
             elif p["neighbour_method"] == "exact":
-                idx, sim = exact_topk_distinct(
-                    E, p["neighbours_k"], songs, memory, progress=ml_io.progress_of(stage_name)
-                )
+                idx, sim = exact_topk_distinct(E, p["neighbours_k"], songs, memory, progress=ml.progress_of(stage_name))
             else:
                 raise ValueError(f"neighbour_method must be exact, ivf or spark_ivf, not {p['neighbour_method']!r}")
             add(kind, everyone, idx, sim, is_default=kind == kinds[0])
@@ -226,19 +224,19 @@ def model(dbt, session):
         return keyed_sample(keys, rows, cap, p["seed"]) if cap else rows
 
     if has_genres:  # the evaluation lists only serve genre metrics
-        with ml_io.stage(session, "neighbours_evaluation", {**p, "incremental": incremental}) as m:
+        with ml.stage(session, "neighbours_evaluation", {**p, "incremental": incremental}) as m:
             # the cluster space (genre_aware) is not offered for recommendations: its lists exist
             # for the held-out queries only, to compare it in rpt_evaluation_by_embedding
             queries = capped(holdout)
             G = vectors("is_cluster_space")
             if incremental:
-                moved = ml_io.moved_rows(session, changes, "genre_aware", ids, G)
-                old_idx, old_sim = ml_io.previous_neighbour_lists(session, "genre_aware", ids, moved, 10)
+                moved = ml.moved_rows(session, changes, "genre_aware", ids, G)
+                old_idx, old_sim = ml.previous_neighbour_lists(session, "genre_aware", ids, moved, 10)
                 idx, sim, counts = update_lists(G, 10, songs, old_idx, old_sim, moved, memory, queries=queries)
                 m.update({f"genre_aware_{name}": n for name, n in counts.items()})
             else:
                 idx, sim = exact_topk_distinct(
-                    G, 10, songs, memory, queries=queries, progress=ml_io.progress_of("neighbours_evaluation")
+                    G, 10, songs, memory, queries=queries, progress=ml.progress_of("neighbours_evaluation")
                 )
             add("genre_aware", queries, idx, sim)
             del G
@@ -249,9 +247,9 @@ def model(dbt, session):
             at = np.searchsorted(first, queries)
             if incremental:  # a track new to the set (new, or now its name's first) is fresh
                 first_ids = ids.take(pa.array(first))
-                was_first = pc.is_in(first_ids, value_set=ml_io.previous_first_of_each_name(session))
+                was_first = pc.is_in(first_ids, value_set=ml.previous_first_of_each_name(session))
                 fresh = sound_moved[first] | ~was_first.to_numpy(zero_copy_only=False)
-                old_idx, old_sim = ml_io.previous_neighbour_lists(
+                old_idx, old_sim = ml.previous_neighbour_lists(
                     session, "seed_protocol", first_ids, fresh, min(10, len(first) - 1)
                 )
                 idx, sim, counts = update_lists(

@@ -22,19 +22,21 @@ from wavehouse.models_py.genre_head import (
     OUTPUTS,
     HeadConfig,
     artist_evidence_matrix,
-    best_config,
-    choose_hybrid_weight,
     embedding_of,
     hybrid_embedding,
     numpy_dropout,
-    search_genre_head,
-    search_hybrid_weight,
-    shares_an_artist,
     train_genre_head,
 )
 from wavehouse.models_py.neighbours import exact_topk, recall_at
 from wavehouse.models_py.project import lda_2d, pca_for_variance, tsne_2d
 from wavehouse.models_py.sampling import stratified_sample
+from wavehouse.models_py.tuning import (
+    best_config,
+    choose_hybrid_weight,
+    search_genre_head,
+    search_hybrid_weight,
+    shares_an_artist,
+)
 
 
 def blobs(n_per=30, centres=((0, 0), (10, 0), (0, 10)), seed=0):

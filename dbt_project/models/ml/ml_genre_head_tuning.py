@@ -158,14 +158,8 @@ def tuning_rows(head_rows, mix_rows, head_chosen, mix_chosen, source, run_id, tu
 def search(dbt, session, p, inputs, run_id):
     """Both searches on this build's catalogue (at most search_sample tracks), as tuning_rows."""
     from wavehouse import ml
-    from wavehouse.models_py.genre_head import (
-        HeadConfig,
-        artist_evidence_matrix,
-        best_config,
-        choose_hybrid_weight,
-        search_genre_head,
-        search_hybrid_weight,
-    )
+    from wavehouse.models_py.genre_head import HeadConfig, artist_evidence_matrix
+    from wavehouse.models_py.tuning import best_config, choose_hybrid_weight, search_genre_head, search_hybrid_weight
 
     evidence = ml.table(dbt.ref("int_artist_genre_evidence").order("track_id"))
     if not evidence.column("track_id").equals(inputs.column("track_id")):

@@ -3,8 +3,8 @@ config, the stage log and progress (io), and what an incremental build reuses fr
 warehouse: the plan, previous rows, stored models and neighbour lists (reuse). The training itself
 is in models_py/; the Spark jobs in wavehouse.spark."""
 
+from ..features import FEATURES
 from .io import (
-    FEATURES,
     add_to_stage,
     available_features,
     clean,

@@ -23,23 +23,6 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 
 # The 15 features in feature_columns() order (dbt_project/macros/features.sql); a catalogue's
 # vectors hold the available ones (feature_scaling.is_available) in this order.
-FEATURES = [
-    "popularity",
-    "duration_ms",
-    "explicit",
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "time_signature",
-]
 
 
 def log(message: str) -> None:

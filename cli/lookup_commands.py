@@ -1,31 +1,13 @@
-"""The look-up commands: `search`, `recommend`, `path`, `playlist`, `clusters`, `cluster` and
-`evaluate`. Each parses its options, asks wavehouse.lookup and renders the rows; they import only
+"""The look-up commands: `search`, `recommend` and `path`. Each parses its options, asks wavehouse.lookup and renders the rows; they import only
 click and duckdb."""
 
 from __future__ import annotations
 
-import json
 import sys
-from functools import wraps
 
 import click
 
-from wavehouse.errors import WavehouseError
-
-from .output import echo_rows, format_option, render, user_errors
-
-
-def _lookup(fn):
-    """Open the published warehouse read-only for the command, close it after."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        from wavehouse import lookup
-
-        with lookup.opened() as con:
-            return fn(con, *args, **kwargs)
-
-    return wrapper
+from .output import echo_rows, format_option, render, user_errors, with_warehouse
 
 
 def _resolve_all(con, terms, pick=None):
@@ -64,7 +46,7 @@ def _resolve_all(con, terms, pick=None):
 )
 @format_option
 @user_errors
-@_lookup
+@with_warehouse
 def search(con, text, limit, fmt):
     """Find tracks by what you would type: "title", "title artist", "Artist - Title", "Title by
     Artist", or a Spotify id, URI or link. Case, accents, "feat." and punctuation do not matter.
@@ -120,7 +102,7 @@ def search(con, text, limit, fmt):
 )
 @format_option
 @user_errors
-@_lookup
+@with_warehouse
 def recommend(
     con,
     tracks,
@@ -192,7 +174,7 @@ def recommend(
 @click.option("--pick", type=click.IntRange(1), default=None, help="Take the Nth match of a search string.")
 @format_option
 @user_errors
-@_lookup
+@with_warehouse
 def path(con, start, end, steps, pick, fmt):
     """A path of tracks from START to END that moves smoothly through the embedding space: the
     nearest unused song to each of STEPS evenly spaced points on the line between them, no song
@@ -207,117 +189,3 @@ def path(con, start, end, steps, pick, fmt):
 
     a, b = _resolve_all(con, [start, end], pick)
     echo_rows(*lookup.song_path(con, a, b, steps), fmt)
-
-
-@click.command()
-@click.argument("cluster", required=False)
-@click.option("--mood", default=None, help="A mood playlist, or only this mood inside CLUSTER.")
-@click.option("--sub", "sub_cluster", type=int, default=None, help="A sub-cluster of CLUSTER.")
-@click.option("-n", "--size", type=click.IntRange(1, 1000), default=20, show_default=True, help="Tracks.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv", "m3u", "uris"]),
-    default="table",
-    show_default=True,
-    help="m3u: a playlist file; uris: Spotify URIs to paste into Spotify.",
-)
-@user_errors
-@_lookup
-def playlist(con, cluster, mood, sub_cluster, size, fmt):
-    """A playlist: the tracks nearest a cluster's centre (CLUSTER is an id or part of its name),
-    or a mood's.
-
-    \b
-    Examples:
-      wavehouse playlist 3
-      wavehouse playlist "chill" -n 40 --format m3u > chill.m3u
-      wavehouse playlist --mood party --format uris
-    """
-    from wavehouse import lookup
-
-    columns, rows = lookup.playlist(con, cluster, mood, size, sub_cluster)
-    if not rows:
-        raise WavehouseError("the playlist is empty (is the mood rare in this cluster?)")
-    if fmt in ("m3u", "uris"):
-        click.echo(lookup.playlist_text(columns, rows, fmt))
-    else:
-        echo_rows(columns, rows, fmt)
-
-
-@click.command()
-@click.option("--method", default=None, help="kmeans_embedding (default), kmeans_features, kmeans_pca or dbscan_pca.")
-@format_option
-@user_errors
-@_lookup
-def clusters(con, method, fmt):
-    """List the clusters with their automatic names, sizes and profiles.
-
-    \b
-    Examples:
-      wavehouse clusters
-      wavehouse clusters --method dbscan_pca --format json
-    """
-    from wavehouse import lookup
-
-    echo_rows(*lookup.clusters(con, method), fmt)
-
-
-@click.command()
-@click.argument("cluster")
-@format_option
-@user_errors
-@_lookup
-def cluster(con, cluster, fmt):
-    """One cluster: name, size, top genres and artists, z-score profile, SHAP drivers, neighbours.
-
-    \b
-    Example:
-      wavehouse cluster 3
-    """
-    from wavehouse import lookup
-
-    sections = lookup.cluster_detail(con, cluster)
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                {name: json.loads(render(*rows, "json")) for name, rows in sections.items()},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-        return
-    for name, rows in sections.items():
-        click.secho(f"\n{name}", bold=True)
-        echo_rows(*rows, fmt)
-
-
-@click.command()
-@click.option(
-    "--by-embedding",
-    is_flag=True,
-    help="Each embedding (hybrid, audio, autoencoder, genre_aware) on the same held-out queries, "
-    "by whether the query's artists have other labelled tracks.",
-)
-@format_option
-@user_errors
-@_lookup
-def evaluate(con, by_embedding, fmt):
-    """Recommendation quality: genre hit rates@10 under several protocols, same-song rate, coverage.
-
-    \b
-    Examples:
-      wavehouse evaluate
-      wavehouse evaluate --format json
-      wavehouse evaluate --by-embedding
-    """
-    from wavehouse import lookup
-
-    if by_embedding:
-        echo_rows(*lookup.evaluation_by_embedding(con), fmt)
-        return
-    columns, rows = lookup.evaluation(con)
-    if fmt == "json":
-        click.echo(json.dumps({metric: value for metric, value, _ in rows}, indent=2))
-    else:
-        echo_rows(columns, rows, fmt)

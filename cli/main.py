@@ -13,7 +13,7 @@ import click
 
 from wavehouse import __version__
 
-from . import build_commands, lookup_commands, warehouse_commands
+from . import build_commands, catalogue_commands, lookup_commands, warehouse_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,7 +38,7 @@ def cli():
     """
 
 
-for module in (build_commands, lookup_commands, warehouse_commands):
+for module in (build_commands, catalogue_commands, lookup_commands, warehouse_commands):
     for command in vars(module).values():
         if isinstance(command, click.Command):
             cli.add_command(command)

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from wavehouse import lookup
 from wavehouse.errors import WavehouseError
 from wavehouse.lookup.values import for_people
 
@@ -67,5 +68,16 @@ def user_errors(func):
         except WavehouseError as exc:
             click.secho(f"Error: {exc}", err=True, fg="red")
             sys.exit(1)
+
+    return wrapper
+
+
+def with_warehouse(fn):
+    """Open the published warehouse read-only for the command, close it after."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        with lookup.opened() as con:
+            return fn(con, *args, **kwargs)
 
     return wrapper

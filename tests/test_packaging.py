@@ -59,7 +59,7 @@ def test_wheel_carries_the_dbt_project_and_the_bundled_catalogue(wheel):
         "models/intermediate",
         "models/marts",
         "models/ml",
-        "models/recommend",
+        "models/reports",
         "macros",
         "tests/generic",
         "seeds",

@@ -2,6 +2,7 @@
     Only what this build computed: figures published elsewhere are compared in bench/ and the README.
     Internal indices are computed on the
     same fixed stratified sample for every method; DBSCAN noise counts as one cluster, as in seed 000. -#}
+{{ config(materialized='table') }}
 -- depends_on: {{ ref('ml_track_clusters') }}
 with
 

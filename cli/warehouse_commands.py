@@ -128,15 +128,12 @@ def serve(host, port, workers):
 
     from wavehouse import lookup
     from wavehouse.paths import published_db
-    from wavehouse.web.app import create_app
 
     lookup.connect().close()  # a clear error now if nothing is built yet
     click.echo(f"wavehouse: serving {published_db()} on http://{host}:{port} (API docs: /docs)", err=True)
     options = dict(host=host, port=port, log_level="warning", http="httptools", loop="uvloop")
-    if workers == 1:
-        uvicorn.run(create_app(), **options)
-    else:  # each worker process builds its own app (uvicorn imports the factory by name)
-        uvicorn.run("wavehouse.web.app:create_app", factory=True, workers=workers, **options)
+    # the app by name (each worker process builds its own; the CLI never imports the web package)
+    uvicorn.run("wavehouse.web.app:create_app", factory=True, workers=workers, **options)
 
 
 @click.command()

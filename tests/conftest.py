@@ -1,40 +1,15 @@
-"""Shared fixtures: the small real fixture catalogue and a warehouse built from it once per session."""
+"""Shared fixtures (the small real fixture catalogue and a warehouse built from it once per run) and
+the run's hooks; the helpers tests call are in tests/helpers.py."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
-FIXTURE_CSV = FIXTURES / "tracks_fixture.csv"
-
-
-# dbt vars for builds whose subject is not the models (reading a layout, a format, an encoding,
-# incremental bookkeeping): the same stages on smaller samples and a smaller genre head, so each
-# such build is quicker
-QUICK = {
-    "k_max": 6,
-    "tsne_sample": 300,
-    "tsne_max_iter": 250,
-    "shap_fit_sample": 500,
-    "shap_explain_sample": 100,
-    "genre_head": {"width": 64, "depth": 1, "epochs": 5},
-}
-
-
-def quick_vars(**more) -> str:
-    """QUICK plus `more`, as the JSON text `--vars` / build(dbt_vars=) take."""
-    return json.dumps({**QUICK, **more})
-
-
-QUICK_VARS = quick_vars()
+from tests.helpers import FIXTURE_CSV
 
 
 @pytest.fixture(scope="session")
@@ -63,22 +38,6 @@ def built_home(tmp_path_factory) -> Path:
     return home
 
 
-def copy_home(source: Path, target: Path) -> Path:
-    """A copy of a built home's published warehouse (not its build folder), to build on."""
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("build"))
-    return target
-
-
-def ingest(data: Path, home: Path) -> Path:
-    """Only the ingest models (read, type, quarantine, dedupe: what every model downstream reads),
-    with their dbt tests, into home's build file (never published); returns that file."""
-    from wavehouse.build import INGEST_MODELS, dbt_args, run_dbt
-    from wavehouse.paths import build_db
-
-    run_dbt(dbt_args("build", home, ["--select", *INGEST_MODELS]), home, data)
-    return build_db(home)
-
-
 @pytest.fixture()
 def use_home(monkeypatch):
     """Point WAVEHOUSE_HOME at a folder for the duration of a test."""
@@ -88,37 +47,6 @@ def use_home(monkeypatch):
         return home
 
     return _use
-
-
-def read_during_build(readers: list[str], home: Path, data: Path, tmp_path: Path) -> list[tuple[int, int, str]]:
-    """Run each reader's code (argv: published db, stop file; prints "queries errors") in its own
-    process, all at once, while one build of `data` runs and publishes into `home`; return
-    (queries, errors, its stderr) per reader."""
-    from wavehouse.build import build
-    from wavehouse.paths import published_db
-
-    stop = tmp_path / "stop-reader"
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, str(published_db(home)), str(stop)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for code in readers
-    ]
-    try:
-        time.sleep(1.5)
-        build(data=data, base=home, force=True)  # must not fail on the readers' locks
-        time.sleep(0.5)
-    finally:
-        stop.touch()
-        outputs = [proc.communicate(timeout=60) for proc in procs]
-    results = []
-    for out, err in outputs:
-        queries, errors = map(int, out.split())
-        results.append((queries, errors, err))
-    return results
 
 
 @pytest.fixture()
@@ -165,7 +93,6 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_unconfigure(config):
     """Builds ran dbt in this process: end it as the CLI does, after pytest has written
     everything, so shutdown cannot print duckdb's leak noise under the summary."""
-    import sys
 
     build_module = sys.modules.get("wavehouse.build")
     if build_module is not None and _exit_status:

@@ -3,12 +3,12 @@ HTML report (also opened in headless Chromium when it is installed)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -163,8 +163,9 @@ def test_report_in_headless_chromium(report_file, tmp_path):
 def test_readme_figures_are_rendered_from_a_build(built_home):
     """bench/readme_figures.py fills every figures block of the README from a warehouse (here the
     fixture's) and the benchmark JSON; the README's own blocks come from the bundled catalogue."""
-    sys.path.insert(0, str(PACKAGE_ROOT / "bench"))
-    import readme_figures
+    spec = importlib.util.spec_from_file_location("readme_figures", PACKAGE_ROOT / "bench" / "readme_figures.py")
+    readme_figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(readme_figures)
 
     readme = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
     rendered = readme_figures.render(

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import copy_home, ingest
 from tests.fixtures.make_fixture import CORRUPT_LINES
+from tests.helpers import copy_home, ingest
 from wavehouse.build import build
 from wavehouse.errors import WavehouseError
 from wavehouse.paths import build_db, published_db
@@ -165,7 +165,7 @@ def test_plain_dbt_build_then_wavehouse_publish(tmp_path, fixture_csv):
 
     from click.testing import CliRunner
 
-    from tests.conftest import QUICK_VARS
+    from tests.helpers import QUICK_VARS
     from wavehouse.cli.main import cli
     from wavehouse.paths import PACKAGE_ROOT
 

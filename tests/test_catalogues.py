@@ -10,22 +10,18 @@ models downstream read), so their full builds would repeat the reference's."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 from click.testing import CliRunner
 
+from tests.fixtures.make_layouts import MULTILINE_IDS, write_layouts
+from tests.helpers import QUICK_VARS, ingest
 from wavehouse.build import build
 from wavehouse.cli.main import cli
 from wavehouse.errors import WavehouseError
 from wavehouse.paths import build_db, published_db
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-from make_layouts import MULTILINE_IDS, write_layouts  # noqa: E402
-
-from tests.conftest import QUICK_VARS, ingest  # noqa: E402
 
 pytestmark = pytest.mark.slow
 BUILT = ["kaggle.csv.gz", "spotify_600k.csv", "seed_004.csv", "seed_003.csv"]

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from tests.conftest import copy_home
+from tests.helpers import copy_home
 from wavehouse.cli.main import cli
 
 

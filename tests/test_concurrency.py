@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from tests.conftest import copy_home, read_during_build
+from tests.helpers import copy_home, read_during_build
 from wavehouse.build import build_lock
 from wavehouse.errors import WavehouseError
 

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from tests.conftest import quick_vars
+from tests.helpers import quick_vars
 from wavehouse import ml
 from wavehouse.accents import MACRO, render_macro
 from wavehouse.build import INGEST_MODELS as INGEST

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from tests.conftest import quick_vars
+from tests.helpers import copy_home, quick_vars
 from wavehouse.build import build, build_fingerprint, dbt_args, run_dbt
 from wavehouse.build import fingerprint as fingerprint_module
 from wavehouse.models_py.neighbours import exact_topk, exact_topk_distinct
@@ -235,8 +235,7 @@ def test_old_tracks_keep_their_clusters_and_vectors(grown):
 
 
 def test_deleting_tracks_leaves_no_dangling_neighbour(grown, tmp_path, fixture_csv):
-    home = tmp_path / "home"  # a copy: the module's home stays as the other tests read it
-    shutil.copytree(grown[0], home, ignore=shutil.ignore_patterns("build"))
+    home = copy_home(grown[0], tmp_path / "home")  # a copy: the module's home stays as the other tests read it
     db = published_db(home)
     gone = {r[0] for r in query(db, "select track_id from dim_tracks order by track_id limit 25")}
     listed = query(
@@ -277,8 +276,7 @@ def plan_of(home: Path, data: Path, full_refresh: bool = False, **more_vars) -> 
 
 def test_full_refresh_parameters_and_the_threshold_make_a_build_full(grown, fixture_csv, tmp_path):
     home, _, _, _ = grown
-    work = tmp_path / "home"
-    shutil.copytree(home, work, ignore=shutil.ignore_patterns("build"))
+    work = copy_home(home, tmp_path / "home")
     ninety = home.parent / "ninety.csv"  # the full build's input: 10% of the tracks fewer
     mode, _, share = plan_of(work, ninety)
     assert mode == "incremental" and 0.05 < share < 0.2

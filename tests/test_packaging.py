@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import QUICK_VARS
+from tests.helpers import QUICK_VARS
 from wavehouse.paths import PACKAGE_ROOT
 
 ED_SHEERAN = "7qiZfU4dY1lWllzX7mPBI3"

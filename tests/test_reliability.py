@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import QUICK_VARS
+from tests.helpers import QUICK_VARS
 from wavehouse.build import INGEST_MODELS, build, dbt_args, run_dbt
 from wavehouse.errors import WavehouseError
 from wavehouse.paths import build_db, published_db

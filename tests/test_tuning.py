@@ -10,7 +10,7 @@ import duckdb
 import pytest
 import yaml
 
-from tests.conftest import QUICK, QUICK_VARS
+from tests.helpers import QUICK, QUICK_VARS, copy_home
 from wavehouse.build import build
 from wavehouse.paths import project_dir, published_db
 
@@ -96,10 +96,7 @@ def test_tuning_scores_every_candidate_and_trains_the_best(tuned):
 
 
 def test_full_builds_keep_the_tuned_config_until_told_otherwise(tuned, fixture_csv, tmp_path):
-    import shutil
-
-    home = tmp_path / "home"
-    shutil.copytree(tuned, home, ignore=shutil.ignore_patterns("build"))
+    home = copy_home(tuned, tmp_path / "home")
     tuning = "select * exclude (tuned_at) from ml_genre_head_tuning order by search, candidate_id"
     before = rows(published_db(home), tuning)
     ((tuning_run,),) = rows(published_db(home), "select run_id from ml_runs")

@@ -1,4 +1,5 @@
-"""Faults: builds killed at several points, two builds at once, generated broken CSVs."""
+"""Faults: builds killed at several points, generated broken CSVs, garbage given to the CLI (two
+builds at once: test_concurrency.py)."""
 
 from __future__ import annotations
 

@@ -415,15 +415,16 @@ def scan_types(con, sql: str, params: list) -> dict[str, set[str]]:
 def test_the_hot_paths_read_by_index(built_home):
     """The look-ups the server lives on are ART index reads, not row-group scans: one seed's list
     (API and recommend()), a track by id, and search's top k joined back by track_number."""
-    from wavehouse import lookup
+    from wavehouse.lookup.catalogue import TRACK_SQL
+    from wavehouse.lookup.recommend import LIST_SQL
 
     con = duckdb.connect(str(published_db(built_home)), read_only=True)
-    assert scan_types(con, lookup.LIST_SQL, [SEED]) == {"fct_recommendation_candidates": {"Index Scan"}}
+    assert scan_types(con, LIST_SQL, [SEED]) == {"fct_recommendation_candidates": {"Index Scan"}}
     assert (
         "Index Scan"
         in scan_types(con, "select * from recommend([?], k := 10)", [SEED])["fct_recommendation_candidates"]
     )
-    assert scan_types(con, lookup.TRACK_SQL, [SEED])["dim_tracks"] == {"Index Scan"}
+    assert scan_types(con, TRACK_SQL, [SEED])["dim_tracks"] == {"Index Scan"}
     assert scan_types(con, "select * from search_tracks(?, k := 10)", ["ghost acoustic"])["dim_tracks"] == {
         "Index Scan"
     }
@@ -527,7 +528,7 @@ def test_the_servers_search_index_equals_the_macro(built_home, monkeypatch):
     queries = search_queries(con, 120)
     handed_over = []  # the queries the arrays hand to the macro: ids and the 70-word one only
     macro = lookup.search
-    monkeypatch.setattr(search.lookup, "search", lambda c, q, k: handed_over.append(q) or macro(c, q, k))
+    monkeypatch.setattr(search, "sql_search", lambda c, q, k: handed_over.append(q) or macro(c, q, k))
     for q in queries:
         expected = con.execute("select * from search_tracks(?, k := 10)", [q]).fetchall()
         assert index.search(con, q, 10)[1] == expected, q

@@ -1,10 +1,10 @@
-"""Regenerate every figure of README.md from a built warehouse and the latest benchmark run, so the
-README never drifts from what the code does. Each block sits between `<!-- figures:NAME -->` and
-`<!-- /figures:NAME -->` in README.md and is replaced whole.
+"""Regenerate every figure of README.md and docs/*.md from a built warehouse and the latest benchmark
+runs, so the pages never drift from what the code does. Each block sits between
+`<!-- figures:NAME -->` and `<!-- /figures:NAME -->` in whichever page shows it and is replaced whole.
 
     wavehouse build                       # the bundled catalogue, at the commit to document
     python bench/run.py                   # optional: refreshes bench/results/latest.json
-    python bench/readme_figures.py        # rewrites the blocks in README.md (--check: exit 1 if stale)
+    python bench/readme_figures.py        # rewrites the blocks of README.md and docs/ (--check: exit 1 if stale)
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def block_provenance(con, commit: str, bench: dict) -> str:
     (started,) = rows(con, "select max(started_at) from ml_runs")[0]
     run = f" (run started {bench['started']})" if bench.get("started") else ""
     return (
-        f"Figures in this README come from a build of commit `{commit}` on the bundled catalogue "
+        f"Figures in this README and docs/ come from a build of commit `{commit}` on the bundled catalogue "
         f"(started {started:%Y-%m-%d %H:%M} UTC) and from the benchmark's `bench/results/latest.json`{run}; "
         "`python bench/readme_figures.py` rewrites them."
     )
@@ -620,11 +620,20 @@ def block_engines_model(run: dict) -> str:
 def replace_block(text: str, name: str, content: str) -> str:
     pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(<!-- /figures:{name} -->)", re.S)
     if not pattern.search(text):
-        raise SystemExit(f"README.md has no <!-- figures:{name} --> ... <!-- /figures:{name} --> block")
+        raise SystemExit(f"no <!-- figures:{name} --> ... <!-- /figures:{name} --> block")
     return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), text)
 
 
-def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
+def fill(text: str, blocks: dict[str, str]) -> str:
+    """`text` with each of its figures blocks that `blocks` has rendered replaced."""
+    for name in re.findall(r"<!-- figures:(\w+) -->", text):
+        if name in blocks:
+            text = replace_block(text, name, blocks[name])
+    return text
+
+
+def all_blocks(db: Path, bench_json: Path, commit: str, tuned_db: Path | None = None) -> dict[str, str]:
+    """Every figures block this warehouse and the benchmark results can fill, by name."""
     bench = json.loads(bench_json.read_text()) if bench_json.is_file() else {}
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -640,24 +649,37 @@ def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
         con.close()
     if bench:
         blocks["bench"] = bench_table.main(bench_json)
-    first_json = bench_json.with_name("first_build_latest.json")
-    if first_json.is_file():
-        blocks["first_build"] = block_first_build(json.loads(first_json.read_text()))
-    serve_json = bench_json.with_name("serve_latest.json")
-    if serve_json.is_file():
-        blocks["serve"] = block_serve(json.loads(serve_json.read_text()))
-    ingest_json = bench_json.with_name("ingest_latest.json")
-    if ingest_json.is_file():
-        blocks["ingest"] = block_ingest(json.loads(ingest_json.read_text()))
-    engines_json = bench_json.with_name("engines_latest.json")
-    if engines_json.is_file():
-        blocks["engines"] = block_engines(json.loads(engines_json.read_text()))
+    results = {
+        name: bench_json.with_name(f"{name}_latest.json") for name in ("first_build", "serve", "ingest", "engines")
+    }
+    loaded = {name: json.loads(path.read_text()) for name, path in results.items() if path.is_file()}
+    if "first_build" in loaded:
+        blocks["first_build"] = block_first_build(loaded["first_build"])
+        blocks["first_build_stages"] = block_first_build_stages(loaded["first_build"])
+    if "serve" in loaded:
+        blocks["serve"] = block_serve(loaded["serve"])
+    if "ingest" in loaded:
+        blocks["ingest"] = block_ingest(loaded["ingest"])
+    if "engines" in loaded:
+        blocks["engines"] = block_engines(loaded["engines"])
+        if "extrapolation" in loaded["engines"]:
+            blocks["engines_model"] = block_engines_model(loaded["engines"])
     incremental = incremental_runs(bench_json.parent)
     if incremental:
         blocks["incremental"] = block_incremental(incremental)
-    for name, content in blocks.items():
-        readme = replace_block(readme, name, content)
-    return readme
+        blocks["incremental_stages"] = block_incremental_stages(incremental)
+    if tuned_db:
+        tuned = duckdb.connect(str(tuned_db), read_only=True)
+        try:
+            blocks["tuning"] = block_tuning(tuned)
+        finally:
+            tuned.close()
+    return blocks
+
+
+def render(db: Path, bench_json: Path, readme: str, commit: str) -> str:
+    """`readme` with every block it holds filled from this warehouse and the benchmark results."""
+    return fill(readme, all_blocks(db, bench_json, commit))
 
 
 def incremental_runs(folder: Path) -> list[dict]:
@@ -692,49 +714,21 @@ def main() -> None:
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip()
     )
-    path = ROOT / "README.md"
-    before = path.read_text(encoding="utf-8")
-    after = render(args.db or published_db(), args.bench, before, commit or "unknown")
-    # docs/scaling.md carries the incremental figures too
-    scaling = ROOT / "docs" / "scaling.md"
-    runs = incremental_runs(args.bench.parent)
-    scaling_before = scaling.read_text(encoding="utf-8")
-    scaling_after = scaling_before
-    if runs:
-        scaling_after = replace_block(scaling_after, "incremental", block_incremental(runs))
-        scaling_after = replace_block(scaling_after, "incremental_stages", block_incremental_stages(runs))
-    engines_json = args.bench.with_name("engines_latest.json")
-    if engines_json.is_file():
-        engines = json.loads(engines_json.read_text())
-        scaling_after = replace_block(scaling_after, "engines", block_engines(engines))
-        if "extrapolation" in engines:
-            scaling_after = replace_block(scaling_after, "engines_model", block_engines_model(engines))
-    docs = {name: ROOT / "docs" / name for name in ("tuning.md", "build_time.md")}
-    docs_before = {name: p.read_text(encoding="utf-8") for name, p in docs.items()}
-    docs_after = dict(docs_before)
-    if args.tuned_db:
-        con = duckdb.connect(str(args.tuned_db), read_only=True)
-        try:
-            docs_after["tuning.md"] = replace_block(docs_after["tuning.md"], "tuning", block_tuning(con))
-        finally:
-            con.close()
-    first_json = args.bench.with_name("first_build_latest.json")
-    if first_json.is_file():
-        docs_after["build_time.md"] = replace_block(
-            docs_after["build_time.md"],
-            "first_build_stages",
-            block_first_build_stages(json.loads(first_json.read_text())),
-        )
+    blocks = all_blocks(args.db or published_db(), args.bench, commit or "unknown", args.tuned_db)
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    before = {page: page.read_text(encoding="utf-8") for page in pages}
+    after = {page: fill(text, blocks) for page, text in before.items()}
+    placed = {name for text in before.values() for name in re.findall(r"<!-- figures:(\w+) -->", text)}
+    unplaced = sorted(set(blocks) - placed - ({"tuning"} if not args.tuned_db else set()))
+    if unplaced:
+        raise SystemExit(f"rendered but in no page: {', '.join(unplaced)}")
     if args.check:
-        sys.exit(0 if after == before and scaling_after == scaling_before and docs_after == docs_before else 1)
-    path.write_text(after, encoding="utf-8")
-    scaling.write_text(scaling_after, encoding="utf-8")
-    for name, text in docs_after.items():
-        docs[name].write_text(text, encoding="utf-8")
-    print(
-        f"README.md: {'updated' if after != before else 'unchanged'}; "
-        f"docs/scaling.md: {'updated' if scaling_after != scaling_before else 'unchanged'}"
-    )
+        sys.exit(0 if after == before else 1)
+    for page, text in after.items():
+        if text != before[page]:
+            page.write_text(text, encoding="utf-8")
+    changed = [page.relative_to(ROOT).as_posix() for page in pages if after[page] != before[page]]
+    print(f"updated: {', '.join(changed) or 'nothing'}")
 
 
 if __name__ == "__main__":

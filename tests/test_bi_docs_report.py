@@ -161,13 +161,14 @@ def test_report_in_headless_chromium(report_file, tmp_path):
 
 
 def test_readme_figures_are_rendered_from_a_build(built_home):
-    """bench/readme_figures.py fills every figures block of the README from a warehouse (here the
-    fixture's) and the benchmark JSON; the README's own blocks come from the bundled catalogue."""
+    """bench/readme_figures.py fills every figures block of the README and docs/ from a warehouse
+    (here the fixture's) and the benchmark JSON; the pages' own blocks come from the bundled catalogue."""
     spec = importlib.util.spec_from_file_location("readme_figures", PACKAGE_ROOT / "bench" / "readme_figures.py")
     readme_figures = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(readme_figures)
 
-    readme = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
+    pages = [PACKAGE_ROOT / "README.md", *sorted((PACKAGE_ROOT / "docs").glob("*.md"))]
+    readme = "\n".join(page.read_text(encoding="utf-8") for page in pages)
     rendered = readme_figures.render(
         published_db(built_home), PACKAGE_ROOT / "bench" / "results" / "latest.json", readme, "test"
     )

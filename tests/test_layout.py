@@ -33,3 +33,8 @@ def test_no_file_in_the_rooms_is_over_300_lines():
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 300
     }
     assert long == {}
+
+
+def test_the_readme_stays_short():
+    """A newcomer reads the README to the end: at most 300 lines; the detail lives in docs/."""
+    assert len((PACKAGE_ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 300

@@ -22,9 +22,9 @@ build: install
 	$(VENV)/bin/wavehouse build
 
 # pytest exits 5 when it collects no tests: that is a failure here, not a pass.
-# Three workers on two cores (a build keeps about 1.25 cores busy: dbt's own steps are single-
-# threaded), each test file on one of them (its module fixtures built once), the slowest files
-# first (tests/conftest.py SLOWEST_FIRST); `pytest` alone runs serially.
+# Two workers, each test file on one of them (its module fixtures built once), the slowest files
+# first (tests/conftest.py SLOWEST_FIRST); `pytest` alone runs serially. (Three workers on these two
+# cores took 661 s against 595 s: the builds then contend for the cores.)
 test: install
-	$(PY) -m pytest -q -n 3 --dist loadfile --no-loadscope-reorder; rc=$$?; \
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc

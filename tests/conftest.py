@@ -61,7 +61,7 @@ _exit_status: list[int] = []
 
 
 # The test files by measured time, slowest first (docs/build_time.md): `make test` hands files to
-# its two workers in this order (--no-loadscope-reorder), so that the long ones start first and both
+# its workers in this order (--no-loadscope-reorder), so that the long ones start first and all
 # workers finish near the same time; a file not listed runs after these.
 SLOWEST_FIRST = [
     "test_engines.py",

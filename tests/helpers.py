@@ -12,6 +12,17 @@ from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_CSV = FIXTURES / "tracks_fixture.csv"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def doc_pages() -> list[Path]:
+    """The README and the docs pages: where every example a user can type lives."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def docs_text() -> str:
+    """The README and the docs pages, as one text."""
+    return "\n".join(page.read_text(encoding="utf-8") for page in doc_pages())
 
 
 # dbt vars for builds whose subject is not the models (reading a layout, a format, an encoding,

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.helpers import docs_text
 from wavehouse.build import dbt_args, run_dbt
 from wavehouse.paths import PACKAGE_ROOT, build_db, published_db
 from wavehouse.report import SECTIONS, render_report
@@ -167,8 +168,7 @@ def test_readme_figures_are_rendered_from_a_build(built_home):
     readme_figures = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(readme_figures)
 
-    pages = [PACKAGE_ROOT / "README.md", *sorted((PACKAGE_ROOT / "docs").glob("*.md"))]
-    readme = "\n".join(page.read_text(encoding="utf-8") for page in pages)
+    readme = docs_text()
     rendered = readme_figures.render(
         published_db(built_home), PACKAGE_ROOT / "bench" / "results" / "latest.json", readme, "test"
     )

@@ -17,16 +17,14 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from tests.helpers import docs_text
 from wavehouse.cli.main import cli
-from wavehouse.paths import PACKAGE_ROOT, published_db
+from wavehouse.paths import published_db
 
 SEED = "4qPNDBW1i3p13qLCt0Ki3A"  # Ben Woodward - Ghost (Acoustic), in the fixture
 OTHER = "7qiZfU4dY1lWllzX7mPBI3"  # Ed Sheeran - Shape of You, in the fixture
 # the README and the docs pages: every example in them is run
-README = "\n".join(
-    page.read_text(encoding="utf-8")
-    for page in [PACKAGE_ROOT / "README.md", *sorted((PACKAGE_ROOT / "docs").glob("*.md"))]
-)
+README = docs_text()
 
 # One example call of every macro the warehouse defines; a new macro without one fails the test.
 MACRO_EXAMPLES = {

@@ -237,8 +237,7 @@ def create_app(db_path: Path | None = None) -> FastAPI:
                 return HTMLResponse(pages.not_found(str(exc)), status_code=404)
             names, default = lookup.embedding_choices(con)
             filters = lookup.Filters(embedding=lookup.resolve_embedding(con, embedding))
-            plain = store.top(track_id, 10) if filters.embedding is None else None
-            recs = records(plain or lookup.recommend(con, [track_id], 10, filters))
+            recs = records(lookup.recommendations(con, [track_id], 10, filters, top=store.top).rows)
             why = lookup.explain(con, track_id, [r["track_id"] for r in recs]) if recs else {}
             return pages.track(for_api(info), recs, why, names, embedding or default)
 

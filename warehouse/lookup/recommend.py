@@ -13,6 +13,7 @@ import duckdb
 
 from ..errors import WavehouseError
 from .db import Rows, query
+from .resolve import resolve_track
 
 
 @dataclass
@@ -230,8 +231,6 @@ def recommendations(
     their clearly best match): the plain case from `top(term, k)` when given (a server's in-memory
     lists; None: ask SQL), the per-cluster scheme, the diverse re-ranking or the filtered lists;
     with "why" for each row when asked (against the first seed)."""
-    from .resolve import resolve_track
-
     plain = is_plain(len(terms), filters, diverse, per_cluster)
     rows = top(terms[0], k) if plain and top is not None else None
     seeds = [terms[0].strip()] if rows else [resolve_track(con, t).track_id for t in terms]

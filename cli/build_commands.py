@@ -74,9 +74,33 @@ from .output import echo_rows, format_option, user_errors
     metavar="URL",
     help="Spark master for --engine spark: local[2] (default, $WAVEHOUSE_SPARK_MASTER), spark://host:7077, yarn.",
 )
+@click.option(
+    "--listens",
+    default=None,
+    metavar="PATH",
+    help="Listening histories to add: Spotify's download (the zip, or its Streaming_History_*.json), "
+    "a ListenBrainz export, a CSV; a folder of one sub-folder or zip per person (docs/listening.md).",
+)
+@click.option("--listener", default=None, metavar="NAME", help="Name for a single person's export that names no user.")
+@click.option("--pseudonymise", is_flag=True, help="Store listeners under stable pseudonyms instead of their names.")
 @click.argument("expanded", nargs=-1, required=False, metavar="")
 @user_errors
-def build(data, columns, encoding, full_refresh, force, verbose, tune, dbt_vars, engine, spark_master, expanded):
+def build(
+    data,
+    columns,
+    encoding,
+    full_refresh,
+    force,
+    verbose,
+    tune,
+    dbt_vars,
+    engine,
+    spark_master,
+    listens,
+    listener,
+    pseudonymise,
+    expanded,
+):
     """Run the dbt project into a private file and publish it atomically.
 
     Progress: one line per stage with the time since the start and the stage's seconds, and a bar
@@ -107,6 +131,8 @@ def build(data, columns, encoding, full_refresh, force, verbose, tune, dbt_vars,
       wavehouse build --data old_export.csv --encoding latin-1
       wavehouse build --vars '{neighbour_method: ivf, ivf_probe: 4}'
       wavehouse build --engine spark --master local[2]   # ingest, scoring and neighbours on Spark (docs/spark.md)
+      wavehouse build --listens ~/Downloads/my_spotify_data.zip   # then: wavehouse for-you
+      wavehouse build --listens history/                 # history/alex/, history/sam.zip: one per person
     """
     import time
 
@@ -128,6 +154,15 @@ def build(data, columns, encoding, full_refresh, force, verbose, tune, dbt_vars,
         )
         for reason, count in summary.rejected_by_reason:
             click.echo(f"  rejected: {count:>6,}  {reason}")
+        for name, read, matched, unmatched, merged, rate in summary.listeners:
+            click.echo(
+                f"listens of {name}: {read:,} streams read = {matched:,} matched + {unmatched:,} unmatched + "
+                f"{merged:,} duplicates merged; {rate or 0:.1%} of the music streams matched the catalogue"
+            )
+        if summary.listeners:
+            click.echo(
+                '  (unmatched streams and why: wavehouse sql "from fct_listens_unmatched"; then: wavehouse for-you)'
+            )
         if summary.mode:
             click.echo(
                 f"{summary.mode} build ({summary.mode_reason}): {summary.tracks_added:,} tracks added, "
@@ -155,6 +190,9 @@ def build(data, columns, encoding, full_refresh, force, verbose, tune, dbt_vars,
         force=force,
         tune=tune,
         progress=progress,
+        listens=listens,
+        listener=listener,
+        pseudonymise=pseudonymise,
     )
     if summary.up_to_date:
         click.secho(

@@ -102,10 +102,17 @@ def cluster(con, cluster, fmt):
     help="Each embedding (hybrid, audio, autoencoder, genre_aware) on the same held-out queries, "
     "by whether the query's artists have other labelled tracks.",
 )
+@click.option(
+    "--listeners",
+    "for_listeners",
+    is_flag=True,
+    help="recommend_for on each listener's own history (a time split) against popularity and random "
+    "(rpt_listener_evaluation; needs a build with --listens).",
+)
 @format_option
 @user_errors
 @with_warehouse
-def evaluate(con, by_embedding, fmt):
+def evaluate(con, by_embedding, for_listeners, fmt):
     """Recommendation quality: genre hit rates@10 under several protocols, same-song rate, coverage.
 
     \b
@@ -113,11 +120,15 @@ def evaluate(con, by_embedding, fmt):
       wavehouse evaluate
       wavehouse evaluate --format json
       wavehouse evaluate --by-embedding
+      wavehouse evaluate --listeners
     """
     from wavehouse import lookup
 
     if by_embedding:
         echo_rows(*lookup.evaluation_by_embedding(con), fmt)
+        return
+    if for_listeners:
+        echo_rows(*lookup.listener_evaluation(con), fmt)
         return
     columns, rows = lookup.evaluation(con)
     if fmt == "json":

@@ -13,7 +13,7 @@ import click
 
 from wavehouse import __version__
 
-from . import build_commands, catalogue_commands, lookup_commands, warehouse_commands
+from . import build_commands, catalogue_commands, listener_commands, lookup_commands, warehouse_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,13 +32,14 @@ def cli():
       wavehouse playlist --mood calm --format m3u > calm.m3u
       wavehouse clusters
       wavehouse evaluate
+      wavehouse build --listens my_spotify_data.zip && wavehouse for-you
 
     The warehouse lives in $WAVEHOUSE_HOME (default ~/.local/share/wavehouse, or
     $XDG_DATA_HOME/wavehouse); `wavehouse info` prints where.
     """
 
 
-for module in (build_commands, catalogue_commands, lookup_commands, warehouse_commands):
+for module in (build_commands, catalogue_commands, listener_commands, lookup_commands, warehouse_commands):
     for command in vars(module).values():
         if isinstance(command, click.Command):
             cli.add_command(command)

@@ -25,7 +25,7 @@ from wavehouse.lookup import for_api, records
 from wavehouse.lookup.store import Warehouse
 from wavehouse.paths import published_db
 
-from . import pages
+from . import listeners, pages
 
 
 class NotFound(WavehouseError):
@@ -256,6 +256,7 @@ def create_app(db_path: Path | None = None) -> FastAPI:
             tracks = records(lookup.playlist(con, str(cid), None, 40))
             return pages.cluster(cluster_sections(con, cid), tracks)
 
+    listeners.add_routes(app, store, NotFound)
     return app
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..listens import staged_listens
 from ..paths import build_db, home, published_db
 from .dbt import build_lock, dbt_args, end_process, run_dbt
 from .fingerprint import build_fingerprint, code_files, published_fingerprint
@@ -56,6 +57,8 @@ class BuildSummary:
     up_to_date: bool = False  # nothing changed since the published build: nothing was built
     built_at: str = ""  # (then) when the published warehouse was built
     example: str = ""  # "Artist - Title" of the catalogue's most popular track
+    # per listener (a build with --listens): name, streams read, matched, unmatched, duplicates, match rate
+    listeners: list[tuple] = field(default_factory=list)
 
 
 SUMMARY_SQL = """
@@ -74,14 +77,24 @@ order by n desc, reason
 """
 
 
+LISTENERS_SQL = """
+select listener_name, streams_read, streams_matched, streams_unmatched, duplicates_merged, match_rate
+from dim_listeners order by listener_name
+"""
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute("select count(*) from information_schema.tables where table_name = ?", [name]).fetchall()[0][0]
+    )
+
+
 def summarise(db: Path) -> BuildSummary:
     con = duckdb.connect(str(db), read_only=True)
     try:
         read, kept, rejected, merged = con.execute(SUMMARY_SQL).fetchone()
         reasons = con.execute(REASONS_SQL).fetchall()
-        has_plan = con.execute(
-            "select count(*) from information_schema.tables where table_name = 'ml_build_plan'"
-        ).fetchall()[0][0]
+        has_plan = _has_table(con, "ml_build_plan")
         plan = (
             con.execute(
                 "select mode, reason, tracks_added, tracks_changed, tracks_deleted from ml_build_plan"
@@ -89,11 +102,14 @@ def summarise(db: Path) -> BuildSummary:
             if has_plan
             else []
         )
+        listeners = con.execute(LISTENERS_SQL).fetchall() if _has_table(con, "dim_listeners") else []
         example = con.execute("""select split_part(artists, ';', 1) || ' - ' || track_name from dim_tracks
                                  order by popularity desc nulls last, track_id limit 1""").fetchall()
     finally:
         con.close()
-    summary = BuildSummary(read, kept, rejected, merged, reasons, example=example[0][0] if example else "")
+    summary = BuildSummary(
+        read, kept, rejected, merged, reasons, example=example[0][0] if example else "", listeners=listeners
+    )
     if plan:
         (summary.mode, summary.mode_reason, summary.tracks_added, summary.tracks_changed, summary.tracks_deleted) = (
             plan[0]
@@ -115,6 +131,9 @@ def build(
     force: bool = False,
     tune: bool = False,
     progress: Callable | None = None,
+    listens: Path | str | None = None,
+    listener: str | None = None,
+    pseudonymise: bool = False,
 ) -> BuildSummary:
     """dbt build into $WAVEHOUSE_HOME/build/wavehouse.duckdb, then publish it atomically. The
     published warehouse (if any) is attached read-only: unless full_refresh or tune, the build can
@@ -123,12 +142,18 @@ def build(
     (build_fingerprint), nothing is built unless `force` or `tune`: the summary says up_to_date.
     `tune` runs the genre-head and hybrid-mix searches and trains every model on their choice
     (var tune); later builds reuse it. The fingerprint leaves `tune` out: a build after a tuning
-    run with the same input has nothing to do."""
+    run with the same input has nothing to do. `listens` (a file, zip, folder or glob of listening
+    histories; `listener` names a single person, `pseudonymise` replaces names with stable
+    pseudonyms) adds their streams to those of earlier builds (warehouse.listens)."""
     base = base or home()
     dbt_extra = list(dbt_extra or []) + vars_argument(dbt_vars, columns, encoding)
     data = resolve_data(data)
-    with build_lock(base):
-        fingerprint = build_fingerprint(data, [*dbt_extra, f"engine={engine}"])
+    with build_lock(base), staged_listens(base, listens, listener, pseudonymise) as staged:
+        if staged is not None:
+            dbt_extra = with_var(dbt_extra, "listens", staged.dbt_var())
+            if progress is not None:
+                progress.line(staged.summary())
+        fingerprint = build_fingerprint(data, [*dbt_extra, f"engine={engine}", staged.digest if staged else ""])
         built = published_fingerprint(published_db(base))
         if built and built[0] == fingerprint and not (full_refresh or force or tune):
             summary = summarise(published_db(base))

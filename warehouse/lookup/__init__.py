@@ -11,6 +11,7 @@ rapidfuzz): no torch, scikit-learn or dbt on this path.
     recommend  recommendations, filters, embeddings, diverse re-ranking, "why"
     catalogue  playlists, clusters, evaluation, song paths, one track, maps
     tables     info, quarantined rows, tracks, tuning runs, a user's own SQL
+    listeners  a person's recommendations (recommend_for), taste, listening and evaluation
     values     DuckDB values as JSON or text, playlists as M3U / URIs
     db         read-only connections and one parameterised query
     store, lists, search_index   the server's snapshot of the published file
@@ -34,6 +35,16 @@ from .catalogue import (
     track,
 )
 from .db import Rows, connect, query
+from .listeners import (
+    ForYou,
+    has_listens,
+    listener_evaluation,
+    listener_profile,
+    listeners,
+    recommend_for,
+    require_listens,
+    resolve_listener,
+)
 from .recommend import (
     EMBEDDINGS,
     WHY_COLUMNS,
@@ -86,6 +97,7 @@ __all__ = [
     "CLEAR_SCORE_MARGIN",
     "EMBEDDINGS",
     "Filters",
+    "ForYou",
     "Resolution",
     "Rows",
     "TrackNotFound",
@@ -102,6 +114,10 @@ __all__ = [
     "facts",
     "for_api",
     "for_people",
+    "has_listens",
+    "listener_evaluation",
+    "listener_profile",
+    "listeners",
     "is_plain",
     "list_of",
     "map_points",
@@ -113,12 +129,15 @@ __all__ = [
     "query",
     "recommend",
     "recommend_diverse",
+    "recommend_for",
     "recommend_per_cluster",
     "recommendations",
     "records",
     "rejected_rows",
     "resolve_cluster",
     "resolve_embedding",
+    "require_listens",
+    "resolve_listener",
     "resolve_track",
     "run_sql",
     "search",

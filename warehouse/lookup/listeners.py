@@ -98,11 +98,14 @@ def listener_profile(con: duckdb.DuckDBPyConnection, listener: str | None) -> di
         "listener": query(con, "select * exclude (listener_id) from dim_listeners where listener_name = ?", one),
         "taste": query(
             con,
-            """select centre_id as taste_centre, round(share, 3) as share, n_tracks,
-                      any_value(because_you_play) as because_you_play
-               from fct_listener_candidates
-               where listener_name = ? and split = 'all'
-               group by all order by share desc""",
+            """select t.centre_id as taste_centre, round(t.share, 3) as share, t.n_tracks,
+                      any_value(c.because_you_play) as because_you_play
+               from ml_listener_taste as t
+               inner join dim_listeners as l using (listener_id)
+               left join fct_listener_candidates as c
+                      on c.listener_id = t.listener_id and c.split = t.split and c.centre_id = t.centre_id
+               where l.listener_name = ? and t.split = 'all'
+               group by all order by 2 desc, 1""",
             one,
         ),
         "artists": _top(con, name, "artist"),

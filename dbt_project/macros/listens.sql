@@ -1,4 +1,4 @@
-{#- Helpers of the listening-history models (models/listens/). -#}
+{#- Helpers of the listening-history models (models/_listens.yml lists them). -#}
 
 {#- A time as an export writes it, as a UTC timestamp: ISO 8601 with or without "T" and "Z"
     ("2023-01-05T12:34:56Z", Spotify's extended history), "2023-01-05 12:34" (account data), or

@@ -1,5 +1,5 @@
 """`wavehouse build --listens PATH`: who listened, and which of their files are listening histories,
-staged for the dbt models that read them (models/listens/stg_listens__streams.sql).
+staged for the dbt models that read them (models/staging/stg_listens__streams.sql).
 
 PATH is a file, a zip (as Spotify delivers it), a folder or a quoted glob:
 - a folder whose entries include sub-folders or zips: each such entry is one person, named after it

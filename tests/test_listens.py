@@ -160,6 +160,17 @@ def test_same_listens_again_is_up_to_date_and_bad_exports_change_nothing(listene
     assert published_db(home).stat().st_mtime_ns == before
 
 
+def test_listens_are_kept_by_a_build_without_them_and_cost_nothing_where_there_are_none(listened, built_home, tmp_path):
+    home = copy_home(listened[0], tmp_path / "home")
+    counts = "select listener_name, streams_read, streams_matched, duplicates_merged from dim_listeners order by 1"
+    before = rows(home, counts)
+    summary = build(data=FIXTURE_CSV, base=home, force=True)
+    assert summary.mode == "incremental" and rows(home, counts) == before
+    assert rows(home, "select build_mode from ml_runs") == [("incremental",)]  # no catalogue model retrained
+    # a warehouse never given listens has none of the listening models (they are disabled)
+    assert rows(built_home, "select count(*) from information_schema.tables where table_name like '%listen%'") == [(0,)]
+
+
 # ---------------------------------------------------------------- staging, without a build
 
 

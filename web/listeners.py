@@ -14,9 +14,11 @@ from wavehouse import lookup
 from wavehouse.errors import WavehouseError
 from wavehouse.lookup import records
 
-from .pages import e, layout, table, track_link
+from .pages import e, layout, track_link
 
 Name = Annotated[str, Path(min_length=1, max_length=200)]
+FOR_YOU = [("#", "rank"), ("title", "track_name"), ("artists", "artists"), ("genre", "primary_genre"), ("why", "why")]
+METHODS = {"recommend_for": "for you", "popularity": "most popular", "random": "random"}
 PALETTE = ["#2563eb", "#db2777", "#16a34a", "#ea580c", "#7c3aed", "#0891b2", "#9ca3af"]
 
 
@@ -113,6 +115,26 @@ def months_chart(months: list[dict[str, Any]], width: int = 720, height: int = 2
     )
 
 
+# at phone width each table row becomes a card of "header: value" lines (no sideways scrolling)
+NARROW = """<style>@media (max-width:640px){table.cards tr:first-child{display:none}
+table.cards tr{display:block;border-bottom:1px solid #e5e7eb;padding:.3em 0}
+table.cards td{display:block;border:0;padding:.1em .3em}
+table.cards td::before{content:attr(data-label) ": ";color:#4b5563}}</style>"""
+
+
+def cards(rows: list[dict[str, Any]], columns: list[tuple[str, str]], links: dict[str, Any] | None = None) -> str:
+    """A table with headers in words (columns: (header, key)) that stacks into cards on a phone."""
+    links = links or {}
+    head = "".join(f"<th>{e(h)}</th>" for h, _ in columns)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td data-label="{e(h)}">{links[k](r) if k in links else e(r.get(k))}</td>' for h, k in columns)
+        + "</tr>"
+        for r in rows
+    )
+    return f'<table class="cards"><tr>{head}</tr>{body}</table>'
+
+
 def page(name: str, profile: dict[str, list[dict[str, Any]]], tracks: list[dict[str, Any]]) -> str:
     info = profile["listener"][0]
     summary = (
@@ -121,14 +143,19 @@ def page(name: str, profile: dict[str, list[dict[str, Any]]], tracks: list[dict[
         f"{e(str(info['last_played_at'])[:10])}; {info['match_rate'] or 0:.0%} of the music streams "
         f"matched the catalogue ({info['streams_unmatched']:,} did not)"
     )
-    taste = [{**t, "share": f"{t['share']:.0%}", "because_you_play": t["because_you_play"]} for t in profile["taste"]]
-    body = f"""<h1>{e(name)}</h1><p>{summary}</p>
+    taste = [{**t, "share": f"{t['share']:.0%}"} for t in profile["taste"]]
+    scores = [
+        {**r, "hit_rate": f"{r['hit_rate']:.0%}", "recall": f"{r['recall']:.0%}", "method": METHODS.get(r["method"])}
+        for r in profile["evaluation"]
+    ]
+    body = f"""{NARROW}<h1>{e(name)}</h1><p>{summary}</p>
 <h2>Your listening, month by month</h2>{months_chart(profile["months"])}
-<h2>For you</h2>{table(tracks, ["rank", "track_name", "artists", "primary_genre", "why"], {"track_name": track_link})}
-<h2>Your taste</h2>{table(taste, ["taste_centre", "share", "n_tracks", "because_you_play"])}
-<h2>Top artists</h2>{table(profile["artists"], ["artist", "plays", "hours"])}
-<h2>Top clusters</h2>{table(profile["clusters"], ["cluster", "plays", "hours"])}
+<h2>For you</h2>{cards(tracks, FOR_YOU, {"track_name": track_link})}
+<h2>Your taste</h2><p class="muted">The few kinds of music you play most, each with its share of your listening.</p>
+{cards(taste, [("kind", "taste_centre"), ("share", "share"), ("tracks", "n_tracks"), ("like", "because_you_play")])}
+<h2>Top artists</h2>{cards(profile["artists"], [("artist", "artist"), ("plays", "plays"), ("hours", "hours")])}
+<h2>Top clusters</h2>{cards(profile["clusters"], [("cluster", "cluster"), ("plays", "plays"), ("hours", "hours")])}
 <h2>How well this works on your history</h2>
-<p class="muted">Your taste before a cutoff, against the songs you first played after it.</p>
-{table(profile["evaluation"], ["method", "k", "test_songs", "found", "hit_rate", "recall"])}"""
+<p class="muted">Your taste up to a date, against the songs you first played after it.</p>
+{cards(scores, [("list", "method"), ("top", "k"), ("new songs", "test_songs"), ("found", "found"), ("hit", "hit_rate"), ("recall", "recall")])}"""
     return layout(name, body, f"/api/listeners/{quote(name)}")

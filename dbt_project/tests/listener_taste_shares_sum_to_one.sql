@@ -1,3 +1,4 @@
+{{ config(enabled=var('listens') is not none) }}
 select listener_id, split, sum(share) as total
 from {{ ref('ml_listener_taste') }}
 group by listener_id, split

@@ -1,3 +1,4 @@
+{{ config(enabled=var('listens') is not none) }}
 -- recommend_for's candidates never hold a song the listener played (skips included)
 select c.listener_id, c.song_key
 from {{ ref('fct_listener_candidates') }} as c

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..listens import staged_listens
+from ..listens import holds_listens, staged_listens
 from ..paths import build_db, home, published_db
 from .dbt import build_lock, dbt_args, end_process, run_dbt
 from .fingerprint import build_fingerprint, code_files, published_fingerprint
@@ -153,6 +153,8 @@ def build(
             dbt_extra = with_var(dbt_extra, "listens", staged.dbt_var())
             if progress is not None:
                 progress.line(staged.summary())
+        elif holds_listens(published_db(base)):  # no new files: the listening models carry the streams
+            dbt_extra = with_var(dbt_extra, "listens", {"dir": "", "formats": []}, unless_set=True)
         fingerprint = build_fingerprint(data, [*dbt_extra, f"engine={engine}", staged.digest if staged else ""])
         built = published_fingerprint(published_db(base))
         if built and built[0] == fingerprint and not (full_refresh or force or tune):

@@ -175,6 +175,23 @@ def stage_listens(path: Path | str, staging: Path, listener: str | None = None, 
     return Staged(staging, sorted(formats), listeners, len(manifest), notes, digest.hexdigest())
 
 
+def holds_listens(db: Path) -> bool:
+    """Whether a published warehouse holds listening history (its listening models then stay
+    enabled in later builds, which carry its streams)."""
+    import duckdb
+
+    if not db.is_file():
+        return False
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        found = con.execute("select count(*) from information_schema.tables where table_name = 'int_listens_streams'")
+        return bool(found.fetchall()[0][0]) and bool(
+            con.execute("select count(*) from int_listens_streams").fetchall()[0][0]
+        )
+    finally:
+        con.close()
+
+
 @contextmanager
 def staged_listens(base: Path, listens, listener: str | None, pseudonymise: bool) -> Iterator[Staged | None]:
     """The listening files under `listens` staged in the build folder for one build (None without

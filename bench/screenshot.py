@@ -3,6 +3,9 @@ a free port), Debian's Chromium through Playwright, a full-page PNG of /track/<i
 
     python bench/screenshot.py                               # docs/img/track.png, Ghost - Acoustic
     python bench/screenshot.py --track 7qiZfU4dY1lWllzX7mPBI3 --out /tmp/track.png
+    python bench/screenshot.py --page /listener/alex --width 390 --out docs/img/listener_phone.png
+
+With --page, a full-page PNG of that page as it opens, and whether it scrolls sideways at that width.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--track", default="4qPNDBW1i3p13qLCt0Ki3A")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img" / "track.png")
+    parser.add_argument("--page", default=None, help="another page to take as it opens, e.g. /listener/alex")
+    parser.add_argument("--width", type=int, default=1200, help="viewport width in CSS pixels (a phone: 390)")
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -45,12 +50,19 @@ def main() -> None:
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.goto(f"{base}/track/{args.track}")
-            page.fill("#to", "bohemian rhapsody")
-            page.fill("#steps", "6")
-            page.click("#pathform button")
-            page.wait_for_selector("tr.step")
+            page = browser.new_page(viewport={"width": args.width, "height": 900})
+            if args.page:
+                page.goto(base + args.page)
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                print(
+                    f"{args.page} at {args.width} px: {wide} px wide ({'no ' if wide <= args.width else ''}sideways scroll)"
+                )
+            else:
+                page.goto(f"{base}/track/{args.track}")
+                page.fill("#to", "bohemian rhapsody")
+                page.fill("#steps", "6")
+                page.click("#pathform button")
+                page.wait_for_selector("tr.step")
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.out), full_page=True)
             browser.close()

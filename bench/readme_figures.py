@@ -321,6 +321,40 @@ def block_ingest(ingest: dict) -> str:
     )
 
 
+def block_listens(run: dict) -> str:
+    """bench/listens.py's run: a decade of one person's streams built in, and recommend_for's latency."""
+    read, matched, unmatched, merged, rate = run["streams_read_matched_unmatched_duplicates_rate"]
+    body = [
+        ("staging (unzip, recognise, copy)", run["staging_seconds"], ""),
+        (
+            "reading and matching (the six listening models that read, dedupe, match and count)",
+            run["read_and_match_models_seconds"],
+            "<= 60 s with staging",
+        ),
+        ("the whole build with the listens (incremental: the catalogue's models reused)", run["build_seconds"], ""),
+        (
+            "recommend_for, SQL, warm p50 / p95 ms",
+            f"{run['recommend_for_sql']['p50_ms']} / {run['recommend_for_sql']['p95_ms']}",
+            "p50 <= 50 ms",
+        ),
+        (
+            "GET /api/listeners/me/recommend, warm p50 / p95 ms",
+            f"{run['recommend_for_api']['p50_ms']} / {run['recommend_for_api']['p95_ms']}",
+            "p50 <= 10 ms",
+        ),
+    ]
+    return "\n".join(
+        [
+            f"`python bench/listens.py`, run started {run['started']} on {run['machine']['cores']} cores: "
+            f"{run['streams']:,} synthetic streams of one listener (Spotify extended history, a zip of "
+            f"16,000-stream files) built into the bundled catalogue's warehouse; {read:,} streams read = "
+            f"{matched:,} matched + {unmatched:,} unmatched + {merged:,} duplicates merged (match rate {rate:.1%}).",
+            "",
+            markdown(["what", "seconds / ms", "goal"], body),
+        ]
+    )
+
+
 def block_serve(serve: dict) -> str:
     """bench/serve_load.py's run: single warm requests, 16 clients idle and during a rebuild + publish."""
     single, idle, during = serve["single"], serve["idle"], serve.get("during_rebuild", {})
@@ -650,7 +684,8 @@ def all_blocks(db: Path, bench_json: Path, commit: str, tuned_db: Path | None = 
     if bench:
         blocks["bench"] = bench_table.main(bench_json)
     results = {
-        name: bench_json.with_name(f"{name}_latest.json") for name in ("first_build", "serve", "ingest", "engines")
+        name: bench_json.with_name(f"{name}_latest.json")
+        for name in ("first_build", "serve", "ingest", "engines", "listens")
     }
     loaded = {name: json.loads(path.read_text()) for name, path in results.items() if path.is_file()}
     if "first_build" in loaded:
@@ -658,6 +693,8 @@ def all_blocks(db: Path, bench_json: Path, commit: str, tuned_db: Path | None = 
         blocks["first_build_stages"] = block_first_build_stages(loaded["first_build"])
     if "serve" in loaded:
         blocks["serve"] = block_serve(loaded["serve"])
+    if "listens" in loaded:
+        blocks["listens_bench"] = block_listens(loaded["listens"])
     if "ingest" in loaded:
         blocks["ingest"] = block_ingest(loaded["ingest"])
     if "engines" in loaded:

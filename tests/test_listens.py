@@ -98,6 +98,14 @@ def test_recommend_for_never_repeats_a_played_song_and_beats_popularity(listened
             home, "select count(*) from recommend_for(?, k := 20, discovery := 1) where familiar_artist", [name]
         )
         assert familiar[0][0] == 0
+        # the stored default list (the CLI's and the server's fast path) is the macro's
+        stored = rows(
+            home,
+            "select * exclude (listener_id, listener_name) from fct_listener_recommendations "
+            "where listener_name = ? order by rank",
+            [name],
+        )
+        assert stored == rows(home, "select * from recommend_for(?, k := 100)", [name]) and len(stored) == 100
     scores = rows(
         home,
         """select listener_name, k, max(recall) filter (where method = 'recommend_for'),

@@ -72,11 +72,16 @@ chosen as (
                            order by (l.listener_name = listener) desc limit 1)
 ),
 {{ listener_ranking('chosen', 'k', 'discovery', 'max_per_artist', 'explicit', 'min_popularity', 'max_popularity', 'mood') }}
-select r.rank, r.track_id, r.track_name, r.artists, r.primary_genre, r.genres, r.similarity, r.familiar_artist,
-       r.centre_id as taste_centre, r.centre_share as taste_share, r.cluster_id, r.cluster_name, r.mood,
-       r.popularity, r.explicit,
-       'near ' || array_to_string(r.because_you_play, '; ') || ', which you play' as why
+select {{ listener_list_columns('r') }}
 from ranked as r
 where r.rank <= k
 order by r.rank;
 {% endmacro %}
+
+{#- The columns of a list for a listener (recommend_for, fct_listener_recommendations), from `ranked`. -#}
+{% macro listener_list_columns(r) -%}
+{{ r }}.rank, {{ r }}.track_id, {{ r }}.track_name, {{ r }}.artists, {{ r }}.primary_genre, {{ r }}.genres,
+{{ r }}.similarity, {{ r }}.familiar_artist, {{ r }}.centre_id as taste_centre, {{ r }}.centre_share as taste_share,
+{{ r }}.cluster_id, {{ r }}.cluster_name, {{ r }}.mood, {{ r }}.popularity, {{ r }}.explicit,
+'near ' || array_to_string({{ r }}.because_you_play, '; ') || ', which you play' as why
+{%- endmacro %}

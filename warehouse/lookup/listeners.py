@@ -13,6 +13,9 @@ from ..errors import WavehouseError
 from .db import Rows, query
 from .recommend import check_mood
 
+# fct_listener_recommendations holds each listener's first 100 with the default knobs
+DEFAULT_LIST_LENGTH = 100
+
 
 @dataclass
 class ForYou:
@@ -33,18 +36,27 @@ class ForYou:
         return [getattr(self, name) for name in self.__dataclass_fields__]
 
 
+def listener_names(con: duckdb.DuckDBPyConnection) -> list[str] | None:
+    """Every listener's name, or None when the warehouse has no listening tables."""
+    try:
+        return [r[0] for r in con.execute("select listener_name from dim_listeners order by listener_name").fetchall()]
+    except duckdb.CatalogException:
+        return None
+
+
 def has_listens(con: duckdb.DuckDBPyConnection) -> bool:
-    found = query(con, "select count(*) from information_schema.tables where table_name = 'dim_listeners'")[1]
-    return bool(found[0][0]) and bool(query(con, "select count(*) from dim_listeners")[1][0][0])
+    return bool(listener_names(con))
 
 
-def require_listens(con: duckdb.DuckDBPyConnection) -> None:
-    """Raise, saying how to add one, when the warehouse holds no listening history."""
-    if not has_listens(con):
+def require_listens(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The listeners' names; raises, saying how to add one, when the warehouse holds no listening history."""
+    names = listener_names(con)
+    if not names:
         raise WavehouseError(
             "no listening history in this warehouse: build with `wavehouse build --listens PATH` "
             "(your Spotify download's zip, a ListenBrainz export or a CSV; docs/listening.md)"
         )
+    return names
 
 
 def listeners(con: duckdb.DuckDBPyConnection) -> Rows:
@@ -60,17 +72,17 @@ def listeners(con: duckdb.DuckDBPyConnection) -> Rows:
 
 def resolve_listener(con: duckdb.DuckDBPyConnection, name: str | None) -> str:
     """The listener_name a user means: theirs (a name or listener_id), or the only one there is."""
-    require_listens(con)
-    names = [r[0] for r in query(con, "select listener_name from dim_listeners order by listener_name")[1]]
+    names = require_listens(con)
     if name is None:
         if len(names) == 1:
             return names[0]
         raise WavehouseError(f"several listeners: give one with --listener ({', '.join(names[:10])})")
+    if name in names:
+        return name
     found = query(
         con,
-        "select listener_name from dim_listeners where listener_name = ? or listener_id = ? "
-        "or lower(listener_name) = lower(?) order by (listener_name = ?) desc limit 1",
-        [name, name, name, name],
+        "select listener_name from dim_listeners where listener_id = ? or lower(listener_name) = lower(?) limit 1",
+        [name, name],
     )[1]
     if not found:
         raise WavehouseError(f"no listener {name!r} (listeners: {', '.join(names[:10])})")
@@ -84,8 +96,15 @@ def recommend_for(
     knobs = knobs or ForYou()
     if not 0 <= knobs.discovery <= 1:
         raise WavehouseError(f"discovery must be between 0 and 1, not {knobs.discovery}")
-    check_mood(con, knobs.mood)
     name = resolve_listener(con, listener)
+    if knobs == ForYou() and k <= DEFAULT_LIST_LENGTH:  # the stored list (fct_listener_recommendations)
+        return query(
+            con,
+            "select * exclude (listener_id, listener_name) from fct_listener_recommendations "
+            "where listener_name = ? and rank <= ? order by rank",
+            [name, k],
+        )
+    check_mood(con, knobs.mood)
     return query(con, f"select * from recommend_for(?, k := ?, {knobs.sql()})", [name, k, *knobs.params()])
 
 

@@ -15,6 +15,8 @@ from .recommend import check_mood
 
 # fct_listener_recommendations holds each listener's first 100 with the default knobs
 DEFAULT_LIST_LENGTH = 100
+STORED_LIST = """select * exclude (listener_id, listener_name) from fct_listener_recommendations
+                 where listener_name = ? and rank <= ? order by rank"""
 
 
 @dataclass
@@ -96,14 +98,18 @@ def recommend_for(
     knobs = knobs or ForYou()
     if not 0 <= knobs.discovery <= 1:
         raise WavehouseError(f"discovery must be between 0 and 1, not {knobs.discovery}")
+    stored = knobs == ForYou() and k <= DEFAULT_LIST_LENGTH  # the list in fct_listener_recommendations
+    if stored and listener is not None:  # a name as stored: one query
+        try:
+            cursor = con.execute(STORED_LIST, [listener, k])
+            found = cursor.fetchall()
+            if found:
+                return [d[0] for d in cursor.description], found
+        except duckdb.CatalogException:
+            pass  # no listening tables: resolve_listener says how to add them
     name = resolve_listener(con, listener)
-    if knobs == ForYou() and k <= DEFAULT_LIST_LENGTH:  # the stored list (fct_listener_recommendations)
-        return query(
-            con,
-            "select * exclude (listener_id, listener_name) from fct_listener_recommendations "
-            "where listener_name = ? and rank <= ? order by rank",
-            [name, k],
-        )
+    if stored:
+        return query(con, STORED_LIST, [name, k])
     check_mood(con, knobs.mood)
     return query(con, f"select * from recommend_for(?, k := ?, {knobs.sql()})", [name, k, *knobs.params()])
 

@@ -8,7 +8,8 @@ and unknown tracks, in a zip of files of 16,000 streams as Spotify splits them),
   int_listens_matched, fct_listens, fct_listens_unmatched, dim_listeners): goal <= 60 s;
 - the whole build with listens, and the models that compute taste and evaluation;
 - recommend_for warm latency in SQL (goal p50 <= 50 ms) and through the server's API
-  (GET /api/listeners/me/recommend, goal p50 <= 10 ms), 200 calls each after 20 to warm up.
+  (GET /api/listeners/me/recommend in-process through FastAPI's TestClient, which adds its own
+  few ms: goal p50 <= 10 ms), 200 calls each after 20 to warm up.
 Prints JSON and writes bench/results/listens_latest.json.
 
     python bench/listens.py
@@ -147,8 +148,8 @@ def main() -> None:
 
     from wavehouse.web.app import create_app
 
-    client = TestClient(create_app(db))
-    api = latencies(lambda: client.get("/api/listeners/me/recommend?k=10").raise_for_status())
+    with TestClient(create_app(db)) as client:  # the app's start-up runs, as under `wavehouse serve`
+        api = latencies(lambda: client.get("/api/listeners/me/recommend?k=10").raise_for_status())
     read_and_match = round(sum(models.get(m, 0) for m in READ_AND_MATCH), 2)
     write(
         "listens",

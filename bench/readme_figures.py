@@ -325,7 +325,11 @@ def block_listens(run: dict) -> str:
     """bench/listens.py's run: a decade of one person's streams built in, and recommend_for's latency."""
     read, matched, unmatched, merged, rate = run["streams_read_matched_unmatched_duplicates_rate"]
     body = [
-        ("staging (unzip, recognise, copy)", run["staging_seconds"], ""),
+        (
+            "staging (unzip, recognise, copy; the build's clock counts whole seconds)",
+            run["staging_seconds"] or "< 1",
+            "",
+        ),
         (
             "reading and matching (the six listening models that read, dedupe, match and count)",
             run["read_and_match_models_seconds"],

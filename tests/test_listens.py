@@ -113,6 +113,8 @@ def test_recommend_for_never_repeats_a_played_song_and_beats_popularity(listened
            from rpt_listener_evaluation where listener_id is not null group by all""",
     )
     assert len(scores) == 8
+    methods = {r[0] for r in rows(home, "select distinct method from rpt_listener_evaluation")}
+    assert methods == {"recommend_for", "popularity", "random", "co_listening"}  # several listeners
     for name, k, ours, popular, random in scores:
         assert ours > popular and ours > random, (name, k, ours, popular, random)
 

@@ -18,7 +18,12 @@ from .pages import e, layout, track_link
 
 Name = Annotated[str, Path(min_length=1, max_length=200)]
 FOR_YOU = [("#", "rank"), ("title", "track_name"), ("artists", "artists"), ("genre", "primary_genre"), ("why", "why")]
-METHODS = {"recommend_for": "for you", "popularity": "most popular", "random": "random"}
+METHODS = {
+    "recommend_for": "for you",
+    "popularity": "most popular",
+    "random": "random",
+    "co_listening": "what listeners like you played",
+}
 PALETTE = ["#2563eb", "#db2777", "#16a34a", "#ea580c", "#7c3aed", "#0891b2", "#9ca3af"]
 
 

@@ -6,6 +6,7 @@ CLI and the API."""
 from __future__ import annotations
 
 import json
+import sys
 import zipfile
 
 import duckdb
@@ -152,6 +153,17 @@ def test_cli_and_api_for_a_person(listened, built_home, monkeypatch):
     assert client.get("/api/listeners/" + "x" * 300).status_code == 422
     monkeypatch.setenv("WAVEHOUSE_HOME", str(built_home))
     assert "wavehouse build --listens" in runner.invoke(cli, ["for-you"]).output
+
+
+@pytest.mark.parametrize("client", ["duckdb 2.0", "duckdb 1.5"])
+def test_the_docs_listening_sql_runs(listened, client):
+    from tests.test_sql_clients import old_python, readme_sql, run_statements
+
+    statements = readme_sql(listening=True)
+    assert any("recommend_for(" in s for s in statements) and any("rpt_listening" in s for s in statements)
+    python = sys.executable if client == "duckdb 2.0" else old_python()
+    result = run_statements(python, published_db(listened[0]), statements)
+    assert result["errors"] == {}
 
 
 def test_same_listens_again_is_up_to_date_and_bad_exports_change_nothing(listened, tmp_path):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from .output import echo_rows, format_option, user_errors
@@ -210,6 +212,10 @@ def build(
         fg="green",
     )
     example = summary.example.replace('"', "") or "a title you know"
+    if summary.listeners:
+        who = "" if len(summary.listeners) == 1 else f" --listener {shlex.quote(summary.listeners[0][0])}"
+        click.echo(f"next: wavehouse for-you{who}   (then: wavehouse listeners; wavehouse serve: /listener/<name>)")
+        return
     click.echo(
         f'next: wavehouse recommend "{example}"   (then: wavehouse clusters, wavehouse serve, '
         f'wavehouse sql "from dim_clusters")'

@@ -144,7 +144,7 @@ def main() -> None:
             tracks_deleted=plan[4],
             ml_stage_rss_delta_mb=rss_deltas(result["ml_stages"]),
             neighbour_lists={
-                s: {k: v for k, v in json.loads(m).items() if k.startswith(("lists_", "fresh"))}
+                s: {k: v for k, v in json.loads(m).items() if k.startswith(("lists_", "fresh", "ivf_"))}
                 for s, m in lists.items()
             },
         )

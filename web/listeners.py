@@ -15,6 +15,7 @@ from wavehouse.errors import WavehouseError
 from wavehouse.lookup import records
 
 from .pages import e, layout, track_link
+from .pages import not_found as not_found_page
 
 Name = Annotated[str, Path(min_length=1, max_length=200)]
 FOR_YOU = [("#", "rank"), ("title", "track_name"), ("artists", "artists"), ("genre", "primary_genre"), ("why", "why")]
@@ -72,7 +73,7 @@ def add_routes(app: FastAPI, store, not_found) -> None:
             try:
                 listener = known(con, name)
             except not_found as exc:
-                return HTMLResponse(layout("Not found", f"<h1>Not found</h1><p>{e(str(exc))}</p>"), status_code=404)
+                return HTMLResponse(not_found_page(str(exc)), status_code=404)
             profile = {section: records(rows) for section, rows in lookup.listener_profile(con, listener).items()}
             tracks = records(lookup.recommend_for(con, listener, 20))
             return page(listener, profile, tracks)

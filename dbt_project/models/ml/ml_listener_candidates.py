@@ -29,16 +29,18 @@ def model(dbt, session):
             X = unit_rows(ml.matrix(catalogue, "embedding"))
             track_ids = np.array(catalogue.column("track_id").to_pylist(), dtype=object)
             songs = np.array(catalogue.column("song_key").to_pylist(), dtype=object)
-            played = ml.table(
-                session.sql("select distinct listener_id, song_key, is_train from int_listens_split")
-            ).to_pylist()
+            played: dict = {}  # (listener, split) -> the songs played in that split
+            for listener, song, is_train in session.sql(
+                "select distinct listener_id, song_key, is_train from int_listens_split"
+            ).fetchall():
+                played.setdefault((listener, "all"), set()).add(song)
+                if is_train:
+                    played.setdefault((listener, "train"), set()).add(song)
             centres = ml.matrix(taste, "centre")
             keys = list(zip(taste.column("listener_id").to_pylist(), taste.column("split").to_pylist(), strict=True))
             centre_ids = taste.column("centre_id").to_pylist()
             for listener, split in sorted(set(keys)):
-                excluded = {
-                    r["song_key"] for r in played if r["listener_id"] == listener and (split == "all" or r["is_train"])
-                }
+                excluded = played.get((listener, split), set())
                 rows = [i for i, key in enumerate(keys) if key == (listener, split)]
                 for i, (best, sims) in zip(
                     rows, nearest_per_centre(X, songs, centres[rows], excluded, p["taste_candidates"]), strict=True

@@ -68,12 +68,15 @@
 {%- endmacro %}
 
 {% macro default__catalogue_files(path) -%}
-{%- set is_dir = run_query("select count(*) > 0 from glob(" ~ sql_string(path.rstrip('/') ~ '/*') ~ ")").columns[0].values()[0]
+{%- set is_dir = run_query("select count(*) > 0 from glob(" ~ sql_string(path.rstrip('/') ~ '/*') ~ ")")
+      .columns[0].values()[0]
       and run_query("select count(*) = 0 from glob(" ~ sql_string(path) ~ ") where file = " ~ sql_string(path)).columns[0].values()[0] -%}
 {%- set pattern = (path.rstrip('/') ~ '/*') if is_dir else path -%}
-{%- set found = run_query("select file from glob(" ~ sql_string(pattern) ~ ") order by file").columns[0].values() | list -%}
+{%- set found = run_query("select file from glob(" ~ sql_string(pattern) ~ ") order by file")
+      .columns[0].values() | list -%}
 {%- if not found -%}
-    {{ catalogue_error("input not found: " ~ path ~ " (give a CSV or Parquet file, a folder of them, or a glob; set --data PATH or WAVEHOUSE_DATA)") }}
+    {{ catalogue_error("input not found: " ~ path ~ " (give a CSV or Parquet file, a folder of them, or a glob;"
+                       ~ " set --data PATH or WAVEHOUSE_DATA)") }}
 {%- endif -%}
 {%- set parquet = [] -%}{%- set csv = [] -%}{%- set other = [] -%}
 {%- for file in found -%}
@@ -84,7 +87,8 @@
     {%- endif -%}
 {%- endfor -%}
 {%- if parquet and csv -%}
-    {{ catalogue_error(path ~ " mixes Parquet and CSV files (" ~ parquet[0] ~ ", " ~ csv[0] ~ "); give one format at a time") }}
+    {{ catalogue_error(path ~ " mixes Parquet and CSV files (" ~ parquet[0] ~ ", " ~ csv[0]
+                       ~ "); give one format at a time") }}
 {%- endif -%}
 {%- if not parquet and not csv -%}
     {{ catalogue_error("no CSV or Parquet files in " ~ path ~ " (found " ~ other[:3] | join(', ') ~ ")") }}

@@ -20,7 +20,7 @@ track_artists as (
     select distinct inputs.track_id, inputs.song_id, trim(a.artist) as artist
     from inputs
     inner join tracks using (track_id),
-    unnest(string_split(coalesce(tracks.artists, ''), ';')) as a(artist)
+    unnest(string_split(coalesce(tracks.artists, ''), ';')) as a (artist)
     where trim(a.artist) <> ''
 ),
 {% for name, condition in label_sets %}
@@ -66,7 +66,9 @@ track_artists as (
 -- the track's artists as numbers (for measuring how often a list repeats the seed's artist)
 artist_numbers as (
     select track_id, list(artist_number order by artist_number) as artist_ids
-    from (select track_id, dense_rank() over (order by artist)::integer as artist_number from track_artists)
+    from (
+        select track_id, dense_rank() over (order by artist)::integer as artist_number from track_artists
+    ) as numbered
     group by track_id
 ),
 

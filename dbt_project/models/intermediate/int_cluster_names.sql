@@ -20,7 +20,9 @@ profiles as (
 deviations as (
     -- each feature's mean z-score, with its word for above / below the catalogue mean
     {%- for feature, high, low in trait_words %}
-    select cluster_id, '{{ feature }}' as feature, z_{{ feature }} as z, '{{ high }}' as high_word, '{{ low }}' as low_word
+    select
+        cluster_id, '{{ feature }}' as feature, z_{{ feature }} as z,
+        '{{ high }}' as high_word, '{{ low }}' as low_word
     from profiles
     {%- if not loop.last %}
     union all
@@ -46,7 +48,7 @@ traits as (
             string_agg(word, ', ' order by deviation_rank) filter (where deviation_rank <= 3 and abs(z) >= 0.3),
             'Middle-of-the-road'
         ) as traits,
-        list({'feature': feature, 'z': round(z, 2)} order by deviation_rank)[1:3] as distinguishing_features
+        list({ 'feature': feature, 'z': round(z, 2) } order by deviation_rank)[1:3] as distinguishing_features
     from ranked
     group by cluster_id
 ),

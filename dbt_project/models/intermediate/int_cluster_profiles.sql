@@ -32,7 +32,7 @@ profiles as (
         count(*) as n_tracks,
         {%- for f in feature_columns() %}
         avg(tracks.{{ f }}::double) as mean_{{ f }},
-        avg(scaled.z_{{ f }}) as z_{{ f }},
+        avg(scaled.z_{{ f }}) as z_{{ f }}{{ ',' if not loop.last }}
         {%- endfor %}
     from clusters
     inner join tracks using (track_id)

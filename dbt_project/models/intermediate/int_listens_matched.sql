@@ -26,7 +26,7 @@ names as (
         from tracks
         where title_key <> '' and not starts_with(song_key, 'id:')
         qualify row_number() over (partition by song_key order by popularity desc nulls last, track_id) = 1
-    )
+    ) as artist_names
     qualify row_number() over (partition by title_key, artist_norm order by popularity desc nulls last, track_id) = 1
 ),
 

@@ -42,6 +42,8 @@ merged as (
 )
 
 select
-    substr(md5(row(listener_name, played_at, ms_played, spotify_track_id, artist_name, track_name, untimed_position)::varchar), 1, 16) as stream_id,
+    substr(md5(row(
+        listener_name, played_at, ms_played, spotify_track_id, artist_name, track_name, untimed_position
+    )::varchar), 1, 16) as stream_id,
     *
 from merged

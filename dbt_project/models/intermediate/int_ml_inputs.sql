@@ -40,7 +40,7 @@ training_genres as (
         from tracks
         inner join split using (track_id)
         where not split.is_holdout and tracks.primary_genre is not null
-    )
+    ) as genres
     {%- endif %}
 ),
 

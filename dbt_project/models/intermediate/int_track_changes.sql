@@ -23,12 +23,13 @@ final as (
         case
             when previous_tracks.track_id is null then 'added'
             when current_tracks.track_id is null then 'deleted'
-            when {% for column in columns %}current_tracks.{{ column }} is distinct from previous_tracks.{{ column }}{% if not loop.last %}
-                or {% endif %}{% endfor %} then 'changed'
+            when false{% for column in columns %}
+                or (current_tracks.{{ column }} is distinct from previous_tracks.{{ column }})
+            {%- endfor %} then 'changed'
             else 'same'
         end as change,
         -- a changed track whose vectors and song stay the same keeps its place in every list
-        current_tracks.song_key is distinct from previous_tracks.song_key as is_song_changed
+        (current_tracks.song_key is distinct from previous_tracks.song_key) as is_song_changed
     from current_tracks
     full outer join previous_tracks using (track_id)
 )

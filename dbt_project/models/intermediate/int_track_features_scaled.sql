@@ -16,7 +16,8 @@ zscores as (
     select
         tracks.track_id,
         {%- for column in feature_columns() %}
-        (tracks.{{ column }}::double - s_{{ column }}.mean) / s_{{ column }}.std as z_{{ column }}{% if not loop.last %},{% endif %}
+        (tracks.{{ column }}::double - s_{{ column }}.mean) / s_{{ column }}.std
+            as z_{{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from tracks
     {%- for column in feature_columns() %}
@@ -27,7 +28,11 @@ zscores as (
 final as (
     select
         *,
-        [{% for column in available %}z_{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}]::float[{{ available | length }}] as features
+        [
+            {%- for column in available %}
+            z_{{ column }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        ]::float[{{ available | length }}] as features
     from zscores
 )
 

@@ -25,7 +25,7 @@ genre_counts as (
 top_genres as (
     select
         genre_counts.cluster_id,
-        list({'genre': genre, 'share': round(n / profiles.n_tracks, 4)} order by n desc, genre)[1:5] as top_genres,
+        list({ 'genre': genre, 'share': round(n / profiles.n_tracks, 4) } order by n desc, genre)[1:5] as top_genres,
         max(n) / any_value(profiles.n_tracks) as genre_purity,
         arg_max(genre, n) as top_genre,
         array_to_string(list(genre order by n desc, genre)[1:2], ', ') as leading_genres
@@ -36,7 +36,7 @@ top_genres as (
 
 artist_counts as (
     select cluster_id, trim(artist) as artist, count(*) as n
-    from tracks, unnest(string_split(coalesce(tracks.artists, ''), ';')) as a(artist)
+    from tracks, unnest(string_split(coalesce(tracks.artists, ''), ';')) as a (artist)
     where trim(artist) <> ''
     group by all
 ),
@@ -44,7 +44,7 @@ artist_counts as (
 top_artists as (
     select
         artist_counts.cluster_id,
-        list({'artist': artist, 'share': round(n / profiles.n_tracks, 4)} order by n desc, artist)[1:5] as top_artists
+        list({ 'artist': artist, 'share': round(n / profiles.n_tracks, 4) } order by n desc, artist)[1:5] as top_artists
     from artist_counts
     inner join profiles using (cluster_id)
     group by artist_counts.cluster_id

@@ -37,7 +37,9 @@ select
     s.streams_unmatched,
     s.duplicates_merged,
     -- of the music streams (podcasts and audiobooks cannot be in a music catalogue)
-    round(s.streams_matched / nullif(s.streams_matched + s.streams_unmatched - s.podcast_or_audiobook, 0), 4) as match_rate,
+    round(
+        s.streams_matched / nullif(s.streams_matched + s.streams_unmatched - s.podcast_or_audiobook, 0), 4
+    ) as match_rate,
     s.matched_by_id,
     s.matched_by_name,
     s.podcast_or_audiobook,

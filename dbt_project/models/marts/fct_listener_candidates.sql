@@ -11,14 +11,14 @@ played_artists as (
     select distinct s.listener_id, s.is_train, trim(a.artist) as artist
     from {{ ref('int_listens_split') }} as s
     inner join {{ ref('dim_tracks') }} as t using (track_id),
-         unnest(string_split(coalesce(t.artists, ''), ';')) as a(artist)
+         unnest(string_split(coalesce(t.artists, ''), ';')) as a (artist)
 ),
 
 centres as (
     select c.listener_id, c.split, c.centre_id, c.share,
            list(string_split(t.artists, ';')[1] || ' - ' || t.track_name order by e.position) as because_you_play
     from {{ ref('ml_listener_taste') }} as c,
-         unnest(c.exemplar_track_ids[1:3]) with ordinality as e(track_id, position)
+         unnest(c.exemplar_track_ids[1:3]) with ordinality as e (track_id, position)
     inner join {{ ref('dim_tracks') }} as t on t.track_id = e.track_id
     group by all
 ),
@@ -29,7 +29,7 @@ candidates as (
         c.centre_rank, c.similarity,
         d.track_id, d.track_name, d.artists, d.primary_genre, d.genres, d.song_key, d.explicit, d.popularity,
         d.mood, d.cluster_id, k.cluster_name,
-        exists (
+        exists(
             select 1 from played_artists as p
             where p.listener_id = c.listener_id and (c.split = 'all' or p.is_train)
               and list_contains({{ artist_list('d.artists') }}, p.artist)

@@ -59,15 +59,21 @@ decided as (
             when true then '--full-refresh was asked for'
             {%- endif %}
             when previous_state.parameters is null then
-                {{ sql_string('no previous warehouse with stored models' if previous_warehouse_path() else 'no previous warehouse') }}
+                {{ sql_string('no previous warehouse with stored models' if previous_warehouse_path()
+                              else 'no previous warehouse') }}
             when previous_state.parameters <> current_state.parameters then 'model parameters changed'
             when previous_state.features <> current_state.features then 'the feature set changed'
             when not list_has_all(previous_state.training_genres, current_state.training_genres) then
                 'new genres in the training split: ' || array_to_string(
-                    list_filter(current_state.training_genres, lambda g: not list_contains(previous_state.training_genres, g)), ', ')
+                    list_filter(
+                        current_state.training_genres,
+                        lambda g: not list_contains(previous_state.training_genres, g)
+                    ), ', ')
             when tracks_same = 0 then 'no previous track is left unchanged'
-            when (tracks_added + tracks_changed + tracks_deleted) / greatest(tracks_same + tracks_changed + tracks_deleted, 1)
-                > {{ var('incremental_max_change_share', 0.2) }} then 'more than the incremental_max_change_share of tracks changed'
+            when (tracks_added + tracks_changed + tracks_deleted)
+                / greatest(tracks_same + tracks_changed + tracks_deleted, 1)
+                > {{ var('incremental_max_change_share', 0.2) }}
+                then 'more than the incremental_max_change_share of tracks changed'
         end as full_reason
     from changes, current_state, previous_state
 ),

@@ -36,20 +36,27 @@ final as (
         json_group_object(stage, seconds) as stage_seconds,
         sum(seconds) as ml_seconds,
         -- the headline numbers as columns, for BI tools
-        max(case when stage = 'autoencoder' then (metrics ->> 'recon_mse_mean')::double end) as autoencoder_recon_mse_mean,
-        max(case when stage = 'autoencoder' then (metrics ->> 'recon_mse_max')::double end) as autoencoder_recon_mse_max,
+        max(case when stage = 'autoencoder' then (metrics ->> 'recon_mse_mean')::double end)
+            as autoencoder_recon_mse_mean,
+        max(case when stage = 'autoencoder' then (metrics ->> 'recon_mse_max')::double end)
+            as autoencoder_recon_mse_max,
         max(case when stage = 'autoencoder' then (metrics ->> 'epochs')::int end) as autoencoder_epochs,
-        max(case when stage = 'genre_aware' then (metrics ->> 'recon_mse_mean')::double end) as genre_aware_recon_mse_mean,
+        max(case when stage = 'genre_aware' then (metrics ->> 'recon_mse_mean')::double end)
+            as genre_aware_recon_mse_mean,
         max(case when stage = 'genre_aware' then (metrics ->> 'epochs')::int end) as genre_aware_epochs,
-        max(case when stage = 'genre_aware' then (metrics ->> 'aux_accuracy_holdout')::double end) as genre_head_accuracy_holdout,
-        max(case when stage = 'genre_head' then (metrics ->> 'accuracy_holdout')::double end) as audio_head_accuracy_holdout,
-        max(case when stage = 'genre_head_search' then (metrics ->> 'chosen_validation_hit_at_10')::double end) as audio_head_validation_hit_at_10,
+        max(case when stage = 'genre_aware' then (metrics ->> 'aux_accuracy_holdout')::double end)
+            as genre_head_accuracy_holdout,
+        max(case when stage = 'genre_head' then (metrics ->> 'accuracy_holdout')::double end)
+            as audio_head_accuracy_holdout,
+        max(case when stage = 'genre_head_search' then (metrics ->> 'chosen_validation_hit_at_10')::double end)
+            as audio_head_validation_hit_at_10,
         -- the config the audio and hybrid embeddings were trained with, and where it came from
         -- (ml_genre_head_tuning: the defaults of dbt_project.yml, or a tuning run)
         max(case when stage = 'model_config' then (params ->> 'source') end) as config_source,
         max(case when stage = 'model_config' then (params ->> 'tuning_run_id') end) as config_tuning_run_id,
         max(case when stage = 'model_config' then (params -> 'genre_head') end) as genre_head_config,
-        max(case when stage = 'model_config' then (params ->> 'hybrid_audio_weight')::double end) as hybrid_audio_weight,
+        max(case when stage = 'model_config' then (params ->> 'hybrid_audio_weight')::double end)
+            as hybrid_audio_weight,
         max(case when stage = 'pca' then (metrics ->> 'n_components')::int end) as pca_components,
         max(case when stage = 'pca' then (metrics ->> 'variance_kept')::double end) as pca_variance_kept,
         max(case when stage = 'k_selection' then (metrics ->> 'chosen_k_features')::int end) as chosen_k_features,

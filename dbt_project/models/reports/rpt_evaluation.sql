@@ -57,7 +57,8 @@ has_genres as (
 
 metrics as (
     select 'genre_hit_rate_at_10_heldout' as metric, avg(hit_rate) as value,
-           'default embedding (ml_track_embeddings.is_default); held-out songs as queries (never seen by the genre head); all tracks as candidates; same song excluded' as protocol
+           'default embedding (ml_track_embeddings.is_default); held-out songs as queries (never seen by the '
+           || 'genre head); all tracks as candidates; same song excluded' as protocol
     from per_query where is_default and is_holdout
     union all
     select 'genre_hit_rate_at_10_all', avg(hit_rate),
@@ -69,7 +70,8 @@ metrics as (
     from per_query where embedding_kind = 'autoencoder' and not is_default and is_holdout
     union all
     select 'genre_hit_rate_at_10_seed_protocol', avg(hit_rate),
-           'seed 001 protocol: first track of each name, neighbours among those, primary genre, every query (audio embedding: sound alone, as the seed)'
+           'seed 001 protocol: first track of each name, neighbours among those, primary genre, every query '
+           || '(audio embedding: sound alone, as the seed)'
     from per_query where embedding_kind = 'seed_protocol'
     union all
     select 'same_song_rate_at_10', avg(same_song::int),
@@ -107,7 +109,8 @@ final as (
         value::double as value,
         protocol,
         case when value is null and (metric like 'genre%') and not has_genres.has_genres
-             then 'the catalogue has no genres: genre metrics cannot be computed (recommendations use the unsupervised autoencoder embedding)'
+             then 'the catalogue has no genres: genre metrics cannot be computed '
+                  || '(recommendations use the unsupervised autoencoder embedding)'
         end as null_reason
     from metrics
     cross join has_genres

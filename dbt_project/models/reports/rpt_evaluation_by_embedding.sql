@@ -14,7 +14,8 @@ with
 
 neighbours as (
     select * from {{ ref('ml_track_neighbours') }}
-    where neighbour_rank <= 10 and embedding_kind in (select distinct embedding_kind from {{ ref('ml_track_embeddings') }})
+    where neighbour_rank <= 10
+      and embedding_kind in (select distinct embedding_kind from {{ ref('ml_track_embeddings') }})
 ),
 
 embeddings as (
@@ -47,7 +48,9 @@ lists as (
         neighbours.track_id,
         neighbours.neighbour_rank,
         neighbours.neighbour_track_id,
-        case when q.track_id in (select track_id from evidence) then 'artist_evidence' else 'audio_only' end as query_group,
+        case
+            when q.track_id in (select track_id from evidence) then 'artist_evidence' else 'audio_only'
+        end as query_group,
         q.primary_genre = n.primary_genre as genre_hit,
         {{ shares_an_artist('q.artists', 'n.artists') }} as same_artist,
         n.popularity

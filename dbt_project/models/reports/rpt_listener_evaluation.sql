@@ -18,7 +18,7 @@ train_songs as (
 test_songs as (
     select distinct s.listener_id, s.song_key
     from split as s
-    anti join train_songs as t using (listener_id, song_key)
+    anti join train_songs using (listener_id, song_key)
     where not s.is_train and not s.skipped
 ),
 
@@ -74,7 +74,9 @@ lists as (
     anti join train_songs as t on t.listener_id = l.listener_id and t.song_key = s.song_key
     qualify row_number() over (partition by l.listener_id order by hash(l.listener_id || s.song_key), s.song_key) <= 50
     union all
-    select 'co_listening', listener_id, song_key, row_number() over (partition by listener_id order by score desc, song_key)
+    select
+        'co_listening', listener_id, song_key,
+        row_number() over (partition by listener_id order by score desc, song_key)
     from co_listened
     qualify row_number() over (partition by listener_id order by score desc, song_key) <= 50
 ),

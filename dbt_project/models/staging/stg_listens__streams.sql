@@ -13,7 +13,7 @@ with
 manifest as (
     select file, format, listener_name
     from read_csv({{ sql_string(dir ~ '/files.csv') }}, header = true,
-                  columns = {'file': 'varchar', 'format': 'varchar', 'listener_name': 'varchar'})
+                  columns = { 'file': 'varchar', 'format': 'varchar', 'listener_name': 'varchar' })
 ),
 {%- endif %}
 
@@ -89,7 +89,9 @@ select
     records.played_at,
     records.ms_played,
     {{ spotify_track_id('records.track_ref') }} as spotify_track_id,
-    coalesce(records.track_ref like 'spotify:episode:%' or records.track_ref like '%/episode/%', false) as ref_is_episode,
+    coalesce(
+        records.track_ref like 'spotify:episode:%' or records.track_ref like '%/episode/%', false
+    ) as ref_is_episode,
     nullif(trim(records.artist_name), '') as artist_name,
     nullif(trim(records.track_name), '') as track_name,
     nullif(trim(records.album_name), '') as album_name,

@@ -114,7 +114,8 @@ final as (
         nullif({{ list_join('reasons', "'; '") }}, '') as reject_reason,
         case
             when raw_record is not null then raw_record
-            {%- set fields = ['track_id', 'track_name', 'artists', 'album_name', 'genres'] + int_columns + double_columns + ['explicit'] %}
+            {%- set fields = ['track_id', 'track_name', 'artists', 'album_name', 'genres']
+                             + int_columns + double_columns + ['explicit'] %}
             when {{ list_size('reasons') }} > 0 then {{ json_object_text(fields) }}
         end as raw_record
     from checked

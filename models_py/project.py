@@ -95,3 +95,26 @@ def tsne_2d(X: np.ndarray, seed: int = 0, perplexity: float = 30.0, max_iter: in
         done[0] = max_iter - PROGRESS_EVERY
         report()
     return np.asarray(embedding, dtype=np.float32)
+
+
+PLACE_BLOCK = 65_536  # queries per faiss search: bounds the (block, k) arrays at any catalogue size
+
+
+def place_by_neighbours(reference: np.ndarray, reference_xy: np.ndarray, X: np.ndarray, k: int = 10) -> np.ndarray:
+    """2-D positions for the rows of X on a map of `reference` (positions reference_xy): each row at
+    the mean position of its k most cosine-similar reference rows, weighted by similarity (floored
+    at 0; how openTSNE's transform initialises a new point). A row equal to a reference row lands
+    next to it. Exact (faiss flat inner product on unit rows); float32 (len(X), 2)."""
+    import faiss
+
+    from .neighbours import normalise_rows
+
+    k = min(k, len(reference))
+    index = faiss.IndexFlatIP(reference.shape[1])
+    index.add(normalise_rows(reference))
+    out = np.empty((len(X), 2), dtype=np.float32)
+    for start in range(0, len(X), PLACE_BLOCK):
+        sim, idx = index.search(normalise_rows(X[start : start + PLACE_BLOCK]), k)
+        weight = np.maximum(sim, 0) + 1e-6
+        out[start : start + PLACE_BLOCK] = (reference_xy[idx] * weight[..., None]).sum(1) / weight.sum(1, keepdims=True)
+    return out

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from tests.browser import WIDTHS, browser, check_page, needs_chromium, serving
 from tests.helpers import FIXTURE_CSV, copy_home
 from tests.listen_files import make_histories
 from wavehouse.build import build
@@ -153,6 +154,18 @@ def test_cli_and_api_for_a_person(listened, built_home, monkeypatch):
     assert client.get("/api/listeners/" + "x" * 300).status_code == 422
     monkeypatch.setenv("WAVEHOUSE_HOME", str(built_home))
     assert "wavehouse build --listens" in runner.invoke(cli, ["for-you"]).output
+
+
+@needs_chromium
+def test_the_listener_page_passes_the_page_checks_at_both_widths(listened):
+    """The checks every page passes (tests/browser.py): no sideways scroll at 390 px, Tab and a
+    visible focus everywhere, no serious axe-core violation; and each track of "For you" plays."""
+    with serving(published_db(listened[0])) as app, browser() as chrome:
+        for width in WIDTHS.values():
+            page = chrome.new_page(viewport={"width": width, "height": 900})
+            check_page(page, app + "/listener/kim")
+            assert page.locator("button.play").count() == page.locator("table.cards").first.locator("tr").count() - 1
+            page.close()
 
 
 @pytest.mark.parametrize("client", ["duckdb 2.0", "duckdb 1.5"])

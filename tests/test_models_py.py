@@ -28,7 +28,7 @@ from wavehouse.models_py.genre_head import (
     train_genre_head,
 )
 from wavehouse.models_py.neighbours import exact_topk, recall_at
-from wavehouse.models_py.project import lda_2d, pca_for_variance, tsne_2d
+from wavehouse.models_py.project import lda_2d, pca_for_variance, place_by_neighbours, tsne_2d
 from wavehouse.models_py.sampling import stratified_sample
 from wavehouse.models_py.tuning import (
     best_config,
@@ -157,6 +157,21 @@ def test_lda_and_tsne_give_two_dimensions():
     d = ((xy[:, None] - xy[None]) ** 2).sum(-1)
     np.fill_diagonal(d, np.inf)
     assert (y[d.argmin(axis=1)] == y).mean() > 0.95
+
+
+def test_placed_points_land_among_their_nearest_reference_points():
+    reference = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]], dtype=np.float32)
+    xy = np.array([[0, 0], [10, 0], [0, 10], [5, 5]], dtype=np.float32)
+    # a copy of a reference row lands at (nearly) its place, whatever its length
+    placed = place_by_neighbours(reference, xy, 3 * reference[:3], k=1)
+    assert np.allclose(placed, xy[:3])
+    # between two: the similarity-weighted mean of their places; with no positive similarity to
+    # either (cosines -1 and 0, floored at 0), their plain mean
+    mixed = place_by_neighbours(reference[:2], xy[:2], np.array([[2, 1, 0], [-1, 0, 0]], dtype=np.float32), k=2)
+    w = np.array([2, 1]) / np.sqrt(5)
+    assert np.allclose(mixed[0], (w[0] * xy[0] + w[1] * xy[1]) / w.sum(), atol=1e-4)
+    assert np.allclose(mixed[1], (xy[0] + xy[1]) / 2, atol=1e-3)
+    assert placed.dtype == np.float32 and mixed.shape == (2, 2)
 
 
 def test_silhouette_from_distances_equals_scikit_learn():

@@ -39,6 +39,13 @@ MACRO_EXAMPLES = {
     "int_track_features_scaled as b where a.track_id = '" + SEED + "' and b.track_id = '" + OTHER + "'",
     "wh_word_match": "select wh_word_match('rhapsdy', ['bohemian', 'rhapsody'])",
     "song_path_candidates": f"select * from song_path_candidates('{SEED}', '{OTHER}', steps := 6, per_step := 3)",
+    "wh_key_text": "select wh_key_text(1, 0)",
+    "wh_feature_text": "select wh_feature_text('duration', 220459)",
+    "track_sound": f"select * from track_sound('{SEED}')",
+    "tracks_sound": f"select * from tracks_sound(['{SEED}', '{OTHER}'])",
+    "sound_comparison": f"select * from sound_comparison('{SEED}', ['{OTHER}'])",
+    "recommendation_because": f"select * from recommendation_because('{SEED}', ['{OTHER}'])",
+    "build_playlist": f"select * from build_playlist(['{SEED}'], n := 5, discovery := 0.8, max_tempo := 130.0)",
     # the fixture warehouse has no listeners: the macro binds and returns no rows (tests/test_listens.py)
     "recommend_for": "select * from recommend_for('me', k := 5, discovery := 1, max_per_artist := 1)",
 }

@@ -1,13 +1,12 @@
 """`wavehouse serve`: every API endpoint and its 4xx paths in-process (FastAPI's TestClient), the
-read-only guarantees, reopening after a publish with no failed request, and the pages in a real
-headless Chromium (Debian's, driven by Playwright)."""
+read-only guarantees, reopening after a publish with no failed request, and `wavehouse serve` as a
+user starts it (the pages in a real browser: test_web_pages.py)."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
-import socket
 import threading
 import time
 import warnings
@@ -16,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.browser import free_port
 from wavehouse.paths import published_db
 
 warnings.filterwarnings("ignore", message=".*httpx.*")
@@ -154,6 +154,32 @@ def test_user_text_is_never_sql(client):
     assert ok(client, f"/api/tracks/{SEED}")["track_id"] == SEED
 
 
+def test_sound_why_and_the_playlist_builder_in_words(client):
+    sound = {f["feature"]: f for f in ok(client, f"/api/tracks/{SEED}/sound")["features"]}
+    assert sound["tempo"]["value_text"].endswith(" BPM") and sound["loudness"]["value_text"].endswith(" dB")
+    assert re.fullmatch(r"[A-G]#? (major|minor)", sound["key"]["value_text"])
+    assert re.fullmatch(r"\d+:\d\d", sound["duration_ms"]["value_text"])
+    assert all(0 <= f["percentile"] <= 100 for f in sound.values() if f["percentile"] is not None)
+    assert client.get("/api/tracks/nope/sound").status_code == 404
+    why = ok(client, f"/api/recommend?seed={SEED}&k=5&explain=true")["results"]
+    assert all(r["why"]["because"].count("similar ") == 1 for r in why)
+    built = ok(client, f"/api/playlist?seed={SEED}&n=8&discovery=1&max_tempo=150")
+    assert built["seeds"] == [SEED] and len(built["tracks"]) <= 8
+    assert all(t["tempo"] <= 150 and not t["familiar_artist"] for t in built["tracks"])
+    assert len({t["artists"] for t in built["tracks"]}) == len(built["tracks"])  # one song per artist
+    m3u = client.get(f"/api/playlist?seed={SEED}&n=8&format=m3u")
+    assert m3u.headers["content-type"].startswith("audio/x-mpegurl") and m3u.text.count("#EXTINF") == 8
+    csv_text = client.get(f"/api/playlist?seed={SEED}&n=8&format=csv").text
+    assert len(csv_text.splitlines()) == 9 and csv_text.startswith("position,track_id")
+    assert len(ok(client, "/api/playlist?mood=calm&n=5")["seeds"]) == 5
+    assert client.get("/api/playlist").status_code == 400  # no seed, mood or cluster
+    assert client.get(f"/api/playlist?seed={SEED}&discovery=2").status_code == 422
+    assert client.get(f"/api/playlist?seed={SEED}&mood=grumpy").status_code == 400
+    columns = client.get("/api/map?map=tsne&format=columns&limit=100000", headers={"Accept-Encoding": "gzip"})
+    assert columns.headers["content-encoding"] == "gzip" and len(columns.json()["x"]) == len(columns.json()["track_id"])
+    assert client.get("/favicon.ico").headers["content-type"].startswith("image/svg")
+
+
 def test_pages_render_offline_and_escape(client):
     for url in ["/", f"/track/{SEED}", "/clusters", "/cluster/1", "/docs"]:
         response = client.get(url)
@@ -166,7 +192,7 @@ def test_pages_render_offline_and_escape(client):
     audio = client.get(f"/track/{SEED}?embedding=audio").text
     audio_ids = [r["track_id"] for r in ok(client, f"/api/recommend?seed={SEED}&embedding=audio")["results"]]
     assert all(f"/track/{tid}" in audio for tid in audio_ids)
-    assert f'href="/track/{SEED}?embedding=hybrid"' in audio and "<b>audio</b>" in audio
+    assert f'href="/track/{SEED}?embedding=hybrid"' in audio and "<b>sound alone</b>" in audio
     assert client.get(f"/track/{SEED}?embedding=nope").status_code == 422
     assert "openapi" in client.get("/openapi.json").json()
 
@@ -256,31 +282,7 @@ def test_a_warehouse_from_an_older_wavehouse_is_served_by_sql(built_home, tmp_pa
     assert [r["track_id"] for r in answer["results"]] == [r[0] for r in expected]
 
 
-# ---------------------------------------------------------------- a real browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(built_home):
-    import uvicorn
-
-    port = free_port()
-    config = uvicorn.Config(create_app(published_db(built_home)), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if instance.started:
-            break
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+# ---------------------------------------------------------------- serving as a user starts it
 
 
 def test_serve_with_two_workers_answers_from_both(built_home):
@@ -317,52 +319,6 @@ def test_serve_with_two_workers_answers_from_both(built_home):
     finally:
         process.terminate()
         process.wait(timeout=20)
-
-
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (CI installs Debian's chromium)")
-def test_a_person_searches_opens_a_track_and_a_cluster_in_chromium(server, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.goto(server + "/")
-        page.fill("#q", "ghost acoustic")
-        page.wait_for_selector("tr.result a")
-        page.click("tr.result a >> nth=0")
-        page.wait_for_url("**/track/**")
-        assert page.inner_text("h1") == "Ghost - Acoustic"
-        rows = page.locator("table >> nth=0").locator("tr")
-        assert rows.count() == 11  # header + 10 recommendations
-        assert "agree on" in page.inner_text("table >> nth=0")
-        # a path to another song, from the track page
-        page.fill("#to", "bohemian rhapsody")
-        page.fill("#steps", "6")
-        page.click("#pathform button")
-        page.wait_for_selector("tr.step")
-        assert page.locator("tr.step").count() >= 3
-        page.screenshot(path=str(tmp_path / "track.png"), full_page=True)
-        # the map: points drawn, hovering shows a track, a click opens it, the legend opens a cluster
-        page.goto(server + "/clusters")
-        page.wait_for_function("document.getElementById('map').dataset.ready > 0")
-        x, y = page.evaluate("""() => { const c = document.getElementById('map'), b = c.getBoundingClientRect();
-                                        const p = points[0], k = b.width / c.width;
-                                        return [b.left + sx(p.x) * k, b.top + sy(p.y) * k]; }""")
-        page.mouse.move(x, y)
-        assert page.is_visible("#tip") and page.inner_text("#tip")
-        page.mouse.click(x, y)
-        page.wait_for_url("**/track/**")
-        page.go_back()
-        page.wait_for_selector("a.legend")
-        page.click("a.legend >> nth=0")
-        page.wait_for_url("**/cluster/**")
-        assert page.inner_text("h1").startswith("Cluster ")
-        assert page.get_attribute("#m3u", "href").endswith("format=m3u&n=40")
-        browser.close()
 
 
 def test_the_single_seed_fast_path_equals_the_recommend_macro(built_home):

@@ -10,13 +10,14 @@ publishes a new one. All SQL is parameterised.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from wavehouse import __version__, lookup
@@ -25,7 +26,7 @@ from wavehouse.lookup import for_api, records
 from wavehouse.lookup.store import Warehouse
 from wavehouse.paths import published_db
 
-from . import listeners, pages
+from . import listeners, page_routes
 
 
 class NotFound(WavehouseError):
@@ -209,53 +210,48 @@ def create_app(db_path: Path | None = None) -> FastAPI:
 
     @app.get("/api/map", tags=["clusters"], summary="2-D map points with cluster, paged")
     def api_map(
+        request: Request,
         map: Annotated[str, Query(pattern="^[a-z_]+$")] = "pca",
         limit: Annotated[int, Query(ge=1, le=100000)] = 5000,
         offset: Annotated[int, Query(ge=0)] = 0,
+        format: Annotated[str, Query(pattern="^(records|columns)$")] = "records",
     ):
         with store.cursor() as con:
             columns, rows = lookup.map_points(con, map, limit, offset)
-            return JSONResponse({"map": map, "offset": offset, "points": records((columns, rows))})
+        if format == "columns":  # the map page's every track: arrays, gzip-compressed when asked
+            body = {"map": map, "offset": offset, **{c: [r[i] for r in rows] for i, c in enumerate(columns)}}
+            return compressed(JSONResponse(body), request)
+        return JSONResponse({"map": map, "offset": offset, "points": records((columns, rows))})
 
-    # ------------------------------------------------------------------ pages
-
-    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
-    def docs_page():
-        return pages.api_docs(app.openapi())
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home_page():
+    @app.get("/api/tracks/{track_id}/sound", tags=["tracks"], summary="A track's features in words and units")
+    def api_sound(track_id: str):
         with store.cursor() as con:
-            return pages.home(records(lookup.clusters(con)))
+            return JSONResponse({"track_id": track_id, "features": records(lookup.sound(con, track_id))})
 
-    @app.get("/track/{track_id}", response_class=HTMLResponse, include_in_schema=False)
-    def track_page(track_id: str, embedding: Literal["hybrid", "audio", "unsupervised"] | None = None):
+    @app.get("/api/playlist", tags=["playlists"], summary="The playlist builder: seeds shaped by a few controls")
+    def api_playlist(
+        seed: Annotated[list[str], Query(max_length=20, description="track ids, URIs or search text")] = [],  # noqa: B006
+        cluster: Annotated[str | None, Query(max_length=100)] = None,
+        mood: Annotated[str | None, Query(max_length=40)] = None,
+        n: Annotated[int, Query(ge=1, le=200)] = 25,
+        discovery: Annotated[float, Query(ge=0, le=1, description="0 familiar ... 1 discovery")] = 0.5,
+        min_energy: Annotated[float, Query(ge=0, le=1)] = 0.0,
+        max_energy: Annotated[float, Query(ge=0, le=1)] = 1.0,
+        min_tempo: Annotated[float, Query(ge=0, le=300)] = 0.0,
+        max_tempo: Annotated[float, Query(ge=0, le=300)] = 250.0,
+        one_per_artist: bool = True,
+        format: Annotated[str, Query(pattern="^(json|m3u|uris|csv)$")] = "json",
+    ):
+        shape = lookup.Shape(n, discovery, min_energy, max_energy, min_tempo, max_tempo, one_per_artist)
         with store.cursor() as con:
-            try:
-                info = lookup.track(con, track_id)
-            except lookup.TrackNotFound as exc:
-                return HTMLResponse(pages.not_found(str(exc)), status_code=404)
-            names, default = lookup.embedding_choices(con)
-            filters = lookup.Filters(embedding=lookup.resolve_embedding(con, embedding))
-            recs = records(lookup.recommendations(con, [track_id], 10, filters, top=store.top).rows)
-            why = lookup.explain(con, track_id, [r["track_id"] for r in recs]) if recs else {}
-            return pages.track(for_api(info), recs, why, names, embedding or default)
+            built = lookup.build_playlist(con, [s[:200] for s in seed], shape, cluster, mood)
+        if format != "json":
+            return playlist_response(built.tracks, format, "wavehouse-playlist")
+        return JSONResponse(
+            {"seeds": built.seeds, "seed_tracks": records(built.seed_tracks), "tracks": records(built.tracks)}
+        )
 
-    @app.get("/clusters", response_class=HTMLResponse, include_in_schema=False)
-    def clusters_page():
-        with store.cursor() as con:
-            return pages.clusters(records(lookup.clusters(con)))
-
-    @app.get("/cluster/{cluster}", response_class=HTMLResponse, include_in_schema=False)
-    def cluster_page(cluster: str):
-        with store.cursor() as con:
-            try:
-                cid = cluster_id(con, cluster)
-            except NotFound as exc:
-                return HTMLResponse(pages.not_found(str(exc)), status_code=404)
-            tracks = records(lookup.playlist(con, str(cid), None, 40))
-            return pages.cluster(cluster_sections(con, cid), tracks)
-
+    page_routes.add_routes(app, store, NotFound, cluster_id, cluster_sections)
     listeners.add_routes(app, store, NotFound)
     return app
 
@@ -267,10 +263,23 @@ def cluster_sections(con, cid: int) -> dict[str, Any]:
     return sections
 
 
+MEDIA = {"m3u": "audio/x-mpegurl", "csv": "text/csv", "uris": "text/plain"}
+
+
 def playlist_response(rows: lookup.Rows, fmt: str, name: str):
     if fmt == "json":
         return JSONResponse({"playlist": name, "tracks": records(rows)})
     text = lookup.playlist_text(*rows, fmt)
-    media = "audio/x-mpegurl" if fmt == "m3u" else "text/plain"
-    headers = {"Content-Disposition": f'attachment; filename="{name}.m3u"'} if fmt == "m3u" else {}
-    return PlainTextResponse(text, media_type=media, headers=headers)
+    headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'} if fmt in ("m3u", "csv") else {}
+    return PlainTextResponse(text, media_type=MEDIA[fmt], headers=headers)
+
+
+def compressed(response: Response, request: Request) -> Response:
+    """`response` gzip-compressed when the client accepts it (the map's 100,000 points: ~5 MB of
+    JSON, ~1.5 MB compressed); small answers are not compressed anywhere else."""
+    if "gzip" not in request.headers.get("accept-encoding", ""):
+        return response
+    body = gzip.compress(response.body, compresslevel=5)
+    return Response(
+        body, media_type=response.media_type, headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    )

@@ -14,11 +14,18 @@ from wavehouse import lookup
 from wavehouse.errors import WavehouseError
 from wavehouse.lookup import records
 
-from .pages import e, layout, track_link
+from .layout import e, layout, play_button, track_link
 from .pages import not_found as not_found_page
 
 Name = Annotated[str, Path(min_length=1, max_length=200)]
-FOR_YOU = [("#", "rank"), ("title", "track_name"), ("artists", "artists"), ("genre", "primary_genre"), ("why", "why")]
+FOR_YOU = [
+    ("#", "rank"),
+    ("Title", "track_name"),
+    ("Artists", "artists"),
+    ("Genre", "primary_genre"),
+    ("Why", "why"),
+    ("", "play"),
+]
 METHODS = {
     "recommend_for": "for you",
     "popularity": "most popular",
@@ -115,17 +122,11 @@ def months_chart(months: list[dict[str, Any]], width: int = 720, height: int = 2
         if any(c in m for m in by_month.values())
     )
     return (
-        f'<svg viewBox="0 0 {width} {height}" role="img" style="width:100%;max-width:{width}px;background:#fff">'
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="Plays per month, by cluster" '
+        f'style="width:100%;max-width:{width}px;background:#fff">'
         f"<title>Plays per month from {e(first)} to {e(last)}, by cluster</title>{''.join(bars)}</svg>"
         f'<div class="muted">{e(first)} … {e(last)}</div><div>{legend}</div>'
     )
-
-
-# at phone width each table row becomes a card of "header: value" lines (no sideways scrolling)
-NARROW = """<style>@media (max-width:640px){table.cards tr:first-child{display:none}
-table.cards tr{display:block;border-bottom:1px solid #e5e7eb;padding:.3em 0}
-table.cards td{display:block;border:0;padding:.1em .3em}
-table.cards td::before{content:attr(data-label) ": ";color:#4b5563}}</style>"""
 
 
 def cards(rows: list[dict[str, Any]], columns: list[tuple[str, str]], links: dict[str, Any] | None = None) -> str:
@@ -154,14 +155,14 @@ def page(name: str, profile: dict[str, list[dict[str, Any]]], tracks: list[dict[
         {**r, "hit_rate": f"{r['hit_rate']:.0%}", "recall": f"{r['recall']:.0%}", "method": METHODS.get(r["method"])}
         for r in profile["evaluation"]
     ]
-    body = f"""{NARROW}<h1>{e(name)}</h1><p>{summary}</p>
+    body = f"""<h1>{e(name)}</h1><p>{summary}</p>
 <h2>Your listening, month by month</h2>{months_chart(profile["months"])}
-<h2>For you</h2>{cards(tracks, FOR_YOU, {"track_name": track_link})}
+<h2>For you</h2>{cards(tracks, FOR_YOU, {"track_name": track_link, "play": play_button})}
 <h2>Your taste</h2><p class="muted">The few kinds of music you play most, each with its share of your listening.</p>
-{cards(taste, [("kind", "taste_centre"), ("share", "share"), ("tracks", "n_tracks"), ("like", "because_you_play")])}
-<h2>Top artists</h2>{cards(profile["artists"], [("artist", "artist"), ("plays", "plays"), ("hours", "hours")])}
-<h2>Top clusters</h2>{cards(profile["clusters"], [("cluster", "cluster"), ("plays", "plays"), ("hours", "hours")])}
+{cards(taste, [("Kind", "taste_centre"), ("Share", "share"), ("Tracks", "n_tracks"), ("Like", "because_you_play")])}
+<h2>Top artists</h2>{cards(profile["artists"], [("Artist", "artist"), ("Plays", "plays"), ("Hours", "hours")])}
+<h2>Top clusters</h2>{cards(profile["clusters"], [("Cluster", "cluster"), ("Plays", "plays"), ("Hours", "hours")])}
 <h2>How well this works on your history</h2>
 <p class="muted">Your taste up to a date, against the songs you first played after it.</p>
-{cards(scores, [("list", "method"), ("top", "k"), ("new songs", "test_songs"), ("found", "found"), ("hit", "hit_rate"), ("recall", "recall")])}"""
+{cards(scores, [("List", "method"), ("Top", "k"), ("New songs", "test_songs"), ("Found", "found"), ("Hit", "hit_rate"), ("Recall", "recall")])}"""
     return layout(name, body, f"/api/listeners/{quote(name)}")

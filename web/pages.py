@@ -1,251 +1,210 @@
 """The app's HTML pages: plain, server-rendered, every value escaped; the little JavaScript they use
-(live search, the cluster map, the song path form) is inline, so the pages work offline with no CDN."""
+is inline (web/layout.py, web/charts.py), so the pages work offline with no CDN."""
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
-STYLE = """
-body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
-header{background:#1f2937;color:#fff;padding:.6em 1.2em;display:flex;gap:1.5em;align-items:center}
-header a{color:#e5e7eb;text-decoration:none}header b{font-size:1.1em}
-main{max-width:1100px;margin:1em auto;padding:0 1em}
-table{border-collapse:collapse;width:100%;margin:.5em 0 1.2em;background:#fff}
-th,td{border-bottom:1px solid #e5e7eb;padding:.3em .5em;text-align:left;vertical-align:top}
-th{background:#f3f4f6;font-weight:600}a{color:#1d4ed8}
-input[type=search],input[type=text]{font-size:1.1em;padding:.45em;width:100%;box-sizing:border-box}
-.muted{color:#6b7280}.bar{display:inline-block;height:.7em;background:#60a5fa}.neg{background:#f87171}
-#tip{position:fixed;pointer-events:none;background:#111;color:#fff;padding:.25em .5em;border-radius:4px;font-size:13px;display:none}
-canvas{background:#fff;border:1px solid #e5e7eb;width:100%;max-width:1000px;cursor:crosshair}
-.pill{display:inline-block;background:#e5e7eb;border-radius:9px;padding:0 .5em;margin:0 .2em .2em 0;font-size:13px}
-"""
+from .charts import SOUND_JS, bars
+from .layout import cluster_link, e, layout, percent, play_button, spotify_link, table, track_link
 
-FEATURES = [
-    "danceability",
-    "energy",
-    "valence",
-    "acousticness",
-    "instrumentalness",
-    "speechiness",
-    "liveness",
-    "loudness",
-    "tempo",
-    "popularity",
-    "duration_ms",
-    "explicit",
-    "key",
-    "mode",
-    "time_signature",
-]
+EMBEDDING_WORDS = {
+    "hybrid": "sound and genres",
+    "audio": "sound alone",
+    "unsupervised": "sound, no genre labels",
+}
 
 
-def e(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list):
-        return ", ".join(e(v) for v in value)
-    return escape(str(value))
+def data_script(name: str, value: Any) -> str:
+    """A JSON value as a script's constant (safe inside <script>)."""
+    return f"const {name} = {json.dumps(value).replace('</', '<' + chr(92) + '/')};"
 
 
-def layout(title: str, body: str, twin: str | None = None) -> str:
-    json_link = f' · <a href="{escape(twin)}">JSON</a>' if twin else ""
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)} · wavehouse</title>
-<style>{STYLE}</style></head><body>
-<header><b><a href="/">wavehouse</a></b><a href="/">Search</a><a href="/clusters">Clusters</a><a href="/docs">API</a>
-<span class="muted" style="margin-left:auto">read-only{json_link}</span></header>
-<main>{body}</main></body></html>"""
-
-
-def track_link(row: dict[str, Any]) -> str:
-    return f'<a href="/track/{quote(str(row["track_id"]))}">{e(row.get("track_name")) or e(row["track_id"])}</a>'
-
-
-def table(rows: list[dict[str, Any]], columns: list[str], links: dict[str, Any] | None = None) -> str:
-    links = links or {}
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{links[c](r) if c in links else e(r.get(c))}</td>" for c in columns) + "</tr>"
-        for r in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def cluster_link(row: dict[str, Any]) -> str:
-    if row.get("cluster_id") is None:
-        return ""
-    return f'<a href="/cluster/{row["cluster_id"]}">{e(row.get("cluster_name")) or row["cluster_id"]}</a>'
-
-
-def home(clusters: list[dict[str, Any]]) -> str:
-    body = f"""<h1>Find a song</h1>
-<input id="q" type="search" placeholder="a title, an artist, both (&quot;Ed Sheeran - Shape of You&quot;), or a Spotify link" autofocus>
-<div id="results" class="muted">Type to search.</div>
-<h2>Clusters</h2>{table(clusters, ["cluster_id", "cluster_name", "n_tracks", "top_genres"], {"cluster_name": cluster_link})}
-<script>
+SEARCH_JS = """
 const box = document.getElementById('q'), out = document.getElementById('results');
 let timer = null, asked = 0;
-function esc(s) {{ return String(s ?? '').replace(/[&<>"']/g, c => ({{'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}})[c]); }}
-box.addEventListener('input', () => {{
+function show(data) {
+  out.innerHTML = data.results.length ? '<table class="cards"><tr><th>Track</th><th>Artists</th><th>Genre</th><th></th></tr>' +
+    data.results.map(t => `<tr class="result"><td data-label="Track"><a href="/track/${encodeURIComponent(t.track_id)}">${esc(t.track_name)}</a></td>` +
+      `<td data-label="Artists">${esc(t.artists)}</td><td data-label="Genre">${esc(t.primary_genre)}</td>` +
+      `<td data-label="">${playButton(t.track_id, t.track_name)}</td></tr>`).join('') + '</table>'
+    : 'No match.';
+}
+box.addEventListener('input', () => {
   clearTimeout(timer);
-  timer = setTimeout(async () => {{
+  timer = setTimeout(async () => {
     const q = box.value.trim(), mine = ++asked;
-    if (!q) {{ out.innerHTML = 'Type to search.'; return; }}
+    history.replaceState(null, '', q ? '/?q=' + encodeURIComponent(q) : '/');
+    if (!q) { out.innerHTML = 'Type to search.'; return; }
     const r = await fetch('/api/search?k=10&q=' + encodeURIComponent(q));
     if (mine !== asked) return;
     const data = await r.json();
-    if (!r.ok) {{ out.textContent = data.error; return; }}
-    out.innerHTML = data.results.length ? '<table><tr><th>track</th><th>artists</th><th>genre</th><th>score</th></tr>' +
-      data.results.map(t => `<tr class="result"><td><a href="/track/${{encodeURIComponent(t.track_id)}}">${{esc(t.track_name)}}</a></td>` +
-        `<td>${{esc(t.artists)}}</td><td>${{esc(t.primary_genre)}}</td><td>${{t.score}}</td></tr>`).join('') + '</table>'
-      : 'No match.';
-  }}, 120);
-}});
-</script>"""
-    return layout("Search", body, "/api/search?q=shape%20of%20you")
+    if (!r.ok) { out.textContent = data.error; return; }
+    show(data);
+  }, 120);
+});
+if (FOUND && FOUND.error) out.textContent = FOUND.error; else if (FOUND) show(FOUND);
+"""
+
+
+def home(clusters: list[dict[str, Any]], q: str = "", found: dict[str, Any] | None = None) -> str:
+    """The search page; `q` and its results (the /api/search answer) when the URL carries ?q=."""
+    body = f"""<h1>Find a song</h1>
+<form action="/" role="search"><label for="q">A title, an artist or both</label>
+<input id="q" name="q" type="search" value="{
+        escape(q)
+    }" placeholder="&quot;Ed Sheeran - Shape of You&quot;, or a Spotify link" autofocus></form>
+<div id="results" class="muted" aria-live="polite">Type to search.</div>
+<h2>Clusters of similar sound</h2>{
+        table(clusters, ["cluster_name", "n_tracks", "top_genres"], {"cluster_name": cluster_link})
+    }"""
+    return layout("Search", body, "/api/search?q=shape%20of%20you", data_script("FOUND", found) + SEARCH_JS)
 
 
 def track(
-    info: dict[str, Any], recs: list[dict[str, Any]], why: dict[str, tuple], embeddings: list[str], embedding: str
+    info: dict[str, Any], sound: list[dict[str, Any]], recs: list[dict[str, Any]], embeddings: list[str], embedding: str
 ) -> str:
-    """The track page; its recommendations from `embedding`, with links to the others."""
+    """The track page: its sound against the catalogue, recommendations from `embedding` with why
+    in words (technical detail one click away), a Play button for each, a path to another song."""
     tid = str(info["track_id"])
     choose = " · ".join(
-        f"<b>{e(name)}</b>"
+        f"<b>{e(EMBEDDING_WORDS.get(name, name))}</b>"
         if name == embedding
-        else f'<a href="/track/{quote(tid)}?embedding={quote(name)}">{e(name)}</a>'
+        else f'<a href="/track/{quote(tid)}?embedding={quote(name)}">{e(EMBEDDING_WORDS.get(name, name))}</a>'
         for name in embeddings
     )
-    features = [{"feature": f, "value": info.get(f)} for f in FEATURES if info.get(f) is not None]
     for r in recs:
-        agree, differ, shared = why.get(r["track_id"], (None, None, None))
-        r["why"] = f"agree on {e(agree)}; differ on {e(differ)}" + (f"; shared genres {e(shared)}" if shared else "")
-    genres = "".join(f'<span class="pill">{e(g)}</span>' for g in info.get("genres") or [])
-    body = f"""<h1>{e(info.get("track_name"))}</h1>
+        why = r.get("why") or {}
+        r["details"] = (
+            f"<details><summary>detail</summary>match {r['similarity']:.3f} (cosine); closest features "
+            f"{e(why.get('agree_most'))}; furthest {e(why.get('differ_most'))}</details>"
+        )
+    cells = {
+        "track_name": track_link,
+        "cluster_name": cluster_link,
+        "similarity": lambda r: percent(r["similarity"]),
+        "because": lambda r: e((r.get("why") or {}).get("because")) + r["details"],
+        "play": lambda r: play_button(r)
+        + f' <button class="quiet compare" type="button" data-track="{escape(str(r["track_id"]))}" '
+        f'data-title="{e(r.get("track_name"))}" aria-label="Compare the sound of {e(r.get("track_name"))}">Compare</button>',
+    }
+    genres_html = "".join(f'<span class="pill">{e(g)}</span>' for g in info.get("genres") or [])
+    title = e(info.get("track_name"))
+    body = f"""<h1>{title}</h1>
 <p><b>{e(info.get("artists"))}</b> · {e(info.get("album_name"))} · cluster {cluster_link(info)} · mood {
         e(info.get("mood"))
-    }
- · <a href="https://open.spotify.com/track/{quote(tid)}">open in Spotify</a></p><p>{genres}</p>
-<h2>Recommendations</h2>
-<p>embedding: {choose}</p>
+    }</p>
+<p>{genres_html}</p><p>{play_button(info)} {spotify_link(info)}</p>
+<h2>Its sound</h2>
+<p class="muted" id="sound-note">Where it sits among every track of the catalogue: the blue dot.</p>
+<svg id="sound" role="img" data-title="{title}: its sound against the catalogue" aria-labelledby="sound-note"
+ style="width:100%;max-width:600px"></svg>
+<details><summary>Every feature in numbers</summary>{
+        table(sound, ["label", "value_text", "percentile"], {"percentile": lambda r: above(r)})
+    }</details>
+<h2>Songs like it</h2>
+<p>Matched on: {choose}</p>
 {
         table(
             recs,
-            ["rank", "track_name", "artists", "primary_genre", "similarity", "cluster_name", "why"],
-            {"track_name": track_link, "cluster_name": cluster_link},
+            ["rank", "track_name", "artists", "primary_genre", "similarity", "because", "play"],
+            cells,
         )
     }
 <h2>Path to another song</h2>
-<form id="pathform"><input id="to" type="text" placeholder="a song to travel to, e.g. bohemian rhapsody">
+<form id="pathform"><label for="to">A song to travel to</label> <input id="to" type="text" placeholder="e.g. bohemian rhapsody">
 <label>steps <input id="steps" type="number" value="12" min="3" max="100" style="width:4em"></label> <button>Find a path</button></form>
-<div id="path"></div>
-<h2>Features</h2>{table(features, ["feature", "value"])}
-<script>
-function esc(s) {{ return String(s ?? '').replace(/[&<>"']/g, c => ({{'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}})[c]); }}
-document.getElementById('pathform').addEventListener('submit', async ev => {{
+<div id="path" aria-live="polite"></div>"""
+    script = (
+        data_script("SOUND", sound)
+        + data_script("SEED", tid)
+        + SOUND_JS
+        + """
+const chart = document.getElementById('sound'), note = document.getElementById('sound-note');
+soundChart(chart, SOUND, null, '');
+document.addEventListener('click', async ev => {
+  const b = ev.target.closest('button.compare');
+  if (!b) return;
+  const r = await fetch('/api/tracks/' + encodeURIComponent(b.dataset.track) + '/sound');
+  const other = (await r.json()).features;
+  soundChart(chart, SOUND, other, b.dataset.title);
+  note.textContent = 'Blue dot: this song. Orange diamond: ' + b.dataset.title + '.';
+  chart.scrollIntoView({behavior: 'smooth', block: 'center'});
+});
+document.getElementById('pathform').addEventListener('submit', async ev => {
   ev.preventDefault();
   const out = document.getElementById('path');
   out.textContent = 'Finding a path...';
   const to = document.getElementById('to').value, steps = document.getElementById('steps').value;
-  const r = await fetch(`/api/path?a={quote(tid)}&b=${{encodeURIComponent(to)}}&steps=${{steps}}`);
+  const r = await fetch(`/api/path?a=${encodeURIComponent(SEED)}&b=${encodeURIComponent(to)}&steps=${steps}`);
   const data = await r.json();
-  if (!r.ok) {{ out.textContent = data.error; return; }}
-  out.innerHTML = '<table><tr><th>step</th><th>track</th><th>artists</th><th>similarity to line</th><th>to previous</th><th>to end</th></tr>' +
-    data.steps.map(s => `<tr class="step"><td>${{s.step}}</td><td><a href="/track/${{encodeURIComponent(s.track_id)}}">${{esc(s.track_name)}}</a></td>` +
-      `<td>${{esc(s.artists)}}</td><td>${{s.similarity_to_line}}</td><td>${{s.similarity_to_previous ?? ''}}</td><td>${{s.similarity_to_b}}</td></tr>`).join('') + '</table>';
-}});
-</script>"""
+  if (!r.ok) { out.textContent = data.error; return; }
+  out.innerHTML = '<table class="cards"><tr><th>Step</th><th>Track</th><th>Artists</th><th>Match to the line</th></tr>' +
+    data.steps.map(s => `<tr class="step"><td data-label="Step">${s.step}</td><td data-label="Track"><a href="/track/${encodeURIComponent(s.track_id)}">${esc(s.track_name)}</a></td>` +
+      `<td data-label="Artists">${esc(s.artists)}</td><td data-label="Match to the line">${Math.round(s.similarity_to_line * 100)}%</td></tr>`).join('') + '</table>';
+});
+"""
+    )
     return layout(
         str(info.get("track_name") or tid),
         body,
         f"/api/recommend?seed={quote(tid)}&explain=true&embedding={quote(embedding)}",
+        script,
     )
 
 
-def clusters(rows: list[dict[str, Any]]) -> str:
-    body = f"""<h1>The catalogue on a map</h1>
-<p class="muted">Each dot is a track (a fixed sample), placed by the first two principal components and coloured by
-cluster. Hover for the track, click to open it.</p>
-<canvas id="map" width="1000" height="620"></canvas><div id="tip"></div>
-<p id="legend"></p>
-{
-        table(
-            rows,
-            ["cluster_id", "cluster_name", "n_tracks", "share", "genre_purity", "top_genres", "energy", "acousticness"],
-            {"cluster_name": cluster_link},
-        )
-    }
-<script>
-const COLORS = ['#2563eb','#dc2626','#16a34a','#9333ea','#ea580c','#0891b2','#ca8a04','#db2777','#4b5563','#65a30d',
-                '#7c3aed','#0d9488','#b91c1c','#1e40af','#a16207','#be185d','#15803d','#6d28d9','#c2410c','#0369a1'];
-const canvas = document.getElementById('map'), ctx = canvas.getContext('2d'), tip = document.getElementById('tip');
-let points = [], sx, sy;
-function esc(s) {{ return String(s ?? '').replace(/[&<>"']/g, c => ({{'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}})[c]); }}
-function colour(c) {{ return c === null || c < 0 ? '#9ca3af' : COLORS[c % COLORS.length]; }}
-async function draw() {{
-  const r = await fetch('/api/map?map=pca&limit=6000');
-  points = (await r.json()).points;
-  const xs = points.map(p => p.x), ys = points.map(p => p.y);
-  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  sx = x => 10 + (x - x0) / (x1 - x0 || 1) * (canvas.width - 20);
-  sy = y => canvas.height - 10 - (y - y0) / (y1 - y0 || 1) * (canvas.height - 20);
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  for (const p of points) {{ ctx.fillStyle = colour(p.cluster_id); ctx.fillRect(sx(p.x) - 1.5, sy(p.y) - 1.5, 3, 3); }}
-  const ids = [...new Set(points.map(p => p.cluster_id))].sort((a, b) => a - b);
-  document.getElementById('legend').innerHTML = 'Open a cluster: ' + ids.map(c =>
-    `<a class="pill legend" href="/cluster/${{c}}" style="background:${{colour(c)}};color:#fff">${{c}}</a>`).join('');
-  canvas.dataset.ready = points.length;
-}}
-function nearest(ev) {{
-  const box = canvas.getBoundingClientRect(), scale = canvas.width / box.width;
-  const mx = (ev.clientX - box.left) * scale, my = (ev.clientY - box.top) * scale;
-  let best = null, bestD = 36;
-  for (const p of points) {{ const d = (sx(p.x) - mx) ** 2 + (sy(p.y) - my) ** 2; if (d < bestD) {{ best = p; bestD = d; }} }}
-  return best;
-}}
-canvas.addEventListener('mousemove', ev => {{
-  const p = nearest(ev);
-  if (!p) {{ tip.style.display = 'none'; return; }}
-  tip.style.display = 'block'; tip.style.left = (ev.clientX + 12) + 'px'; tip.style.top = (ev.clientY + 12) + 'px';
-  tip.innerHTML = `${{esc(p.track_name)}} — ${{esc(p.artists)}} <span style="opacity:.7">(cluster ${{p.cluster_id}})</span>`;
-}});
-canvas.addEventListener('click', ev => {{ const p = nearest(ev); if (p) location.href = '/track/' + encodeURIComponent(p.track_id); }});
-draw();
-</script>"""
-    return layout("Clusters", body, "/api/clusters")
+def above(row: dict[str, Any]) -> str:
+    p = row.get("percentile")
+    return "" if p is None else f"higher than {p}% of the catalogue"
 
 
 def cluster(sections: dict[str, Any], tracks: list[dict[str, Any]]) -> str:
+    """A cluster: its genre mix and how it differs from the catalogue as charts, what drives it,
+    similar clusters and its playlist (every track playable)."""
     info = sections["cluster"]
     cid = info["cluster_id"]
-    genres = "".join(
-        f'<span class="pill">{e(g["genre"])} {g["share"]:.0%}</span>' for g in info.get("top_genres") or []
-    )
     artists = "".join(f'<span class="pill">{e(a["artist"])}</span>' for a in info.get("top_artists") or [])
-    for row in sections["profile"]:
-        z = row.get("z_score") or 0
-        row["deviation"] = (
-            f'<span class="bar{" neg" if z < 0 else ""}" style="width:{min(abs(z), 3) * 40:.0f}px"></span> {z:+.2f}'
-        )
-    profile = "".join(
-        f"<tr><td>{e(r['feature'])}</td><td>{e(r['mean'])}</td><td>{r['deviation']}</td></tr>"
-        for r in sections["profile"]
+    mix = bars(info.get("top_genres") or [], "genre", "share", f"Genre mix of {info['cluster_name']}")
+    profile = bars(
+        [{**r, "label": r.get("label") or r["feature"]} for r in sections["profile"]],
+        "label",
+        "z_score",
+        f"How {info['cluster_name']} differs from the catalogue",
+        signed=True,
+        text=lambda r: f"{r['z_score']:+.1f} sd",
     )
-    body = f"""<h1>Cluster {cid}: {e(info["cluster_name"])}</h1>
-<p>{e(info["n_tracks"])} tracks ({info["share"]:.1%} of the catalogue) · genre purity {e(info.get("genre_purity"))}</p>
-<p><b>Top genres</b> {genres or '<span class="muted">none (the catalogue has no genres)</span>'}</p><p><b>Top artists</b> {artists}</p>
-<h2>How it differs from the catalogue</h2>
-<table><tr><th>feature</th><th>mean</th><th>z-score (deviation from the catalogue mean)</th></tr>{profile}</table>
-<h2>What drives it (SHAP)</h2>{table(sections["importance"], ["feature", "mean_abs_shap", "importance_rank"])}
-<h2>Similar clusters</h2>{table(sections["similar"], ["cluster_id", "cluster_name", "centroid_similarity"], {"cluster_name": cluster_link})}
-<h2>Playlist</h2><p><a id="m3u" href="/api/clusters/{cid}/playlist?format=m3u&n=40">Download M3U</a> ·
-<a href="/api/clusters/{cid}/playlist?format=uris&n=40">Spotify URIs</a></p>
-{table(tracks, ["position", "track_name", "artists", "primary_genre", "mood", "centroid_similarity"], {"track_name": track_link})}"""
-    return layout(f"Cluster {cid}", body, f"/api/clusters/{cid}")
+    body = f"""<h1>{e(info["cluster_name"])}</h1>
+<p>{e(info["n_tracks"])} tracks ({info["share"]:.1%} of the catalogue) · cluster {cid}</p>
+<p><b>Top artists</b> {artists}</p>
+<h2>Genre mix</h2>{mix or '<p class="muted">The catalogue has no genres.</p>'}
+<h2>How it sounds, against the catalogue</h2>
+<p class="muted">Each feature's mean in this cluster, in standard deviations (sd) from the catalogue's mean.</p>{
+        profile
+    }
+<details><summary>What drives it (SHAP) and the means</summary>{
+        table(sections["importance"], ["feature", "mean_abs_shap", "importance_rank"])
+    }{table(sections["profile"], ["feature", "mean", "z_score"])}</details>
+<h2>Similar clusters</h2>{
+        table(
+            sections["similar"],
+            ["cluster_name", "centroid_similarity"],
+            {"cluster_name": cluster_link, "centroid_similarity": lambda r: percent(r["centroid_similarity"])},
+        )
+    }
+<h2>Its playlist</h2><p><a id="m3u" href="/api/clusters/{cid}/playlist?format=m3u&n=40">Download M3U</a> ·
+<a href="/api/clusters/{cid}/playlist?format=uris&n=40">Spotify URIs</a> ·
+<a href="/playlist?cluster={cid}">Open in the playlist builder</a></p>
+{
+        table(
+            tracks,
+            ["position", "track_name", "artists", "primary_genre", "mood", "play"],
+            {"track_name": track_link, "play": play_button},
+        )
+    }"""
+    return layout(e(info["cluster_name"]), body, f"/api/clusters/{cid}")
 
 
 def not_found(message: str) -> str:

@@ -66,6 +66,7 @@ limit k
 
 {% macro create_recommendation_macros() %}
 {{ create_search_macros() }}
+{{ create_sound_macros() }}
 
 
 -- the continuous features (z-scores) where two tracks agree most / differ most, 3 each; the
@@ -222,4 +223,5 @@ best as (
 )
 select step, t, track_id, similarity_to_line from best order by step, similarity_to_line desc, track_id;
 
+{{ create_playlist_macros() }}
 {% endmacro %}

@@ -9,7 +9,8 @@ rapidfuzz): no torch, scikit-learn or dbt on this path.
 
     resolve    what a user typed -> a track or a cluster
     recommend  recommendations, filters, embeddings, diverse re-ranking, "why"
-    catalogue  playlists, clusters, evaluation, song paths, one track, maps
+    catalogue  playlists, clusters, evaluation, song paths, one track and its sound, maps
+    builder    the playlist builder: seeds, a cluster or a mood, shaped by a few controls
     tables     info, quarantined rows, tracks, tuning runs, a user's own SQL
     listeners  a person's recommendations (recommend_for), taste, listening and evaluation
     values     DuckDB values as JSON or text, playlists as M3U / URIs
@@ -24,6 +25,7 @@ from contextlib import contextmanager
 
 import duckdb
 
+from .builder import Built, Shape, build_playlist
 from .catalogue import (
     cluster_detail,
     clusters,
@@ -32,6 +34,7 @@ from .catalogue import (
     map_points,
     playlist,
     song_path,
+    sound,
     track,
 )
 from .db import Rows, connect, query
@@ -56,6 +59,7 @@ from .recommend import (
     is_plain,
     list_of,
     mmr_order,
+    moods,
     per_cluster_conflict,
     recommend,
     recommend_diverse,
@@ -93,6 +97,10 @@ def opened() -> Iterator[duckdb.DuckDBPyConnection]:
 __all__ = [
     "AmbiguousTrack",
     "Answer",
+    "Built",
+    "Shape",
+    "build_playlist",
+    "sound",
     "CLEAR_POPULARITY_MARGIN",
     "CLEAR_SCORE_MARGIN",
     "EMBEDDINGS",
@@ -122,6 +130,7 @@ __all__ = [
     "list_of",
     "map_points",
     "mmr_order",
+    "moods",
     "opened",
     "per_cluster_conflict",
     "playlist",

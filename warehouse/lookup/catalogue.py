@@ -250,6 +250,16 @@ limit ? offset ?
 """
 
 
+def sound(con: duckdb.DuckDBPyConnection, track_id: str) -> Rows:
+    """Every feature of a track the catalogue has (the macro track_sound): label, unit, value, the
+    value in words ("97 BPM", "C# minor", "3:40", "79%") and, for the continuous ones, the share of
+    the catalogue below it (percentile)."""
+    _, found = query(con, "select 1 from dim_tracks where track_id = ?", [track_id])
+    if not found:
+        raise TrackNotFound(f"no track with id {track_id!r}")
+    return query(con, "select * from track_sound(?)", [track_id])
+
+
 def map_points(con: duckdb.DuckDBPyConnection, name: str = "pca", limit: int = 5000, offset: int = 0) -> Rows:
     """2-D map coordinates with cluster, in a fixed pseudo-random order (the first page is a sample)."""
     _, maps = query(con, "select distinct map from ml_track_maps order by 1")

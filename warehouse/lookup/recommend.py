@@ -59,13 +59,17 @@ def resolve_embedding(con: duckdb.DuckDBPyConnection, name: str | None) -> str |
     return None if name == default else EMBEDDINGS[name]
 
 
+def moods(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The moods a track can have (the seed moods, by priority), then "neutral"."""
+    _, rows = query(con, "select mood from moods order by priority")
+    return [r[0] for r in rows] + ["neutral"]
+
+
 def check_mood(con: duckdb.DuckDBPyConnection, mood: str | None) -> None:
     if mood is None:
         return
-    _, rows = query(con, "select mood from moods order by priority")
-    moods = [r[0] for r in rows] + ["neutral"]
-    if mood not in moods:
-        raise WavehouseError(f"unknown mood {mood!r}; moods: {', '.join(moods)}")
+    if mood not in (found := moods(con)):
+        raise WavehouseError(f"unknown mood {mood!r}; moods: {', '.join(found)}")
 
 
 LIST_SQL = """
@@ -177,25 +181,28 @@ def recommend_diverse(
 
 
 def explain(con: duckdb.DuckDBPyConnection, seed_id: str, track_ids: list[str]) -> dict[str, tuple]:
-    """Why each track is recommended for the seed: {track_id: (agree_most, differ_most, shared_genres)}."""
+    """Why each track is recommended for the seed: {track_id: (because, agree_most, differ_most,
+    shared_genres)}; `because` in words (recommendation_because: shared artists, genres and mood,
+    the closest features and the largest differences with both values), the rest as data."""
     _, rows = query(
         con,
         """
-        select w.track_id, w.agree_most, w.differ_most, w.shared_genres
-        from (select unnest(?) as rec_id) as r, recommendation_why(?, r.rec_id) as w""",
-        [track_ids, seed_id],
+        select w.track_id, b.because, w.agree_most, w.differ_most, w.shared_genres
+        from (select unnest(?) as rec_id) as r, recommendation_why(?, r.rec_id) as w
+        left join recommendation_because(?, ?) as b on b.track_id = w.track_id""",
+        [track_ids, seed_id, seed_id, track_ids],
     )
     return {r[0]: r[1:] for r in rows}
 
 
-WHY_COLUMNS = ("agree_most", "differ_most", "shared_genres")
+WHY_COLUMNS = ("because", "agree_most", "differ_most", "shared_genres")
 
 
 def why(con: duckdb.DuckDBPyConnection, seed_id: str, track_ids: list[str]) -> dict[str, dict[str, Any]]:
     """explain() as named values for each of track_ids ({track_id: {agree_most, differ_most,
     shared_genres}}; None values where the warehouse has no explanation)."""
     found = explain(con, seed_id, track_ids) if track_ids else {}
-    return {tid: dict(zip(WHY_COLUMNS, found.get(tid, (None, None, None)))) for tid in track_ids}
+    return {tid: dict(zip(WHY_COLUMNS, found.get(tid, (None,) * len(WHY_COLUMNS)))) for tid in track_ids}
 
 
 def is_plain(n_seeds: int, filters: Filters, diverse: bool = False, per_cluster: bool = False) -> bool:

@@ -4,8 +4,10 @@ the CLI's JSON and CSV, rounded and as text), the rows as records, and M3U / Spo
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import decimal
+import io
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -58,8 +60,15 @@ def records(rows: Rows) -> list[dict[str, Any]]:
 
 
 def playlist_text(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
-    """A playlist as an extended M3U file (`m3u`) or as Spotify URIs, one per line (`uris`)."""
+    """A playlist as an extended M3U file (`m3u`), as Spotify URIs, one per line (`uris`), or as
+    CSV with a header (`csv`: every column)."""
     col = {name: i for i, name in enumerate(columns)}
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_people_leaf(v) for v in row] for row in rows)
+        return out.getvalue()
     if fmt == "uris":
         return "\n".join(f"spotify:track:{row[col['track_id']]}" for row in rows)
     lines = ["#EXTM3U"]

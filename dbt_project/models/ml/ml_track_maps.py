@@ -1,9 +1,12 @@
-"""2-D maps of the catalogue: `pca` (first two principal components, every track), `lda`
+"""2-D maps of the catalogue, every track on each: `pca` (first two principal components), `lda`
 (genre-supervised, fitted on the SMOTE-balanced training split's tracks within the train_sample
-sample, every track projected; only when the catalogue has genres) and `tsne` (seed
-001's t-SNE, on a fixed stratified sample). An incremental build projects new and changed tracks
-on the LDA map with the stored projection and keeps every other point; t-SNE cannot place new
-points, so its map keeps the full build's sample (less any changed or deleted track)."""
+sample, every track projected; only when the catalogue has genres) and `tsne`, the app's map:
+t-SNE (seed 001's method) of the space the clusters are computed in (the is_cluster_space
+embedding) on a fixed stratified sample of tsne_sample tracks, every other track placed at the
+similarity-weighted mean position of its 10 nearest sample tracks in that space
+(models_py.project.place_by_neighbours). An incremental build projects new and changed tracks on
+the LDA map with the stored projection, places them on the t-SNE map by the stored sample, and
+keeps every other point."""
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +16,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     from wavehouse import ml
     from wavehouse.models_py.balance import smote_balance
-    from wavehouse.models_py.project import lda_fit_2d, project, tsne_2d
+    from wavehouse.models_py.project import lda_fit_2d, place_by_neighbours, project, tsne_2d
 
     p = ml.config(
         tsne_sample=(dbt.config.get("tsne_sample"), int),
@@ -23,6 +26,8 @@ def model(dbt, session):
     )
     inputs = ml.table(dbt.ref("int_ml_inputs").order("track_id"))
     X = ml.matrix(inputs, "features")
+    clustered = dbt.ref("ml_track_embeddings").filter("is_cluster_space").order("track_id")
+    C = ml.matrix(ml.table(clustered), "embedding")  # the space the clusters are computed in
     ids = inputs.column("track_id").combine_chunks()
     genres = ml.genre_labels(inputs)
     train = ~inputs.column("is_holdout").to_numpy(zero_copy_only=False)
@@ -33,7 +38,7 @@ def model(dbt, session):
             pa.table(
                 {
                     "track_id": ids.take(pa.array(rows)),
-                    "map": pa.array([name] * len(rows)),
+                    "map": pa.array([name] * len(rows), pa.string()),
                     "x": pa.array(xy[:, 0], pa.float32()),
                     "y": pa.array(xy[:, 1], pa.float32()),
                 }
@@ -55,11 +60,18 @@ def model(dbt, session):
             for name in (["lda"] if genres is not None else [])
         ]
         tsne = previous.filter(pa.compute.equal(previous.column("map"), "tsne"))
-        kept.append(
-            tsne.filter(
-                pa.array(ml.rows_in(tsne.column("track_id").combine_chunks(), ids.filter(pa.array(~compute))) >= 0)
-            )
+        unchanged = tsne.filter(
+            pa.array(ml.rows_in(tsne.column("track_id").combine_chunks(), ids.filter(pa.array(~compute))) >= 0)
         )
+        kept.append(unchanged)
+        try:  # new and changed tracks placed by the full build's t-SNE sample
+            sample, _ = ml.load_model(session, "map_tsne")
+            reference, reference_xy = sample["vectors"], sample["xy"]
+        except ValueError:  # a warehouse from before it was stored: by the unchanged tracks' places
+            at = ml.rows_in(unchanged.column("track_id").combine_chunks(), ids)
+            reference = C[at]
+            reference_xy = np.column_stack([unchanged.column(c).to_numpy() for c in ("x", "y")])
+        add("tsne", rows, place_by_neighbours(reference, reference_xy, C[rows]))
         pca_map(dbt, add, everyone)
         return pa.concat_tables([part.cast(previous.schema) for part in parts] + kept)
     with ml.stage(session, "map_pca", p):
@@ -84,12 +96,15 @@ def model(dbt, session):
         )
     with ml.stage(session, "map_tsne", p) as m:
         rows = ml.sample_rows(inputs, p["tsne_sample"], p["seed"])
-        add(
-            "tsne",
-            rows,
-            tsne_2d(X[rows], seed=p["seed"], max_iter=p["tsne_max_iter"], progress=ml.progress_of("map_tsne")),
-        )
-        m.update(sample_rows=len(rows))
+        xy = tsne_2d(C[rows], seed=p["seed"], max_iter=p["tsne_max_iter"], progress=ml.progress_of("map_tsne"))
+        rest = np.setdiff1d(everyone, rows)
+        add("tsne", rows, xy)
+        if len(rest):  # a catalogue larger than the sample
+            add("tsne", rest, place_by_neighbours(C[rows], xy, C[rest]))
+        m.update(sample_rows=len(rows), placed_rows=len(rest))
+    ml.save_model(
+        session, "map_tsne", {"vectors": C[rows], "xy": xy}, p, plan["run_id"], len(rows), ml.training_hash(C[rows])
+    )
     return pa.concat_tables(parts)
 
 

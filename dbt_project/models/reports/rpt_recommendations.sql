@@ -3,6 +3,7 @@
 {%- do ref('feature_scaling') -%}
 {#- the macros read these: built before the pre-hook creates them -#}
 {%- do ref('fct_recommendation_candidates') -%}
+{%- do ref('dim_feature_scale') -%}
 {%- do ref('dim_search_words') -%}
 {%- do ref('dim_search_vocabulary') -%}
 {#- Top-k recommendations of every track, with names, genres, cluster names and why: the features

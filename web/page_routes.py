@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import FastAPI, Path, Query
+from fastapi import Depends, FastAPI, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from wavehouse import lookup
@@ -18,9 +18,10 @@ from .layout import FAVICON_SVG
 Text = Annotated[str | None, Query(max_length=200)]
 
 
-def add_routes(app: FastAPI, store, not_found, cluster_id, cluster_sections) -> None:
+def add_routes(app: FastAPI, store, not_found, cluster_id, cluster_sections, playlist_query) -> None:
     """Register the pages (store: the server's warehouse; not_found: the app's 404 error type;
-    cluster_id and cluster_sections: the app's cluster look-ups, shared with the API)."""
+    cluster_id and cluster_sections: the app's cluster look-ups; playlist_query: the builder's
+    bounded parameters; all shared with the API)."""
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs_page():
@@ -73,27 +74,14 @@ def add_routes(app: FastAPI, store, not_found, cluster_id, cluster_sections) -> 
             return pages.cluster(cluster_sections(con, cid), tracks)
 
     @app.get("/playlist", response_class=HTMLResponse, include_in_schema=False)
-    def playlist_builder(
-        seed: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
-        cluster: Annotated[str | None, Query(max_length=100)] = None,
-        mood: Annotated[str | None, Query(max_length=40)] = None,
-        n: Annotated[int, Query(ge=1, le=200)] = 25,
-        discovery: Annotated[float, Query(ge=0, le=1)] = 0.5,
-        min_energy: Annotated[float, Query(ge=0, le=1)] = 0.0,
-        max_energy: Annotated[float, Query(ge=0, le=1)] = 1.0,
-        min_tempo: Annotated[float, Query(ge=0, le=300)] = 0.0,
-        max_tempo: Annotated[float, Query(ge=0, le=300)] = 250.0,
-        one_per_artist: bool = True,
-    ):
-        seeds = [s[:200] for s in seed if s.strip()]
-        shape = lookup.Shape(n, discovery, min_energy, max_energy, min_tempo, max_tempo, one_per_artist)
-        query = {"seed": seeds, "cluster": cluster, "mood": mood or None, **shape.__dict__}
+    def playlist_builder(ask=Depends(playlist_query)):  # noqa: B008 (FastAPI's dependency)
+        query = ask.as_query()
         answer, error = None, None
         with store.cursor() as con:
             moods = lookup.moods(con)
-            if seeds or cluster or mood:
+            if ask.seeds or ask.cluster or ask.mood:
                 try:
-                    built = lookup.build_playlist(con, seeds, shape, cluster, mood or None)
+                    built = lookup.build_playlist(con, ask.seeds, ask.shape, ask.cluster, ask.mood)
                     answer = {"seed_tracks": records(built.seed_tracks), "tracks": records(built.tracks)}
                     query["seed"] = built.seeds
                 except WavehouseError as exc:

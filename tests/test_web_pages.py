@@ -96,6 +96,9 @@ def test_a_playlist_is_built_shaped_taken_away_and_shared(app, chrome, width):
     again.goto(shared)  # the shared link rebuilds the same list
     assert again.inner_text("#list") == page.inner_text("#list")
     again.close()
+    page.fill("#add", "shape of you")  # another seed, typed: the page comes back with both
+    page.press("#add", "Enter")
+    page.wait_for_function("document.querySelectorAll('input[name=seed][type=hidden]').length === 2")
     page.goto(f"{app}/playlist?mood=calm&n=5")  # or start from a mood
     assert page.locator("#list tr").count() == 6 and page.locator("input[name=seed][type=hidden]").count() == 5
     page.close()

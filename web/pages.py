@@ -97,7 +97,8 @@ def track(
 <p><b>{e(info.get("artists"))}</b> · {e(info.get("album_name"))} · cluster {cluster_link(info)} · mood {
         e(info.get("mood"))
     }</p>
-<p>{genres_html}</p><p>{play_button(info)} {spotify_link(info)}</p>
+<p>{genres_html}</p><p>{play_button(info)} {spotify_link(info)} ·
+<a href="/playlist?seed={quote(tid)}">build a playlist from it</a></p>
 <h2>Its sound</h2>
 <p class="muted" id="sound-note">Where it sits among every track of the catalogue: the blue dot.</p>
 <svg id="sound" role="img" data-title="{title}: its sound against the catalogue" aria-labelledby="sound-note"

@@ -12,10 +12,10 @@ from .layout import e, layout, percent, play_button, table, track_link
 
 BUILDER_JS = """
 const form = document.getElementById('builder'), out = document.getElementById('list'), status = document.getElementById('status');
-function params() {
+function params(adding = false) {
   const p = new URLSearchParams();
   for (const el of form.elements) {
-    if (!el.name) continue;
+    if (!el.name || (el.id === 'add' && !adding)) continue;
     if (el.type === 'checkbox') p.set(el.name, el.checked ? 'true' : 'false');
     else if (el.value !== '') p.append(el.name, el.value);
   }
@@ -49,8 +49,9 @@ async function update() {
   }
 }
 let timer = null;
-form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(update, 150); });
-form.addEventListener('submit', ev => { ev.preventDefault(); update(); });
+// the controls update the list as they move; a song typed in "Add a song" joins the seeds on Enter
+form.addEventListener('input', ev => { if (ev.target.id === 'add') return; clearTimeout(timer); timer = setTimeout(update, 150); });
+form.addEventListener('submit', ev => { ev.preventDefault(); location.href = '/playlist?' + params(true); });
 document.getElementById('share').addEventListener('click', async () => {
   try { await navigator.clipboard.writeText(location.href); document.getElementById('share').textContent = 'Link copied'; }
   catch { prompt('Copy this link', location.href); }
@@ -94,7 +95,7 @@ def builder(query: dict[str, Any], answer: dict[str, Any] | None, error: str | N
     )
     exports = urlencode({k: v for k, v in query.items() if v is not None}, doseq=True)
     body = f"""<h1>Build a playlist</h1>
-<p class="muted">Start from songs (add them on a song's page, or search below), a mood or a cluster; shape it
+<p class="muted">Start from songs (from a song's page, or typed below), a mood or a cluster; shape it
 with the controls; take it away or share the link, which rebuilds it.</p>
 <form id="builder" action="/playlist">
 <p><b>Seeds</b> {seeds or '<span class="muted">none yet</span>'}</p>

@@ -93,7 +93,11 @@ def search(con, text, limit, fmt):
     'alone; unsupervised: the autoencoder, no genre labels (see `wavehouse sql "from '
     'rpt_evaluation_by_embedding"`).',
 )
-@click.option("--explain", is_flag=True, help="Show why: features that agree/differ most, shared genres.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Show why, in words (shared artists, genres and mood, the closest features and the largest differences with both values), and as data.",
+)
 @click.option(
     "--pick",
     type=click.IntRange(1),
@@ -154,11 +158,16 @@ def recommend(
             keep += ["genres", "n_seeds", "popularity", "explicit", "cluster_id"]
         index = [columns.index(c) for c in keep]
         columns, rows = keep, [tuple(r[i] for i in index) for r in rows]
-    if answer.why:
-        track = columns.index("track_id")
-        rows = [r + tuple(answer.why[r[track]].values()) for r in rows]
-        columns = columns + list(lookup.WHY_COLUMNS)
-    echo_rows(columns, rows, fmt)
+    if not answer.why:
+        return echo_rows(columns, rows, fmt)
+    track = columns.index("track_id")
+    # a table shows the data columns of why and, under it, the words in full (a column cuts them)
+    shown = [c for c in lookup.WHY_COLUMNS if fmt != "table" or c != "because"]
+    echo_rows(columns + shown, [r + tuple(answer.why[r[track]][c] for c in shown) for r in rows], fmt)
+    if fmt == "table":
+        click.echo("\nwhy, in words:")
+        for rank, r in enumerate(rows, 1):
+            click.echo(f"  {rank}. {r[columns.index('track_name')]}: {answer.why[r[track]]['because']}")
 
 
 @click.command()

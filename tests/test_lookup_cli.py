@@ -63,6 +63,10 @@ def test_recommend_by_search_string_and_explain(run):
     for r in recs:
         assert len(r["agree_most"]) == 3 and len(r["differ_most"]) == 3
         assert not set(r["agree_most"]) & {"explicit", "key", "mode", "time_signature"}
+        assert r["because"].count("similar ") == 1  # the same words as the API's why and the page
+    table = run("recommend", "ghost acoustic ben woodward", "-k", "3", "--explain").output
+    words = table.split("why, in words:\n")[1].splitlines()  # in full, under the table
+    assert [line.rsplit(": ", 1)[1] for line in words] == [r["because"] for r in recs]
 
 
 def test_recommend_filters(run, tracks):

@@ -9,8 +9,8 @@
     - sound_comparison(a, b_ids): track a's features beside each of b_ids', and b's gap from a in
       the catalogue's standard deviations
     - recommendation_because(seed_id, rec_ids): why each rec is recommended for seed, in words: shared
-      artists, genres and mood, the two closest sound features (where the seed stands out most) and the two largest differences (at least
-      half a standard deviation), each with both values -#}
+      artists, genres and mood, the two closest sound features (where the seed stands out most) and
+      the two largest differences (at least half a standard deviation), each with both values -#}
 {% macro create_sound_macros() %}
 create or replace macro wh_key_text(key_number, mode_number) as
     case when key_number between 0 and 11

@@ -14,6 +14,8 @@ COLOURS = [
     "#6d28d9", "#0f766e", "#991b1b", "#1e3a8a", "#854d0e", "#9d174d", "#166534", "#5b21b6", "#9a3412", "#075985",
 ]  # fmt: skip
 
+PAGE_ROWS = 100_000  # tracks per request of the map page (the API's most: 1M tracks load in 9 pages)
+
 MAP_JS = """
 const canvas = document.getElementById('map'), ctx = canvas.getContext('2d'), tip = document.getElementById('tip');
 let P = null, view = {s: 1, x: 0, y: 0}, marked = [], names = {};
@@ -93,16 +95,32 @@ document.getElementById('find').addEventListener('submit', async ev => {
   }
   draw();
 });
-(async () => {
-  const r = await fetch('/api/map?map=' + MAP + '&format=columns&limit=100000');
-  P = await r.json();
-  const xs = P.x, ys = P.y, [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+// every track, a page of the API at a time (its pages are bounded; the first is a random sample),
+// drawn as the pages arrive; places are fitted to the canvas over the tracks loaded so far
+const COLUMNS = ['track_id', 'x', 'y', 'cluster_id'];
+function place(raw) {
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];  // a loop: spread (...) overflows at 100k+
+  for (let i = 0; i < raw.x.length; i++) {
+    x0 = Math.min(x0, raw.x[i]); x1 = Math.max(x1, raw.x[i]); y0 = Math.min(y0, raw.y[i]); y1 = Math.max(y1, raw.y[i]);
+  }
   const k = Math.min((canvas.width - 20) / (x1 - x0 || 1), (canvas.height - 20) / (y1 - y0 || 1));
-  P.x = xs.map(v => 10 + (v - x0) * k + (canvas.width - 20 - (x1 - x0) * k) / 2);
-  P.y = ys.map(v => canvas.height - 10 - (v - y0) * k - (canvas.height - 20 - (y1 - y0) * k) / 2);
+  return {track_id: raw.track_id, cluster_id: raw.cluster_id,
+    x: raw.x.map(v => 10 + (v - x0) * k + (canvas.width - 20 - (x1 - x0) * k) / 2),
+    y: raw.y.map(v => canvas.height - 10 - (v - y0) * k - (canvas.height - 20 - (y1 - y0) * k) / 2)};
+}
+(async () => {
+  const count = document.getElementById('count');
+  let raw = null;
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await (await fetch(`/api/map?map=${MAP}&format=columns&limit=${PAGE}&offset=${offset}`)).json();
+    raw = raw ? Object.fromEntries(COLUMNS.map(c => [c, raw[c].concat(page[c])])) : page;
+    P = place(raw);
+    const more = page.x.length === PAGE;
+    count.textContent = P.x.length.toLocaleString('en') + (more ? ' (loading more)' : '');
+    draw();
+    if (!more) break;
+  }
   canvas.dataset.ready = P.x.length;
-  document.getElementById('count').textContent = P.x.length.toLocaleString('en');
-  draw();
 })();
 """
 
@@ -137,5 +155,5 @@ aria-label="Zoom out">−</button> <button type="button" id="reset" class="quiet
             },
         )
     }"""
-    script = f"const COLOURS = {COLOURS!r}; const MAP = {map_name!r};" + MAP_JS
+    script = f"const COLOURS = {COLOURS!r}; const MAP = {map_name!r}; const PAGE = {PAGE_ROWS};" + MAP_JS
     return layout("Map", body, "/api/clusters", script)

@@ -295,6 +295,25 @@ def same_lists(idx, sim, exact_idx, exact_sim):
         return np.allclose(sim, exact_sim, atol=1e-6) and ((idx == exact_idx) | (np.abs(sim - exact_sim) <= 1e-6)).all()
 
 
+def test_kept_best_first_empties_dropped_places_and_breaks_ties_by_lower_index():
+    from wavehouse.models_py.neighbours.core import first_of_each_group, kept_best_first, ordered
+
+    # best-first search results as faiss gives them: row 0 without ties, row 1 with a tie in the
+    # wrong order (index 7 before 4), row 2 short (a -1 place)
+    sim = np.array([[0.9, 0.8, 0.7, 0.6], [0.9, 0.5, 0.5, 0.1], [0.8, 0.3, -3e38, -3e38]], np.float32)
+    idx = np.array([[5, 2, 9, 1], [3, 7, 4, 8], [6, 0, -1, -1]])
+    dropped = np.array([[False, True, False, False], [True, False, False, False], [False, False, True, True]])
+    s, i = kept_best_first(sim, idx, dropped)
+    assert i.tolist() == [[5, -1, 9, 1], [4, 7, 8, -1], [6, 0, -1, -1]]  # untied rows keep their places
+    assert s[0, 1] == -np.inf and s[1].tolist() == pytest.approx([0.5, 0.5, 0.1, -np.inf])
+    # what downstream reads is what a full sort of every row gives
+    full_s, full_i = ordered(np.where(dropped, -np.inf, sim), np.where(dropped, 99, idx))
+    groups = np.arange(100)
+    a = first_of_each_group(i, s, groups, 3)
+    b = first_of_each_group(np.where(full_i == 99, -1, full_i), full_s, groups, 3)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
 def test_faiss_ivf_probes_as_many_lists_as_the_recall_target_needs():
     from wavehouse.models_py.neighbours import (
         exact_topk_distinct,

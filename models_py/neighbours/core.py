@@ -18,6 +18,23 @@ def ordered(values: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.take_along_axis(values, order, 1), np.take_along_axis(indices, order, 1)
 
 
+def kept_best_first(sim: np.ndarray, idx: np.ndarray, dropped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A faiss search's best-first lists (sim, idx) with the `dropped` places emptied where they
+    stand (-inf, -1): for the places kept, the order ordered() gives (best first, ties by lower
+    index) without sorting every row again: only rows in which two found places have equal
+    similarities are sorted (emptied places to their end). Consumers skip empty places
+    (first_of_each_group). Returns (sim, idx)."""
+    found = idx >= 0
+    tied = np.flatnonzero(((sim[:, 1:] == sim[:, :-1]) & found[:, 1:]).any(axis=1))
+    sim = np.where(dropped, -np.inf, sim).astype(np.float32)
+    idx = np.where(dropped, -1, idx)
+    if len(tied):
+        last = np.iinfo(idx.dtype).max
+        s, i = ordered(sim[tied], np.where(idx[tied] < 0, last, idx[tied]))
+        sim[tied], idx[tied] = s, np.where(i == last, -1, i)
+    return sim, idx
+
+
 def group_sizes_of(groups: np.ndarray | None, n: int) -> np.ndarray:
     """For every row, the size of its group (1 when there are no groups)."""
     if groups is None:

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import bounded
 from .bounded import BOUND_SLACK, BoundedExact
-from .core import first_of_each_group, normalise_rows, ordered
+from .core import first_of_each_group, kept_best_first, normalise_rows, ordered
 from .distinct import DISTINCT_CHUNK_ROWS, distinct_lists, exact_topk_distinct
 
 
@@ -20,7 +20,6 @@ def topk_among(
     (similarity -inf). What an incremental build computes for the new rows against every list."""
     import faiss
 
-    n = len(E)
     candidates = np.asarray(candidates, dtype=np.int64)
     queries = np.asarray(queries, dtype=np.int64)
     groups = np.asarray(groups)
@@ -32,10 +31,10 @@ def topk_among(
     def search(rows, width):
         width = int(min(width, len(candidates)))
         sim, at = index.search(normalise_rows(E[rows]), width)
-        idx = np.where(at >= 0, candidates[np.maximum(at, 0)], n)
-        dropped = (at < 0) | (groups[np.minimum(idx, n - 1)] == groups[rows][:, None])
-        sim, idx = ordered(np.where(dropped, -np.inf, sim).astype(np.float32), np.where(dropped, n, idx))
-        return np.where(idx >= n, -1, idx), sim
+        idx = np.where(at >= 0, candidates[np.maximum(at, 0)], -1)
+        dropped = (at < 0) | (groups[np.maximum(idx, 0)] == groups[rows][:, None])
+        sim, idx = kept_best_first(sim, idx, dropped)
+        return idx, sim
 
     return _padded(*distinct_lists(search, queries, k, groups, len(candidates) + 1), k)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import ivf_centroids, normalise_rows, ordered, recall_at
+from .core import ivf_centroids, kept_best_first, normalise_rows, recall_at
 from .distinct import distinct_lists, exact_topk_distinct
 from .incremental import topk_among
 
@@ -47,8 +47,8 @@ def ivf_search_distinct(
     def search(rows, width):
         sim, idx = index.search(normalise_rows(E[rows]), int(min(n, width + 1)))
         dropped = (idx < 0) | (groups[np.maximum(idx, 0)] == groups[rows][:, None])
-        sim, idx = ordered(np.where(dropped, -np.inf, sim).astype(np.float32), np.where(dropped, n, idx))
-        return np.where(idx >= n, -1, idx)[:, :width], sim[:, :width]
+        sim, idx = kept_best_first(sim, idx, dropped)  # at 1M, sorting every row again took 29 s of 180
+        return idx, sim
 
     queries = np.asarray(queries, dtype=np.int64)
     # queries in the order of their nearest list: consecutive queries then probe mostly the same

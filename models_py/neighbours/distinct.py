@@ -32,8 +32,9 @@ def distinct_lists(
     width_factor: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k lists with one row per group (never the query's own group), kept full. `search(rows,
-    width)` returns best-first lists (indices, similarities) of `width` for those rows (exact or IVF:
-    the refill uses the same method). Lists start at about k times 1.2 x the mean group size (2k at
+    width)` returns best-first lists (indices, similarities) of at least `width` places for those
+    rows, empty places (-1) skipped wherever they stand (exact or IVF: the refill uses the same
+    method). Lists start at about k times 1.2 x the mean group size (2k at
     least); rows that run short after dropping later copies are searched again at twice the width,
     until full or until every row has been seen. Rows go through in chunks (in `order`, positions in
     queries, if given), so memory is bounded by one chunk's wide lists. `short_is_all`: a search

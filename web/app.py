@@ -10,15 +10,15 @@ publishes a new one. All SQL is parameterised.
 from __future__ import annotations
 
 import dataclasses
-import gzip
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
 
 from wavehouse import __version__, lookup
 from wavehouse.errors import WavehouseError
@@ -58,6 +58,9 @@ def create_app(db_path: Path | None = None) -> FastAPI:
         "warehouse (read-only). Every page of the app has its JSON twin here.",
     )
     app.state.store = store
+    # large answers (the map's pages: 3.3 MB of JSON per 100,000 tracks, a third of that gzipped)
+    # compressed when the client accepts it; the small ones every request makes are left alone
+    app.add_middleware(GZipMiddleware, minimum_size=65_536, compresslevel=5)
 
     @app.exception_handler(lookup.AmbiguousTrack)
     async def ambiguous(_: Request, exc: lookup.AmbiguousTrack):
@@ -210,7 +213,6 @@ def create_app(db_path: Path | None = None) -> FastAPI:
 
     @app.get("/api/map", tags=["clusters"], summary="2-D map points with cluster, paged")
     def api_map(
-        request: Request,
         map: Annotated[str, Query(pattern="^[a-z_]+$")] = "pca",
         limit: Annotated[int, Query(ge=1, le=100000)] = 5000,
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -218,10 +220,9 @@ def create_app(db_path: Path | None = None) -> FastAPI:
     ):
         with store.cursor() as con:
             columns, rows = lookup.map_points(con, map, limit, offset)
-        if format == "columns":  # the map page's every track: arrays, gzip-compressed when asked
-            shown = [columns.index(c) for c in ("track_id", "x", "y", "cluster_id")]  # names on hover
-            body = {"map": map, "offset": offset, **{columns[i]: [r[i] for r in rows] for i in shown}}
-            return compressed(JSONResponse(body), request)
+        if format == "columns":  # the map page's every track as arrays (names come on hover)
+            shown = [columns.index(c) for c in ("track_id", "x", "y", "cluster_id")]
+            return JSONResponse({"map": map, "offset": offset, **{columns[i]: [r[i] for r in rows] for i in shown}})
         return JSONResponse({"map": map, "offset": offset, "points": records((columns, rows))})
 
     @app.get("/api/tracks/{track_id}/sound", tags=["tracks"], summary="A track's features in words and units")
@@ -287,14 +288,3 @@ def playlist_response(rows: lookup.Rows, fmt: str, name: str):
     text = lookup.playlist_text(*rows, fmt)
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'} if fmt in ("m3u", "csv") else {}
     return PlainTextResponse(text, media_type=MEDIA[fmt], headers=headers)
-
-
-def compressed(response: Response, request: Request) -> Response:
-    """`response` gzip-compressed when the client accepts it (the map of the bundled catalogue's
-    89,740 tracks: 5.8 MB of JSON, 2.9 MB compressed); small answers are not compressed anywhere else."""
-    if "gzip" not in request.headers.get("accept-encoding", ""):
-        return response
-    body = gzip.compress(response.body, compresslevel=5)
-    return Response(
-        body, media_type=response.media_type, headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-    )

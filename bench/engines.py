@@ -19,7 +19,7 @@ machine.
     python bench/engines.py                                   # 28,500 and 114,000 rows of the real file
     python bench/engines.py --rows 114000 1000000 --vars '{neighbour_method: ivf, eval_max_queries: 20000, search_sample: 50000}'
 
-With `neighbour_method: ivf` in --vars, the DuckDB build searches with faiss IVF on this machine
+With `neighbour_method: ivf` in --vars, the DuckDB build searches with its IVF (ListScan) on this machine
 and the Spark build with spark_ivf (its IVF search on the executors): each engine's own
 approximate search, each with its recall measured.
     python bench/engines.py --refit bench/results/engines_latest.json   # the model again, no builds
@@ -150,7 +150,7 @@ def stages_of(home: Path, engine: str) -> tuple[dict[str, float], dict]:
 
 
 def engine_vars(dbt_vars: str | None, engine: str) -> str | None:
-    """The vars an engine's build gets: `neighbour_method: ivf` (faiss IVF on the build machine)
+    """The vars an engine's build gets: `neighbour_method: ivf` (ListScan's IVF on the build machine)
     becomes spark_ivf (the IVF search run on Spark) for the Spark engine, so each engine runs its
     own approximate search; everything else as given."""
     import yaml

@@ -609,7 +609,7 @@ def block_engines(run: dict) -> str:
         + f"\n\nMeasured by `python bench/engines.py` on {run['machine']['cores']} cores, vars `{current_names(run['vars'] or '{}')}`"
     )
     if "neighbour_method: ivf" in (run["vars"] or ""):
-        text += " (`neighbour_method: ivf`: faiss IVF in the DuckDB build, spark_ivf in the Spark build)"
+        text += " (`neighbour_method: ivf`: the IVF in the DuckDB build, spark_ivf in the Spark build)"
     if run.get("resumed"):
         text += (
             f"; the sizes were built by {len(run['resumed']) + 1} invocations of the same code"

@@ -207,7 +207,7 @@ def neighbours_vs_floor(home: Path) -> dict:
     """The neighbour stage's kernels on the built embeddings: exact top-10 (BoundedExact, as the
     build runs it, and a faiss flat index of every pair; the best of three interleaved runs) against
     the floor 2*N*N*d / sgemm (the best of three 4096^3 products), the build's IVF
-    (faiss IndexIVFFlat, distinct-song lists, as neighbour_method ivf runs it) at several probes,
+    (ListScan, distinct-song lists, as neighbour_method ivf runs it) at several probes,
     and faiss HNSW, with recall@10 against exact; for the default embedding (the recommendation
     lists) and the cluster space (the evaluation lists)."""
     import faiss
@@ -215,9 +215,8 @@ def neighbours_vs_floor(home: Path) -> dict:
     from wavehouse.models_py.neighbours import (
         BoundedExact,
         exact_topk_distinct,
-        faiss_ivf_index,
         flat_topk,
-        ivf_search_distinct,
+        ivf_index,
         normalise_rows,
         recall_at,
     )
@@ -261,12 +260,12 @@ def neighbours_vs_floor(home: Path) -> dict:
         distinct_idx, distinct_sim = exact_topk_distinct(E, k, songs)
         res["exact_distinct_seconds"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
-        index = faiss_ivf_index(normalise_rows(E))
+        index = ivf_index(E, songs)
         index_seconds = time.perf_counter() - started
         for probe in PROBES:
             started = time.perf_counter()
-            idx, sim = ivf_search_distinct(index, E, k, songs, np.arange(n), probe)
-            res[f"faiss_ivf{probe}"] = {
+            idx, sim = index.search(np.arange(n), k, probe)
+            res[f"scan_ivf{probe}"] = {
                 "seconds_with_index": round(time.perf_counter() - started + index_seconds, 2),
                 "recall_at_10": round(recall_at(idx, distinct_idx, k, sim, distinct_sim), 4),
                 "lists": int(index.nlist),

@@ -48,10 +48,10 @@ def neighbour_tables(n: dict) -> list[str]:
                 f"| wavehouse exact, one id per song (the build's lists) | {e['exact_distinct_seconds']} | 1 | "
                 f"{e['exact_distinct_seconds'] / e['wavehouse_exact_seconds']:.2f}x exact |"
             )
-        for key in [k for k in e if k.startswith("faiss_ivf") and isinstance(e[k], dict)]:
-            i = e[key]
+        for key in [k for k in e if k.startswith(("faiss_ivf", "scan_ivf")) and isinstance(e[k], dict)]:
+            i, engine = e[key], "faiss IVF" if key.startswith("faiss") else "wavehouse IVF (ListScan)"
             out.append(
-                f"| faiss IVF ({i['lists']} lists, {key[9:]} probes), one id per song | {i['seconds_with_index']} | "
+                f"| {engine} ({i['lists']} lists, {key.split('ivf')[1]} probes), one id per song | {i['seconds_with_index']} | "
                 f"{i['recall_at_10']} (vs one id per song) | {i['seconds_with_index'] / e['wavehouse_exact_seconds']:.2f}x exact |"
             )
         if "faiss_flat_vs_floor" in e:

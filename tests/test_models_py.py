@@ -314,14 +314,32 @@ def test_kept_best_first_empties_dropped_places_and_breaks_ties_by_lower_index()
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
-def test_faiss_ivf_probes_as_many_lists_as_the_recall_target_needs():
-    from wavehouse.models_py.neighbours import (
-        exact_topk_distinct,
-        faiss_ivf_index,
-        ivf_search_distinct,
-        ivf_topk_tuned,
-        normalise_rows,
-    )
+def test_list_scan_is_the_distinct_top_k_of_the_probed_lists():
+    from wavehouse.models_py.neighbours import ListScan, ivf_centroids, normalise_rows
+
+    rng = np.random.default_rng(11)
+    copies = rng.integers(1, 9, 150)  # songs with 1 to 8 ids, often several in one list
+    songs = np.repeat(np.arange(150), copies)
+    E = np.repeat(rng.normal(size=(150, 6)), copies, axis=0) + rng.normal(scale=0.2, size=(len(songs), 6))
+    En = normalise_rows(E.astype(np.float32))
+    C = ivf_centroids(En, 12, 0)
+    scan = ListScan(En, C, songs)
+    own_list = np.argmax(En @ C.T, axis=1)
+    for probe in (1, 3, 12):
+        idx, sim = scan.search(np.arange(len(E)), 7, probe)
+        for q in range(0, len(E), 5):
+            probed = np.argsort(-(En[q] @ C.T), kind="stable")[:probe]
+            rows = np.flatnonzero(np.isin(own_list, probed) & (songs != songs[q]))
+            scores = En[rows] @ En[q]
+            order = np.lexsort((rows, -scores))
+            best = [r for i, r in enumerate(rows[order]) if songs[r] not in songs[rows[order][:i]]][:7]
+            assert list(idx[q][idx[q] >= 0]) == best
+            assert np.allclose(sim[q][: len(best)], En[best] @ En[q], atol=1e-6)
+            assert np.all(np.isneginf(sim[q][len(best) :]))
+
+
+def test_ivf_probes_as_many_lists_as_the_recall_target_needs():
+    from wavehouse.models_py.neighbours import exact_topk_distinct, ivf_index, ivf_topk_tuned
 
     rng = np.random.default_rng(5)
     base = rng.normal(size=(200, 8)).astype(np.float32)
@@ -343,13 +361,10 @@ def test_faiss_ivf_probes_as_many_lists_as_the_recall_target_needs():
         idx[sample], sim[sample], exact_idx[sample], exact_sim[sample]
     )
     # a query's list does not depend on which other rows are searched with it
-    index = faiss_ivf_index(normalise_rows(E), 16)
+    index = ivf_index(E, songs, 16)
     some = np.array([500, 3, 57])
-    alone, everyone = (
-        ivf_search_distinct(index, E, 8, songs, some, 2),
-        ivf_search_distinct(index, E, 8, songs, np.arange(600), 2),
-    )
-    assert np.array_equal(alone[0], everyone[0][some]) and np.array_equal(alone[1], everyone[1][some])
+    alone, everyone = index.search(some, 8, 2), index.search(np.arange(600), 8, 2)
+    assert np.array_equal(alone[0], everyone[0][some]) and np.allclose(alone[1], everyone[1][some], atol=1e-6)
 
 
 def test_mlp_genre_head_learns_separable_genres_and_is_deterministic():

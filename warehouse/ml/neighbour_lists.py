@@ -5,7 +5,7 @@ Contracts:
   neighbours of every track by cosine, no song twice and never the track's own song: an
   incremental build updates the previous build's lists (models_py.neighbours.update_lists: exact
   merge, lists that lost a neighbour searched again; by the IVF at the full build's probes when
-  `neighbour_method` is ivf); otherwise `exact` (default), `ivf` (faiss IVF, probes tuned to
+  `neighbour_method` is ivf); otherwise `exact` (default), `ivf` (an IVF, ListScan, probes tuned to
   `ivf_min_recall` on the recall sample, centroids stored as the model `ivf_<kind>`) or `spark_ivf`
   (`--engine spark`). Approximate lists record `ivf_recall_at_10` against the exact lists of the
   recall sample, which are stored in ml_recall_lists.
@@ -135,7 +135,7 @@ class NeighbourLists:
             m.update(facts)
             m.update(ivf_recall_at_10=self._recall(E, idx, sim, kind, m))
             return idx, sim
-        # faiss IVF, probing as many lists as reach ivf_min_recall on the recall sample; its
+        # the IVF (ListScan), probing as many lists as reach ivf_min_recall on the recall sample; its
         # centroids are stored, so an incremental build searches and merges on the same lists
         centroids = ivf_centroids(normalise_rows(E), p["ivf_lists"], p["seed"])
         fitted_on = ivf_sample(len(E), p["ivf_lists"], p["seed"])[1]

@@ -1,7 +1,7 @@
 """Top-K cosine neighbours of every track in each embedding users can recommend from (the default,
 hybrid, first; then audio and autoencoder), never the track itself nor another id of the same song,
 and no song twice in a list (the best-ranked id of each song is kept and the list refilled from
-further down). `neighbour_method` chooses how: exact (default); ivf, a faiss IndexIVFFlat over a
+further down). `neighbour_method` chooses how: exact (default); ivf, an inverted-file index (ListScan) over a
 fine k-means of the same embedding (ivf_lists lists), each query probing as few of its nearest lists
 as reach ivf_min_recall recall@10 on the recall sample (recall_sample tracks chosen by a hash of the
 track id; their exact lists are ml_recall_lists); spark_ivf, which `wavehouse build --engine spark`

@@ -165,6 +165,8 @@ class ListScan:
         qgroups = self.groups[rows]
         probes = self.quantizer.search(Q, probe)[1]
         q, at, sim = self._candidates(Q, qgroups, probes, self._thresholds(Q, qgroups, probes[:, 0], k))
+        if not len(q):  # nothing but the queries' own songs in their lists
+            return np.full((len(rows), k), -1, dtype=np.int64), np.full((len(rows), k), -np.inf, dtype=np.float32)
         # one row per (query, group): a group's copies in other probed lists give way to its best
         key = q * (int(self.run_group.max()) + 1) + self.stored_groups[at]
         order = np.argsort(key)

@@ -27,6 +27,18 @@ THRESHOLD_MARGIN = 1e-5
 SCAN_MAX_SCORES = 1 << 24
 
 
+def _runs(keys: np.ndarray, most, order: np.ndarray | None = None):
+    """(key, positions) for each distinct value of `keys` in turn, its positions in chunks of at
+    most most(key); `order`: the positions sorted by key, if the caller has its own tie order."""
+    order = np.argsort(keys, kind="stable") if order is None else order
+    cuts = np.flatnonzero(np.r_[True, keys[order][1:] != keys[order][:-1], True])
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        key = keys[order[a]]
+        step = max(1, most(key))
+        for lo in range(a, b, step):
+            yield key, order[lo : min(b, lo + step)]
+
+
 class ListScan:
     """The rows of the normalised matrix En in the k-means lists of the centroids C (each row in its
     nearest), stored list by list and, inside a list, by how many rows its group has there, so that
@@ -102,14 +114,15 @@ class ListScan:
             first_group += count
         return at
 
+    def _queries_per_product(self, L: int) -> int:
+        """How many queries list L is scored against at once (SCAN_MAX_SCORES scores)."""
+        return SCAN_MAX_SCORES // max(1, int(self.starts[L + 1] - self.starts[L]))
+
     def _thresholds(self, Q: np.ndarray, qgroups: np.ndarray, own: np.ndarray, k: int) -> np.ndarray:
         """Per query, the k-th best similarity among the groups of its own list (not its own
         group); -inf where that list holds fewer than k other groups."""
         out = np.full(len(Q), -np.inf, dtype=np.float32)
-        order = np.argsort(own, kind="stable")
-        cuts = np.flatnonzero(np.r_[True, own[order][1:] != own[order][:-1], True])
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            rows, L = order[a:b], own[order[a]]
+        for L, rows in _runs(own, self._queries_per_product):
             best, _ = self._best_of_groups(L, Q[rows])
             own_group = self.run_group[self.list_runs[L] : self.list_runs[L + 1]][:, None] == qgroups[rows][None, :]
             best[own_group] = -np.inf
@@ -121,24 +134,16 @@ class ListScan:
         """(query, stored position, similarity) of every group's best row in the probed lists that
         reaches the query's threshold, the query's own group left out."""
         pair_q = np.repeat(np.arange(len(Q)), probes.shape[1])
-        pair_list = probes.reshape(-1)
-        order = np.argsort(pair_list, kind="stable")
-        pair_q, pair_list = pair_q[order], pair_list[order]
-        cuts = np.flatnonzero(np.r_[True, pair_list[1:] != pair_list[:-1], True])
         found_q, found_at, found_sim = [], [], []
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            L = pair_list[a]
-            size = int(self.starts[L + 1] - self.starts[L])
-            step = max(1, SCAN_MAX_SCORES // max(1, size))
-            for lo in range(a, b, step):
-                qs = pair_q[lo : min(b, lo + step)]
-                best, S = self._best_of_groups(L, Q[qs])
-                hit_group, hit_q = np.nonzero(best >= threshold[qs][None, :])
-                at = self._best_rows(L, S, hit_group, hit_q)
-                keep = self.run_group[self.list_runs[L] + hit_group] != qgroups[qs[hit_q]]
-                found_q.append(qs[hit_q[keep]])
-                found_at.append(at[keep])
-                found_sim.append(best[hit_group[keep], hit_q[keep]])
+        for L, pairs in _runs(probes.reshape(-1), self._queries_per_product):
+            qs = pair_q[pairs]
+            best, S = self._best_of_groups(L, Q[qs])
+            hit_group, hit_q = np.nonzero(best >= threshold[qs][None, :])
+            at = self._best_rows(L, S, hit_group, hit_q)
+            keep = self.run_group[self.list_runs[L] + hit_group] != qgroups[qs[hit_q]]
+            found_q.append(qs[hit_q[keep]])
+            found_at.append(at[keep])
+            found_sim.append(best[hit_group[keep], hit_q[keep]])
         return np.concatenate(found_q), np.concatenate(found_at), np.concatenate(found_sim)
 
     def search(self, queries: np.ndarray, k: int, n_probe: int) -> tuple[np.ndarray, np.ndarray]:
@@ -151,13 +156,10 @@ class ListScan:
         out_idx = np.full((len(queries), k), -1, dtype=np.int64)
         out_sim = np.full((len(queries), k), -np.inf, dtype=np.float32)
         own = self.own[queries]
-        order = np.lexsort((own, self.block_of_list[own]))
-        block = self.block_of_list[own[order]]
-        cuts = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True])
-        for a, b in zip(cuts[:-1], cuts[1:]):
-            for lo in range(a, b, SCAN_MAX_QUERIES):
-                at = order[lo : min(b, lo + SCAN_MAX_QUERIES)]
-                out_idx[at], out_sim[at] = self._search_block(queries[at], k, probe)
+        block = self.block_of_list[own]
+        # a block's queries in order of their own list (its products then follow one another)
+        for _, at in _runs(block, lambda _: SCAN_MAX_QUERIES, order=np.lexsort((own, block))):
+            out_idx[at], out_sim[at] = self._search_block(queries[at], k, probe)
         return out_idx, out_sim
 
     def _search_block(self, rows: np.ndarray, k: int, probe: int) -> tuple[np.ndarray, np.ndarray]:
